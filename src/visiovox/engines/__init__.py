@@ -1,0 +1,1 @@
+"""Model-backed capabilities: one folder per capability, one module per implementation."""

@@ -1,0 +1,1 @@
+"""The job domain shared by the gateway and the workers."""

@@ -1,0 +1,53 @@
+"""Redis key names, in one place so every process agrees on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RedisKeys:
+    """Builds the deployment's Redis key names from its prefix."""
+
+    prefix: str = "vv"
+
+    def job(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}"
+
+    def lease(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}:lease"
+
+    def events(self, job_id: str) -> str:
+        return f"{self.prefix}:events:{job_id}"
+
+    def owner_index(self, owner: str) -> str:
+        return f"{self.prefix}:owner:{owner}"
+
+    def idempotency(self, owner: str, key: str) -> str:
+        return f"{self.prefix}:idem:{owner}:{key}"
+
+    def worker(self, name: str) -> str:
+        return f"{self.prefix}:worker:{name}"
+
+    def api_key(self, digest: str) -> str:
+        return f"{self.prefix}:apikey:{digest}"
+
+    @property
+    def running(self) -> str:
+        return f"{self.prefix}:running"
+
+    @property
+    def owners(self) -> str:
+        return f"{self.prefix}:owners"
+
+    @property
+    def workers(self) -> str:
+        return f"{self.prefix}:workers"
+
+    @property
+    def notices(self) -> str:
+        return f"{self.prefix}:notices"
+
+    @property
+    def janitor_lock(self) -> str:
+        return f"{self.prefix}:janitor:lock"

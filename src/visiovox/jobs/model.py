@@ -1,0 +1,116 @@
+"""Jobs, their statuses and their events as plain typed values."""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class JobStatus(str, enum.Enum):
+    """Where a job is in its life."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
+
+
+class EventType(str, enum.Enum):
+    """What an event in a job's stream says."""
+
+    QUEUED = "queued"
+    STARTED = "started"
+    PROGRESS = "progress"
+    STAGE = "stage"
+    LOG = "log"
+    OUTPUT = "output"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (EventType.SUCCEEDED, EventType.FAILED, EventType.CANCELED)
+
+
+class Progress(BaseModel):
+    """The latest progress a job reported."""
+
+    percent: float = 0.0
+    stage: str | None = None
+    message: str | None = None
+
+
+class JobError(BaseModel):
+    """Why a job failed: a stable code and a human message."""
+
+    code: str
+    message: str
+
+
+class InputFile(BaseModel):
+    """An uploaded file stored under the job's ``in/`` folder."""
+
+    field: str
+    name: str
+    content_type: str
+    size: int
+    filename: str | None = None
+    duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class OutputFile(BaseModel):
+    """A file the job produced under its ``out/`` folder."""
+
+    name: str
+    content_type: str
+    size: int
+
+
+class Job(BaseModel):
+    """The job record: the source of truth for a job's state."""
+
+    id: str
+    pipeline: str
+    owner: str
+    status: JobStatus = JobStatus.QUEUED
+    created_at: float = Field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    progress: Progress = Field(default_factory=Progress)
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: list[InputFile] = Field(default_factory=list)
+    outputs: list[OutputFile] = Field(default_factory=list)
+    result: dict[str, Any] | None = None
+    error: JobError | None = None
+    attempts: int = 0
+    worker: str | None = None
+    queue: str | None = None
+    cancel_requested: bool = False
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """One entry of a job's event stream; ``id`` is the Redis stream id."""
+
+    id: str
+    type: EventType
+    data: dict[str, Any] = field(default_factory=dict)
+    ts: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type.value, "data": self.data, "ts": self.ts}

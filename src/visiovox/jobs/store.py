@@ -1,0 +1,398 @@
+"""The job record on Redis: creation, owner index, claims with a lease, transitions.
+
+Each job is a hash whose fields are JSON values. Every state change that a
+client can observe runs as one Lua script that also appends its event, so a
+transition and its event land together or not at all.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from visiovox.jobs.events import APPEND_EVENT_LUA, EventLog
+from visiovox.jobs.keys import RedisKeys
+from visiovox.jobs.model import EventType, Job, JobError, JobStatus, OutputFile, Progress
+
+_TERMINAL_LUA = """
+local function is_terminal(status)
+  return status == '"succeeded"' or status == '"failed"' or status == '"canceled"'
+end
+"""
+
+# KEYS: job, lease, running, stream. ARGV: worker, lease_ms, max_attempts, now,
+# channel, maxlen, ttl, job_id, worker_lost_error.
+_CLAIM = (
+    APPEND_EVENT_LUA
+    + _TERMINAL_LUA
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing', 0} end
+if is_terminal(status) then return {'terminal', 0} end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'leased', 0} end
+local now = ARGV[4]
+if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then
+  redis.call('HSET', KEYS[1], 'status', '"canceled"', 'finished_at', now)
+  redis.call('ZREM', KEYS[3], ARGV[8])
+  append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'canceled', '{}', now)
+  return {'canceled', 0}
+end
+local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
+if attempts >= tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[1], 'status', '"failed"', 'finished_at', now, 'error', ARGV[9])
+  redis.call('ZREM', KEYS[3], ARGV[8])
+  append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'failed', ARGV[9], now)
+  return {'exhausted', attempts}
+end
+attempts = attempts + 1
+redis.call('HSET', KEYS[1], 'status', '"running"', 'attempts', tostring(attempts),
+           'worker', cjson.encode(ARGV[1]), 'started_at', now)
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[3], now, ARGV[8])
+append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'started',
+             cjson.encode({worker = ARGV[1], attempt = attempts}), now)
+return {'claimed', attempts}
+"""
+)
+
+# KEYS: lease. ARGV: worker, lease_ms.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# KEYS: job, lease, running, stream. ARGV: worker, status, fields_json, now,
+# channel, maxlen, ttl, job_id, event_data.
+_FINISH = (
+    APPEND_EVENT_LUA
+    + _TERMINAL_LUA
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or is_terminal(status) then return 0 end
+local holder = redis.call('GET', KEYS[2])
+if holder ~= ARGV[1] then
+  if holder or status ~= '"running"' then return 0 end
+  if redis.call('HGET', KEYS[1], 'worker') ~= cjson.encode(ARGV[1]) then return 0 end
+end
+local fields = cjson.decode(ARGV[3])
+for name, value in pairs(fields) do redis.call('HSET', KEYS[1], name, value) end
+redis.call('HSET', KEYS[1], 'status', cjson.encode(ARGV[2]), 'finished_at', ARGV[4])
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[8])
+redis.call('EXPIRE', KEYS[1], ARGV[7])
+append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[2], ARGV[9], ARGV[4])
+return 1
+"""
+)
+
+# KEYS: job, running, stream. ARGV: now, channel, maxlen, ttl, job_id.
+_CANCEL = (
+    APPEND_EVENT_LUA
+    + _TERMINAL_LUA
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'missing' end
+if is_terminal(status) then return cjson.decode(status) end
+redis.call('HSET', KEYS[1], 'cancel_requested', 'true')
+if status == '"queued"' then
+  redis.call('HSET', KEYS[1], 'status', '"canceled"', 'finished_at', ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[5])
+  append_event(KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
+  return 'canceled'
+end
+return 'cancel_requested'
+"""
+)
+
+# KEYS: job, lease, running, stream. ARGV: now, channel, maxlen, ttl, job_id,
+# max_attempts, worker_lost_error.
+_REQUEUE = (
+    APPEND_EVENT_LUA
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= '"running"' then
+  redis.call('ZREM', KEYS[3], ARGV[5])
+  return 'skipped'
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'alive' end
+redis.call('ZREM', KEYS[3], ARGV[5])
+if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then
+  redis.call('HSET', KEYS[1], 'status', '"canceled"', 'finished_at', ARGV[1])
+  append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
+  return 'canceled'
+end
+local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
+if attempts >= tonumber(ARGV[6]) then
+  redis.call('HSET', KEYS[1], 'status', '"failed"', 'finished_at', ARGV[1], 'error', ARGV[7])
+  append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'failed', ARGV[7], ARGV[1])
+  return 'failed'
+end
+redis.call('HSET', KEYS[1], 'status', '"queued"', 'worker', 'null')
+append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'queued',
+             cjson.encode({reason = 'worker_lost', attempts = attempts}), ARGV[1])
+return 'requeued'
+"""
+)
+
+
+class ClaimOutcome(str, enum.Enum):
+    """What a worker's claim of a job found."""
+
+    CLAIMED = "claimed"
+    MISSING = "missing"
+    TERMINAL = "terminal"
+    LEASED = "leased"
+    CANCELED = "canceled"
+    EXHAUSTED = "exhausted"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of ``JobStore.claim`` and the attempt number it started."""
+
+    outcome: ClaimOutcome
+    attempt: int
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """One page of a caller's jobs, newest first."""
+
+    jobs: list[Job]
+    next_cursor: str | None
+
+
+def encode_fields(values: Mapping[str, Any]) -> dict[str, str]:
+    """Job fields as the JSON strings stored in the hash."""
+    return {name: json.dumps(value) for name, value in values.items()}
+
+
+def decode_job(raw: Mapping[bytes | str, bytes | str]) -> Job:
+    """A job hash as a ``Job``."""
+
+    def text(value: bytes | str) -> str:
+        return value.decode() if isinstance(value, bytes) else value
+
+    return Job.model_validate({text(k): json.loads(text(v)) for k, v in raw.items()})
+
+
+def _worker_lost_error(max_attempts: int) -> str:
+    message = f"the job's worker was lost {max_attempts} times; giving up"
+    return JobError(code="worker_lost", message=message).model_dump_json()
+
+
+class JobStore:
+    """Reads and changes job records; every transition appends its event."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        keys: RedisKeys,
+        events: EventLog,
+        retention_s: int,
+        lease_s: float,
+        max_attempts: int,
+    ) -> None:
+        self._redis = client
+        self._keys = keys
+        self._events = events
+        self._retention_s = retention_s
+        self._lease_ms = int(lease_s * 1000)
+        self._max_attempts = max_attempts
+        self._claim = client.register_script(_CLAIM)
+        self._renew = client.register_script(_RENEW)
+        self._finish = client.register_script(_FINISH)
+        self._cancel = client.register_script(_CANCEL)
+        self._requeue = client.register_script(_REQUEUE)
+
+    @property
+    def events(self) -> EventLog:
+        return self._events
+
+    def _event_args(self, job_id: str) -> list[Any]:
+        return [self._keys.notices, self._events.maxlen, self._retention_s, job_id]
+
+    def create(self, job: Job, *, idempotency_key: str | None = None) -> tuple[Job, bool]:
+        """Store a new queued job; returns (job, created). A repeated key returns the first."""
+        if idempotency_key:
+            idem = self._keys.idempotency(job.owner, idempotency_key)
+            if not self._redis.set(idem, job.id, nx=True, ex=self._retention_s):
+                existing_id = self._redis.get(idem)
+                existing = self.get(existing_id.decode()) if existing_id else None
+                if existing is not None:
+                    return existing, False
+                self._redis.set(idem, job.id, ex=self._retention_s)
+        key = self._keys.job(job.id)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(key, mapping=encode_fields(job.model_dump(mode="json")))
+        pipe.expire(key, self._retention_s)
+        pipe.zadd(self._keys.owner_index(job.owner), {job.id: job.created_at})
+        pipe.sadd(self._keys.owners, job.owner)
+        self._events.append_to(pipe, job.id, EventType.QUEUED, {"queue": job.queue})
+        pipe.execute()
+        return job, True
+
+    def get(self, job_id: str) -> Job | None:
+        raw = self._redis.hgetall(self._keys.job(job_id))
+        return decode_job(raw) if raw else None
+
+    def get_for_owner(self, job_id: str, owner: str) -> Job | None:
+        """The job if it exists and belongs to ``owner`` (else None, so ids do not leak)."""
+        job = self.get(job_id)
+        return job if job is not None and job.owner == owner else None
+
+    def list_for_owner(
+        self,
+        owner: str,
+        *,
+        status: JobStatus | None = None,
+        pipeline: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> JobPage:
+        """The owner's jobs, newest first; ``cursor`` continues a previous page."""
+        index = self._keys.owner_index(owner)
+        upper: str = f"({cursor}" if cursor else "+inf"
+        found: list[Job] = []
+        while len(found) < limit:
+            batch = self._redis.zrevrangebyscore(
+                index, upper, "-inf", start=0, num=max(limit, 50), withscores=True
+            )
+            if not batch:
+                return JobPage(jobs=found, next_cursor=None)
+            for member, score in batch:
+                upper = f"({score!r}"
+                job = self.get(member.decode())
+                if job is None:
+                    self._redis.zrem(index, member)
+                    continue
+                if (status is None or job.status == status) and (
+                    pipeline is None or job.pipeline == pipeline
+                ):
+                    found.append(job)
+                    if len(found) == limit:
+                        return JobPage(jobs=found, next_cursor=upper[1:])
+        return JobPage(jobs=found, next_cursor=None)
+
+    def claim(self, job_id: str, worker: str) -> Claim:
+        """Atomically start the job on ``worker`` unless it is terminal or leased."""
+        outcome, attempt = self._claim(
+            keys=[
+                self._keys.job(job_id),
+                self._keys.lease(job_id),
+                self._keys.running,
+                self._keys.events(job_id),
+            ],
+            args=[
+                worker,
+                self._lease_ms,
+                self._max_attempts,
+                repr(time.time()),
+                *self._event_args(job_id),
+                _worker_lost_error(self._max_attempts),
+            ],
+        )
+        return Claim(outcome=ClaimOutcome(outcome.decode()), attempt=int(attempt))
+
+    def renew_lease(self, job_id: str, worker: str) -> bool:
+        """Extend the lease if ``worker`` still holds it."""
+        return bool(self._renew(keys=[self._keys.lease(job_id)], args=[worker, self._lease_ms]))
+
+    def set_progress(self, job_id: str, progress: Progress) -> None:
+        self._redis.hset(self._keys.job(job_id), "progress", progress.model_dump_json())
+
+    def finish(
+        self,
+        job_id: str,
+        *,
+        worker: str,
+        status: JobStatus,
+        outputs: list[OutputFile] | None = None,
+        result: dict[str, Any] | None = None,
+        error: JobError | None = None,
+        progress: Progress | None = None,
+    ) -> bool:
+        """Make the job terminal if ``worker`` still owns it; returns whether it did."""
+        fields: dict[str, Any] = {}
+        if outputs is not None:
+            fields["outputs"] = [o.model_dump(mode="json") for o in outputs]
+        if result is not None:
+            fields["result"] = result
+        if error is not None:
+            fields["error"] = error.model_dump(mode="json")
+        if progress is not None:
+            fields["progress"] = progress.model_dump(mode="json")
+        event_data: dict[str, Any] = {}
+        if error is not None:
+            event_data = error.model_dump(mode="json")
+        elif outputs is not None:
+            event_data = {"outputs": [o.name for o in outputs]}
+        done = self._finish(
+            keys=[
+                self._keys.job(job_id),
+                self._keys.lease(job_id),
+                self._keys.running,
+                self._keys.events(job_id),
+            ],
+            args=[
+                worker,
+                status.value,
+                json.dumps(encode_fields(fields)),
+                repr(time.time()),
+                *self._event_args(job_id),
+                json.dumps(event_data),
+            ],
+        )
+        return bool(done)
+
+    def request_cancel(self, job_id: str) -> str:
+        """Cancel a queued job at once, or flag a running one; returns what happened."""
+        outcome = self._cancel(
+            keys=[self._keys.job(job_id), self._keys.running, self._keys.events(job_id)],
+            args=[repr(time.time()), *self._event_args(job_id)],
+        )
+        return str(outcome.decode() if isinstance(outcome, bytes) else outcome)
+
+    def is_cancel_requested(self, job_id: str) -> bool:
+        return self._redis.hget(self._keys.job(job_id), "cancel_requested") == b"true"
+
+    def requeue_if_lease_expired(self, job_id: str) -> str:
+        """Put a running job whose lease expired back to queued (or fail it past its attempts)."""
+        outcome = self._requeue(
+            keys=[
+                self._keys.job(job_id),
+                self._keys.lease(job_id),
+                self._keys.running,
+                self._keys.events(job_id),
+            ],
+            args=[
+                repr(time.time()),
+                *self._event_args(job_id),
+                self._max_attempts,
+                _worker_lost_error(self._max_attempts),
+            ],
+        )
+        return str(outcome.decode() if isinstance(outcome, bytes) else outcome)
+
+    def running_job_ids(self) -> list[str]:
+        return [m.decode() for m in self._redis.zrange(self._keys.running, 0, -1)]
+
+    def prune_owner_indexes(self, older_than: float) -> int:
+        """Drop index entries of jobs created before ``older_than`` (they have expired)."""
+        removed = 0
+        for owner in self._redis.smembers(self._keys.owners):
+            removed += int(
+                self._redis.zremrangebyscore(
+                    self._keys.owner_index(owner.decode()), "-inf", older_than
+                )
+            )
+        return removed

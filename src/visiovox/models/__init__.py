@@ -1,0 +1,1 @@
+"""Model lifecycle: manifest, downloads, ONNX sessions and the engine pool."""

@@ -1,0 +1,1 @@
+"""Pipelines: a light spec each (imported by the gateway) and a lazy ``run``."""

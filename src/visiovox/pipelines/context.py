@@ -1,0 +1,47 @@
+"""The interface a pipeline's ``run`` talks to: inputs, outputs, progress, cancel, engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from visiovox.jobs.model import InputFile, OutputFile
+
+EngineT = TypeVar("EngineT")
+
+
+class RunContext(Protocol):
+    """Given to ``run``; the worker backs it with Redis, tests with memory."""
+
+    @property
+    def job_id(self) -> str: ...
+
+    @property
+    def device(self) -> str: ...
+
+    def input(self, field: str) -> InputFile | None:
+        """The uploaded file of ``field``, if one was sent."""
+
+    def input_path(self, field: str) -> Path:
+        """Where the upload of ``field`` lies on disk."""
+
+    def output_path(self, name: str) -> Path:
+        """Where to write the output ``name`` (its folder exists)."""
+
+    def add_output(self, name: str, content_type: str) -> OutputFile:
+        """Publish a written output; emits an ``output`` event."""
+
+    def progress(self, percent: float, *, stage: str | None = None, message: str | None = None) -> None:
+        """Report progress (throttled; 0–100)."""
+
+    def stage(self, name: str) -> None:
+        """Announce the start of a named stage."""
+
+    def log(self, message: str) -> None:
+        """Append a human-readable log event."""
+
+    def check_cancelled(self) -> None:
+        """Raise ``JobCanceled`` if the job was canceled; call between units of work."""
+
+    def engine(self, name: str, engine_type: type[EngineT]) -> EngineT:
+        """The loaded engine ``name`` from the process's pool, checked to be ``engine_type``."""

@@ -1,0 +1,37 @@
+"""A diagnostic pipeline: optional sleep in steps, no engines. For health checks and benchmarks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.spec import PipelineSpec
+
+
+class NoopParams(BaseModel):
+    """How long to sleep, in how many cancellable steps."""
+
+    sleep_s: float = Field(default=0.0, ge=0.0, le=600.0)
+    steps: int = Field(default=1, ge=1, le=10_000)
+
+
+def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
+    assert isinstance(params, NoopParams)
+    step_s = params.sleep_s / params.steps
+    for step in range(params.steps):
+        ctx.check_cancelled()
+        if step_s:
+            time.sleep(step_s)
+        ctx.progress(100.0 * (step + 1) / params.steps, stage="sleep")
+    return {"slept_s": params.sleep_s, "steps": params.steps}
+
+
+SPEC = PipelineSpec(
+    name="noop",
+    summary="Does nothing (optionally sleeps): dispatch checks and benchmarks.",
+    params=NoopParams,
+    run=run,
+)

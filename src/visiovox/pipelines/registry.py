@@ -1,0 +1,35 @@
+"""The pipelines a deployment offers, by name; specs are imported on first lookup."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from visiovox.pipelines.spec import PipelineSpec
+
+PIPELINES: dict[str, str] = {
+    "noop": "visiovox.pipelines.noop",
+    "tts": "visiovox.pipelines.tts",
+    "stt": "visiovox.pipelines.stt",
+}
+
+
+class UnknownPipeline(KeyError):
+    """No pipeline is registered under that name."""
+
+
+@cache
+def get_spec(name: str) -> PipelineSpec:
+    """The spec of pipeline ``name`` (its module's ``SPEC``)."""
+    try:
+        module = importlib.import_module(PIPELINES[name])
+    except KeyError as exc:
+        raise UnknownPipeline(name) from exc
+    spec = module.SPEC
+    if not isinstance(spec, PipelineSpec):
+        raise TypeError(f"{PIPELINES[name]}.SPEC is not a PipelineSpec")
+    return spec
+
+
+def all_specs() -> list[PipelineSpec]:
+    return [get_spec(name) for name in PIPELINES]

@@ -1,0 +1,59 @@
+"""What a pipeline declares: its params, inputs, outputs and the engines it needs.
+
+Pipeline modules import nothing heavy at module level: the gateway imports
+them for their spec, and only the worker calls ``run``, which asks the engine
+pool for engines by name.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from visiovox.pipelines.context import RunContext
+
+
+class MediaKind(str, enum.Enum):
+    """The broad kind of an uploaded file, decided from its bytes."""
+
+    AUDIO = "audio"
+    VIDEO = "video"
+    IMAGE = "image"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One file field a pipeline accepts."""
+
+    field: str
+    kinds: frozenset[MediaKind]
+    required: bool = True
+    description: str = ""
+
+
+RunFunction = Callable[["RunContext", BaseModel], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """A pipeline as the gateway and the scheduler see it.
+
+    ``run`` returns a small JSON-able summary stored as the job's ``result`` (or None).
+    """
+
+    name: str
+    summary: str
+    params: type[BaseModel]
+    run: RunFunction
+    inputs: tuple[InputSpec, ...] = ()
+    engines: tuple[str, ...] = ()
+    devices: frozenset[str] = field(default_factory=lambda: frozenset({"cpu", "gpu"}))
+
+    def input(self, name: str) -> InputSpec | None:
+        return next((spec for spec in self.inputs if spec.field == name), None)

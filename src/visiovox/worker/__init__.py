@@ -1,0 +1,1 @@
+"""The worker: Celery app, ``run_job``, heartbeat, engine hosting."""
