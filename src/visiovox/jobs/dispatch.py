@@ -27,3 +27,13 @@ class Dispatcher:
 
     def dispatch(self, job_id: str, *, queue: str) -> None:
         self._celery.send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
+
+
+def private_queue(worker_name: str) -> str:
+    """The queue only the worker ``worker_name`` consumes (for engine affinity)."""
+    return f"vv.worker.{worker_name}"
+
+
+def device_class(device: str) -> str:
+    """``cpu`` for the CPU, ``gpu`` for ``cuda:N``."""
+    return "cpu" if device == "cpu" else "gpu"

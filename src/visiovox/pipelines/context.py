@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from visiovox.engines.base import Engine
 from visiovox.jobs.model import InputFile, OutputFile
 
-EngineT = TypeVar("EngineT")
+EngineT = TypeVar("EngineT", bound=Engine)
 
 
 class RunContext(Protocol):

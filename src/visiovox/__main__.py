@@ -1,0 +1,5 @@
+"""``python -m visiovox`` runs the CLI."""
+
+from visiovox.cli import app
+
+app()

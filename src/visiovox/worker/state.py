@@ -1,0 +1,76 @@
+"""This worker's identity and lifecycle state, shared by the task and the heartbeat thread."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+
+from visiovox.jobs.workers import WorkerInfo, WorkerState
+
+
+class WorkerStatus:
+    """Thread-safe state of one worker process; ``changed`` wakes the heartbeat."""
+
+    def __init__(self, *, name: str, device: str, queues: list[str]) -> None:
+        self.name = name
+        self.device = device
+        self.queues = queues
+        self.changed = threading.Event()
+        self._lock = threading.Lock()
+        self._state = WorkerState.STARTING
+        self._current_job: str | None = None
+        self._jobs_done = 0
+        self._started_at = time.time()
+
+    @property
+    def current_job(self) -> str | None:
+        with self._lock:
+            return self._current_job
+
+    @property
+    def state(self) -> WorkerState:
+        with self._lock:
+            return self._state
+
+    def set_state(self, state: WorkerState) -> None:
+        with self._lock:
+            self._state = state
+        self.changed.set()
+
+    def job_started(self, job_id: str) -> None:
+        with self._lock:
+            self._current_job = job_id
+            if self._state is WorkerState.READY:
+                self._state = WorkerState.BUSY
+        self.changed.set()
+
+    def job_finished(self) -> None:
+        with self._lock:
+            self._current_job = None
+            self._jobs_done += 1
+            if self._state is WorkerState.BUSY:
+                self._state = WorkerState.READY
+        self.changed.set()
+
+    def snapshot(self, *, engines: list[dict[str, object]]) -> WorkerInfo:
+        with self._lock:
+            return WorkerInfo(
+                name=self.name,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                device=self.device,
+                device_name=self.device,
+                state=self._state,
+                queues=self.queues,
+                engines=engines,
+                current_job=self._current_job,
+                jobs_done=self._jobs_done,
+                started_at=self._started_at,
+            )
+
+
+def default_worker_name(device: str) -> str:
+    """``<host>/<device>``, unique per device on a host."""
+    return f"{socket.gethostname()}/{device}"
