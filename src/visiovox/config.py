@@ -100,6 +100,10 @@ class ModelSettings(BaseModel):
 
     cache_dir: Path = Path("models")
     offline: bool = False
+    # Relative paths are tried in the working directory, then in the source checkout.
+    manifest: Path = Path("configs/models.yaml")
+    # How long a process waits for another one assembling or fetching the same model.
+    lock_timeout_s: float = 900.0
 
 
 class TTSSettings(BaseModel):

@@ -1,0 +1,21 @@
+"""The typed error every media function raises for a file it cannot accept."""
+
+from __future__ import annotations
+
+
+class MediaError(Exception):
+    """A file is not usable media; ``code`` is stable, ``message`` is for people.
+
+    Codes: ``invalid_media`` (cannot be opened or decoded), ``truncated_media``
+    (decodes to much less than it declares), ``too_long`` (over the duration cap),
+    ``too_large`` (over the pixel cap), ``unsupported_format`` (an encode target
+    this build cannot write).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"MediaError({self.code!r}, {self.message!r})"
