@@ -1,0 +1,166 @@
+"""A real deployment for integration tests: embedded Redis, gateway and worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from visiovox.embedded_redis import EmbeddedRedis
+
+TERMINAL = {"succeeded", "failed", "canceled"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], Any], *, timeout_s: float, what: str) -> Any:
+    """Poll ``check`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+class Stack:
+    """Processes of one test deployment; every process is real, talking over a real Redis."""
+
+    def __init__(self, root: Path, *, settings: dict[str, str] | None = None) -> None:
+        self.root = root
+        self.redis = EmbeddedRedis(root / "redis", persist=False)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "VISIOVOX_GATEWAY__PORT": str(self.port),
+            "VISIOVOX_STORAGE__ROOT": str(root / "data"),
+            "VISIOVOX_MODELS__CACHE_DIR": str(root / "models"),
+            "VISIOVOX_JOBS__LEASE_S": "3",
+            "VISIOVOX_WORKER__HEARTBEAT_S": "0.5",
+            "VISIOVOX_JOBS__JANITOR_INTERVAL_S": "0.5",
+            "VISIOVOX_LOG_LEVEL": "WARNING",
+            **(settings or {}),
+        }
+        self.gateway: subprocess.Popen[bytes] | None = None
+        self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self.api_keys: dict[str, str] = {}
+
+    def start(self, *, workers: int = 1) -> Stack:
+        self.redis.start()
+        self.env["VISIOVOX_REDIS__URL"] = self.redis.url
+        self.gateway = self._spawn(["serve"], "gateway")
+        wait_until(self._gateway_up, timeout_s=30, what="gateway /healthz")
+        for index in range(workers):
+            self.start_worker(f"w{index + 1}")
+        return self
+
+    def _spawn(self, args: list[str], label: str) -> subprocess.Popen[bytes]:
+        log = (self.root / f"{label}.log").open("ab")
+        return subprocess.Popen(
+            [sys.executable, "-m", "visiovox", *args],
+            env=self.env,
+            cwd=self.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def _gateway_up(self) -> bool:
+        try:
+            return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def start_worker(self, name: str, *, wait: bool = True) -> subprocess.Popen[bytes]:
+        process = self._spawn(["worker", "--device", "cpu", "--name", name], f"worker-{name}")
+        self.workers[name] = process
+        if wait:
+            wait_until(lambda: self.worker_info(name), timeout_s=60, what=f"worker {name}")
+        return process
+
+    def kill_worker(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.workers.pop(name)
+        process.send_signal(sig)
+        process.wait(timeout=60)
+
+    def create_key(self, owner: str) -> str:
+        output = subprocess.run(
+            [sys.executable, "-m", "visiovox", "keys", "create", "--owner", owner],
+            env=self.env,
+            cwd=self.root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        key = output.strip().splitlines()[-1]
+        self.api_keys[owner] = key
+        return key
+
+    def client(self, owner: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.api_keys[owner]}"} if owner else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+
+    def worker_info(self, name: str) -> dict[str, Any] | None:
+        try:
+            response = httpx.get(f"{self.base_url}/v1/workers", timeout=2, headers=self._any_key())
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        for info in response.json()["data"]:
+            if info["name"] == name and info["state"] in ("ready", "busy"):
+                return dict(info)
+        return None
+
+    def _any_key(self) -> dict[str, str]:
+        for key in self.api_keys.values():
+            return {"Authorization": f"Bearer {key}"}
+        return {}
+
+    def stop(self) -> None:
+        for name in list(self.workers):
+            process = self.workers.pop(name)
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self.gateway is not None:
+            self.gateway.terminate()
+            try:
+                self.gateway.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.gateway.kill()
+        self.redis.stop()
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
+            for path in sorted(self.root.glob("*.log"))
+        )
+
+
+def wait_for_job(
+    client: httpx.Client, job_id: str, *, timeout_s: float = 60, until: set[str] = TERMINAL
+) -> dict[str, Any]:
+    """Poll ``GET /v1/jobs/{id}`` until its status is in ``until``."""
+
+    def done() -> dict[str, Any] | None:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        return job if job["status"] in until else None
+
+    return dict(wait_until(done, timeout_s=timeout_s, what=f"job {job_id} in {until}"))

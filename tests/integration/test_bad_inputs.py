@@ -1,0 +1,138 @@
+"""Bad input gets a 4xx JSON error with a code, and leaves no job behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+import httpx
+import pytest
+import redis
+
+from tests.integration.stack import Stack, wait_for_job
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+
+
+def job_count(client: httpx.Client) -> int:
+    return len(client.get("/v1/jobs", params={"limit": 100}).json()["data"])
+
+
+@pytest.fixture
+def alice(stack: Stack) -> Iterator[httpx.Client]:
+    with stack.client("alice") as client:
+        before = job_count(client)
+        yield client
+        assert job_count(client) == before, "a rejected request left a job behind"
+        assert not orphan_job_dirs(stack), "a rejected request left files behind"
+
+
+def orphan_job_dirs(stack: Stack) -> list[str]:
+    """Job folders on disk with no job record in Redis."""
+    client = redis.Redis.from_url(stack.redis.url)
+    jobs_root = stack.root / "data" / "jobs"
+    folders = [p.name for p in jobs_root.iterdir()] if jobs_root.is_dir() else []
+    return [name for name in folders if not client.exists(f"vv:job:{name}")]
+
+
+@pytest.fixture(scope="module")
+def mp3_speech(stack: Stack) -> bytes:
+    with stack.client("bob") as client:
+        job_id = client.post("/v1/jobs/tts", data={"text": "One two three four five six seven eight.", "format": "mp3"}).json()["id"]
+        job = wait_for_job(client, job_id, timeout_s=120)
+        return client.get(job["outputs"][0]["url"]).content
+
+
+def test_empty_upload(alice: httpx.Client) -> None:
+    response = alice.post("/v1/jobs/stt", files={"file": ("a.wav", b"", "audio/wav")})
+    assert_error(response, 400, "empty_upload")
+
+
+def test_upload_over_the_cap(alice: httpx.Client) -> None:
+    response = alice.post("/v1/jobs/stt", files={"file": ("big.wav", b"\0" * 4_000_000, "audio/wav")})
+    assert_error(response, 413, "upload_too_large")
+
+
+def test_upload_over_the_cap_is_rejected_while_streaming(alice: httpx.Client) -> None:
+    sent = 0
+    boundary = "vvboundary"
+
+    def body() -> Iterator[bytes]:
+        nonlocal sent
+        yield (
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+            "Content-Type: audio/wav\r\n\r\n"
+        ).encode()
+        for _ in range(400):  # 40 MB offered, the cap is 3 MB
+            sent += 100_000
+            yield b"\0" * 100_000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    try:
+        response = alice.post(
+            "/v1/jobs/stt",
+            content=body(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+    except httpx.HTTPError:
+        response = None  # the server may close the connection as it rejects
+    if response is not None:
+        assert_error(response, 413, "upload_too_large")
+    assert sent < 40_000_000
+
+
+def test_text_file_named_wav(alice: httpx.Client) -> None:
+    text = b"This is not audio at all, just some words in a file.\n" * 20
+    response = alice.post("/v1/jobs/stt", files={"file": ("speech.wav", text, "audio/wav")})
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_truncated_mp3(mp3_speech: bytes, alice: httpx.Client) -> None:
+    cut = mp3_speech[: len(mp3_speech) // 2]
+    response = alice.post("/v1/jobs/stt", files={"file": ("speech.mp3", cut, "audio/mpeg")})
+    assert_error(response, 400, "truncated_media")
+
+
+def test_whole_mp3_is_accepted(stack: Stack, mp3_speech: bytes) -> None:
+    with stack.client("bob") as client:
+        response = client.post("/v1/jobs/stt", files={"file": ("speech.mp3", mp3_speech, "audio/mpeg")})
+        assert response.status_code == 202, response.text
+        assert wait_for_job(client, response.json()["id"], timeout_s=120)["status"] == "succeeded"
+
+
+def test_text_over_the_limit(alice: httpx.Client) -> None:
+    response = alice.post("/v1/jobs/tts", data={"text": "a" * 4097})
+    assert_error(response, 422, "invalid_params")
+
+
+def test_unknown_pipeline(alice: httpx.Client) -> None:
+    assert_error(alice.post("/v1/jobs/teleport", data={"x": "1"}), 404, "unknown_pipeline")
+
+
+def test_unknown_job(alice: httpx.Client) -> None:
+    assert_error(alice.get("/v1/jobs/doesnotexist"), 404, "job_not_found")
+    assert_error(alice.delete("/v1/jobs/doesnotexist"), 404, "job_not_found")
+
+
+@pytest.fixture(scope="module")
+def bobs_job(stack: Stack) -> dict[str, Any]:
+    with stack.client("bob") as bob:
+        job = bob.post("/v1/jobs/tts", data={"text": "Bob's words."}).json()
+        return wait_for_job(bob, job["id"], timeout_s=120)
+
+
+def test_another_owners_job_is_not_found(bobs_job: dict[str, Any], alice: httpx.Client) -> None:
+    job = bobs_job
+    assert_error(alice.get(f"/v1/jobs/{job['id']}"), 404, "job_not_found")
+    assert_error(alice.delete(f"/v1/jobs/{job['id']}"), 404, "job_not_found")
+    assert_error(alice.get(job["outputs"][0]["url"]), 404, "job_not_found")
+    assert job["id"] not in {j["id"] for j in alice.get("/v1/jobs").json()["data"]}
+
+
+def test_no_key(stack: Stack) -> None:
+    with stack.client() as anonymous:
+        assert_error(anonymous.get("/v1/jobs"), 401, "unauthorized")
