@@ -1,0 +1,35 @@
+"""Tiny pipelines, one per failure mode, for the runner's tests."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.errors import PipelineError
+from visiovox.pipelines.spec import PipelineSpec
+
+
+class NoParams(BaseModel):
+    """No parameters."""
+
+
+def raise_pipeline_error(ctx: RunContext, params: BaseModel) -> None:
+    raise PipelineError("no_speech", "the audio holds no speech")
+
+
+def crash(ctx: RunContext, params: BaseModel) -> None:
+    raise RuntimeError("boom")
+
+
+def write_output(ctx: RunContext, params: BaseModel) -> dict[str, int]:
+    ctx.stage("write")
+    ctx.output_path("hello.txt").write_text("hello")
+    ctx.add_output("hello.txt", "text/plain")
+    for step in range(100):
+        ctx.progress(step)
+    return {"written": 1}
+
+
+PIPELINE_ERROR = PipelineSpec(name="t-error", summary="", params=NoParams, run=raise_pipeline_error)
+CRASH = PipelineSpec(name="t-crash", summary="", params=NoParams, run=crash)
+OUTPUT = PipelineSpec(name="t-output", summary="", params=NoParams, run=write_output)
