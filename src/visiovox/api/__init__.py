@@ -1,0 +1,1 @@
+"""The HTTP gateway: authenticates, validates, stores uploads, creates jobs, streams events."""

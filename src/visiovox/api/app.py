@@ -1,0 +1,94 @@
+"""The gateway's app factory: ``create_app(settings)`` wires routes, errors and services.
+
+``visiovox serve`` runs ``uvicorn.run("visiovox.api.app:create_app", factory=True)``,
+so ``create_app()`` with no arguments reads the process settings. The
+lifespan connects nothing eagerly: Redis clients connect on first use and the
+notice hub subscribes in the background, so a gateway started while Redis is
+away answers 503 and recovers by itself. The gateway never imports an engine
+(onnxruntime, cv2, faster_whisper, ...), only pipeline specs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio
+from fastapi import FastAPI
+
+from visiovox.api.deps import Gateway
+from visiovox.api.errors import install_error_handlers
+from visiovox.api.hub import NoticeHub
+from visiovox.api.routes import events, files, health, jobs, pipelines, workers
+from visiovox.config import Settings, get_settings
+from visiovox.jobs.apikeys import ApiKeyStore
+from visiovox.jobs.dispatch import Dispatcher
+from visiovox.jobs.redis_client import build_domain, redis_url
+from visiovox.jobs.workers import WorkerRegistry
+from visiovox.worker.celery_app import make_celery
+
+log = logging.getLogger(__name__)
+
+# A worker counts as live for three missed heartbeats.
+WORKER_TTL_HEARTBEATS = 3
+
+
+def _async_redis(settings: Settings) -> redis.asyncio.Redis:
+    """The event loop's client: the notice subscription and event-stream reads."""
+    return redis.asyncio.Redis.from_url(
+        redis_url(settings),
+        socket_timeout=settings.redis.socket_timeout_s,
+        socket_connect_timeout=settings.redis.connect_timeout_s,
+        health_check_interval=30,
+    )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    domain = build_domain(settings)
+    celery = make_celery(settings)
+    aredis = _async_redis(settings)
+    hub = NoticeHub(aredis, channel=domain.keys.notices)
+    hub.start()
+    app.state.gateway = Gateway(
+        settings=settings,
+        domain=domain,
+        dispatcher=Dispatcher(celery),
+        workers=WorkerRegistry(
+            domain.redis,
+            keys=domain.keys,
+            ttl_s=WORKER_TTL_HEARTBEATS * settings.worker.heartbeat_s,
+        ),
+        api_keys=ApiKeyStore(domain.redis, keys=domain.keys),
+        hub=hub,
+        aredis=aredis,
+    )
+    log.info(
+        "gateway ready: auth %s, uploads capped at %d bytes",
+        "on" if settings.auth_enabled else "off",
+        settings.uploads.max_bytes,
+    )
+    try:
+        yield
+    finally:
+        await hub.stop()
+        await aredis.aclose()
+        celery.close()
+        domain.redis.close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A gateway app for ``settings`` (the process settings when None)."""
+    app = FastAPI(
+        title="VisioVox",
+        version="1",
+        summary="AI media jobs: submit, follow and download.",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings if settings is not None else get_settings()
+    install_error_handlers(app)
+    for module in (health, pipelines, jobs, files, events, workers):
+        app.include_router(module.router)
+    return app

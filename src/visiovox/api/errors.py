@@ -1,0 +1,123 @@
+"""One error shape for every 4xx/5xx: ``{"error": {"code": "...", "message": "..."}}``.
+
+Handlers translate framework errors (unknown route, bad query), Redis and
+broker outages (503, so clients retry) and unexpected exceptions (500, logged
+with the traceback) into that shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+import kombu.exceptions
+import redis.exceptions
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+REDIS_RETRY_AFTER_S = 2
+
+
+class ApiError(Exception):
+    """An error answered to the client as it is: status, stable code, human message."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(
+    status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+
+
+def describe_errors(errors: Sequence[Any]) -> str:
+    """Pydantic errors as ``field: problem; ...``, naming each field."""
+    parts = []
+    for error in errors:
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        parts.append(f"{'.'.join(location) or 'request'}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def invalid_params(exc: ValidationError) -> ApiError:
+    """A pipeline-params validation failure as a 422 ``invalid_params``."""
+    return ApiError(422, "invalid_params", describe_errors(exc.errors()))
+
+
+def redis_unavailable_error() -> ApiError:
+    return ApiError(
+        503,
+        "redis_unavailable",
+        "the job store (Redis) is unreachable; retry shortly",
+        headers={"Retry-After": str(REDIS_RETRY_AFTER_S)},
+    )
+
+
+async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        code, message = "not_found", f"no such endpoint: {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        code, message = "method_not_allowed", f"{request.method} is not allowed here"
+    else:
+        phrase = HTTPStatus(exc.status_code).phrase
+        code, message = phrase.lower().replace(" ", "_"), str(exc.detail)
+    return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(422, "invalid_params", describe_errors(exc.errors()))
+
+
+async def _redis_error(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("Redis unavailable during %s %s: %s", request.method, request.url.path, exc)
+    error = redis_unavailable_error()
+    return error_response(error.status, error.code, error.message, headers=error.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "an unexpected error occurred")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register every handler; each answers the one error shape."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for outage in (
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        kombu.exceptions.OperationalError,
+    ):
+        app.add_exception_handler(outage, _redis_error)
+    app.add_exception_handler(Exception, _unexpected_error)

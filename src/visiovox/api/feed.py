@@ -1,0 +1,96 @@
+"""Following one job's events for an SSE or WebSocket connection.
+
+A connection registers with the hub *first*, then reads the stream after the
+client's last event id, sends, and waits for the next notice. Because the
+watch exists before the first read, an event appended between the snapshot
+and the wait still wakes it: nothing is missed, nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator
+from typing import cast
+
+import redis.asyncio
+
+from visiovox.api.errors import ApiError
+from visiovox.api.hub import NoticeHub
+from visiovox.jobs.events import decode_event
+from visiovox.jobs.keys import RedisKeys
+from visiovox.jobs.model import Job, JobEvent
+from visiovox.jobs.store import decode_job
+
+# Bounds what one read holds in memory; a longer backlog is sent in batches.
+READ_BATCH = 500
+
+_STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+
+
+def check_event_id(value: str | None) -> str:
+    """A client's ``Last-Event-ID`` / ``after`` as a stream id ("0" when absent)."""
+    if not value:
+        return "0"
+    if not _STREAM_ID.match(value):
+        raise ApiError(400, "invalid_event_id", f"{value!r} is not an event id (like 1712-0)")
+    return value
+
+
+class AsyncJobReader:
+    """Reads job records and event streams without leaving the event loop."""
+
+    def __init__(self, client: redis.asyncio.Redis, *, keys: RedisKeys) -> None:
+        self._redis = client
+        self._keys = keys
+
+    async def get_for_owner(self, job_id: str, owner: str) -> Job | None:
+        raw = await self._redis.hgetall(self._keys.job(job_id))
+        if not raw:
+            return None
+        job = decode_job(raw)
+        return job if job.owner == owner else None
+
+    async def read_after(
+        self, job_id: str, after: str, *, count: int = READ_BATCH
+    ) -> list[JobEvent]:
+        """Events with an id greater than ``after``, oldest first."""
+        start = "-" if after in ("0", "0-0") else f"({after}"
+        # redis-py types XRANGE loosely (None members); on a stream it is a list of pairs.
+        entries = cast(
+            "list[tuple[bytes, dict[bytes, bytes]]]",
+            await self._redis.xrange(self._keys.events(job_id), min=start, count=count),
+        )
+        return [decode_event(entry_id, fields) for entry_id, fields in entries]
+
+
+async def follow_events(
+    *,
+    hub: NoticeHub,
+    reader: AsyncJobReader,
+    job: Job,
+    after: str,
+    keepalive_s: float,
+) -> AsyncGenerator[list[JobEvent], None]:
+    """Batches of new events, in order; an empty batch after ``keepalive_s`` of quiet.
+
+    Ends after the batch holding a terminal event, or at once when the job was
+    already terminal and the client has seen everything.
+    """
+    last = after
+    with hub.watch(job.id) as watch:
+        first = True
+        while True:
+            watch.clear()
+            events = await reader.read_after(job.id, last)
+            if events:
+                yield events
+                last = events[-1].id
+                if any(event.type.is_terminal for event in events):
+                    return
+                if len(events) == READ_BATCH:
+                    continue
+            elif first and job.status.is_terminal:
+                return
+            first = False
+            if not await watch.wait(keepalive_s):
+                yield []

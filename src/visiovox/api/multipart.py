@@ -1,0 +1,197 @@
+"""A streaming ``multipart/form-data`` reader that writes file parts straight to disk.
+
+Starlette's own parser spools file parts with no total cap, so the gateway
+parses ``request.stream()`` itself with python-multipart's callback parser:
+every body byte is counted as it arrives and the request stops at once past
+the cap. File parts are written under server-chosen names (the field name);
+text parts are kept in memory, each capped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import anyio.to_thread
+from python_multipart import MultipartParser
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import parse_options_header
+
+from visiovox.api.errors import ApiError
+
+MAX_TEXT_FIELD_BYTES = 64 * 1024
+MAX_TEXT_FIELDS = 100
+# Written to disk (in a worker thread) once this much file data is buffered.
+_FLUSH_BYTES = 1024 * 1024
+
+
+def too_large(max_bytes: int) -> ApiError:
+    return ApiError(413, "upload_too_large", f"the request body is over the {max_bytes}-byte cap")
+
+
+def invalid_multipart(message: str) -> ApiError:
+    return ApiError(400, "invalid_multipart", message)
+
+
+@dataclass
+class ReceivedFile:
+    """A file part now on disk under ``path``; ``filename`` is the client's, metadata only."""
+
+    field: str
+    path: Path
+    filename: str | None
+    size: int = 0
+
+
+@dataclass
+class ReceivedForm:
+    fields: dict[str, str] = field(default_factory=dict)
+    files: list[ReceivedFile] = field(default_factory=list)
+
+
+async def capped_chunks(chunks: AsyncIterator[bytes], *, max_bytes: int) -> AsyncIterator[bytes]:
+    """``chunks`` as they come, failing with 413 the moment their total passes ``max_bytes``."""
+    total = 0
+    async for chunk in chunks:
+        total += len(chunk)
+        if total > max_bytes:
+            raise too_large(max_bytes)
+        yield chunk
+
+
+class _FormCollector:
+    """python-multipart callbacks: collects text parts, queues file data for writing."""
+
+    def __init__(self, *, file_path: Callable[[str], Path]) -> None:
+        self._file_path = file_path
+        self.form = ReceivedForm()
+        self.ended = False
+        self._header_name = bytearray()
+        self._header_value = bytearray()
+        self._headers: dict[str, bytes] = {}
+        self._text: bytearray | None = None
+        self._text_name = ""
+        self._file: ReceivedFile | None = None
+        self._handle: BinaryIO | None = None
+        self._pending: list[tuple[BinaryIO, bytes | None]] = []
+        self._opened: list[BinaryIO] = []
+        self.pending_bytes = 0
+
+    def callbacks(self) -> dict[str, Callable[..., None]]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda d, s, e: self._header_name.extend(d[s:e]),
+            "on_header_value": lambda d, s, e: self._header_value.extend(d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+            "on_end": self._end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers = {}
+
+    def _header_end(self) -> None:
+        self._headers[self._header_name.decode("latin-1").lower()] = bytes(self._header_value)
+        self._header_name.clear()
+        self._header_value.clear()
+
+    def _headers_finished(self) -> None:
+        disposition, options = parse_options_header(self._headers.get("content-disposition"))
+        name = options.get(b"name")
+        if disposition != b"form-data" or not name:
+            raise invalid_multipart("every part needs Content-Disposition: form-data; name=...")
+        field_name = name.decode("utf-8", errors="replace")
+        if b"filename" not in options:
+            if len(self.form.fields) >= MAX_TEXT_FIELDS:
+                raise invalid_multipart(f"more than {MAX_TEXT_FIELDS} form fields")
+            self._text, self._text_name = bytearray(), field_name
+            return
+        if any(f.field == field_name for f in self.form.files):
+            raise ApiError(400, "duplicate_input", f"the file field {field_name!r} was sent twice")
+        path = self._file_path(field_name)  # raises for fields the pipeline does not take
+        path.parent.mkdir(parents=True, exist_ok=True)
+        filename = options[b"filename"].decode("utf-8", errors="replace")
+        self._file = ReceivedFile(field=field_name, path=path, filename=filename[-255:] or None)
+        self.form.files.append(self._file)
+        self._handle = path.open("wb")
+        self._opened.append(self._handle)
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._text is not None:
+            self._text.extend(data[start:end])
+            if len(self._text) > MAX_TEXT_FIELD_BYTES:
+                raise ApiError(
+                    413,
+                    "field_too_large",
+                    f"the form field {self._text_name!r} is over {MAX_TEXT_FIELD_BYTES} bytes",
+                )
+        elif self._file is not None and self._handle is not None:
+            self._file.size += end - start
+            self._pending.append((self._handle, data[start:end]))
+            self.pending_bytes += end - start
+
+    def _part_end(self) -> None:
+        if self._text is not None:
+            try:
+                self.form.fields[self._text_name] = self._text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise invalid_multipart(f"the field {self._text_name!r} is not UTF-8") from exc
+            self._text = None
+        elif self._handle is not None:
+            self._pending.append((self._handle, None))
+            self._handle, self._file = None, None
+
+    def _end(self) -> None:
+        self.ended = True
+
+    @property
+    def must_flush(self) -> bool:
+        return self.pending_bytes >= _FLUSH_BYTES or any(d is None for _, d in self._pending)
+
+    def flush(self) -> None:
+        """Write queued file data and close finished files (run in a worker thread)."""
+        pending, self._pending, self.pending_bytes = self._pending, [], 0
+        for handle, data in pending:
+            if data is None:
+                handle.close()
+            else:
+                handle.write(data)
+
+    def close_all(self) -> None:
+        """Close every file this form opened (closing twice is harmless)."""
+        self._pending, self.pending_bytes, self._handle = [], 0, None
+        for handle in self._opened:
+            handle.close()
+
+
+async def read_multipart(
+    chunks: AsyncIterator[bytes], *, boundary: bytes, file_path: Callable[[str], Path]
+) -> ReceivedForm:
+    """Parse a multipart body from ``chunks``; ``file_path(field)`` says where a file part goes.
+
+    The caller removes the written files when this raises.
+    """
+    collector = _FormCollector(file_path=file_path)
+    try:
+        parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
+    except FormParserError as exc:
+        raise invalid_multipart(f"bad multipart boundary: {exc}") from exc
+    try:
+        async for chunk in chunks:
+            try:
+                parser.write(chunk)
+            except FormParserError as exc:
+                raise invalid_multipart(f"malformed multipart body: {exc}") from exc
+            if collector.must_flush:
+                await anyio.to_thread.run_sync(collector.flush)
+        if collector.pending_bytes or collector.must_flush:
+            await anyio.to_thread.run_sync(collector.flush)
+        if not collector.ended:
+            raise invalid_multipart("the multipart body ended before its closing boundary")
+    finally:
+        collector.close_all()
+    return collector.form

@@ -1,0 +1,107 @@
+"""Downloading a job's outputs, with single-range ``Range`` support.
+
+Starlette's ``FileResponse`` streams the file and answers ranges; this module
+decides the range first so that an unsatisfiable one gets the standard JSON
+error (416 with ``Content-Range: bytes */size``) and a malformed or
+multi-range header is ignored (a full 200, as RFC 9110 allows).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import FileResponse
+from starlette.types import Receive, Scope, Send
+
+from visiovox.api.deps import GatewayDep
+from visiovox.api.errors import ApiError
+from visiovox.api.routes.jobs import job_not_found
+from visiovox.api.schemas import ErrorBody
+from visiovox.api.security import CallerDep
+from visiovox.jobs.storage import UnsafeName
+
+router = APIRouter(prefix="/v1/jobs", tags=["files"])
+
+_SINGLE_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+
+
+class RangeNotSatisfiable(Exception):
+    """No byte of the requested range exists in the file."""
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one ``[start, end)`` a ``Range`` header asks for, or None to send the whole file."""
+    match = _SINGLE_RANGE.match(header or "")
+    if match is None:
+        return None
+    first, last = match.groups()
+    if first:
+        start = int(first)
+        if last and int(last) < start:
+            return None
+        end = min(int(last) + 1, size) if last else size
+    elif last:
+        start, end = max(size - int(last), 0), size
+        if int(last) == 0:
+            raise RangeNotSatisfiable
+    else:
+        return None
+    if start >= size:
+        raise RangeNotSatisfiable
+    return start, end
+
+
+class OutputFileResponse(FileResponse):
+    """A ``FileResponse`` that serves exactly the range this module decided (or none)."""
+
+    def __init__(self, *args: Any, byte_range: tuple[int, int] | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._byte_range = byte_range
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(k, v) for k, v in scope["headers"] if k != b"range"]
+        if self._byte_range is not None:
+            start, end = self._byte_range
+            headers.append((b"range", f"bytes={start}-{end - 1}".encode()))
+        await super().__call__({**scope, "headers": headers}, receive, send)
+
+
+@router.get(
+    "/{job_id}/files/{name}",
+    response_class=FileResponse,
+    responses={code: {"model": ErrorBody} for code in (401, 404, 416, 503)},
+)
+def download_output(
+    job_id: str, name: str, request: Request, caller: CallerDep, gateway: GatewayDep
+) -> FileResponse:
+    """One output of one of the caller's jobs; ``Range: bytes=a-b`` / ``a-`` / ``-n`` give 206."""
+    job = gateway.domain.store.get_for_owner(job_id, caller.owner)
+    if job is None:
+        raise job_not_found(job_id)
+    output = next((o for o in job.outputs if o.name == name), None)
+    if output is None:
+        raise ApiError(404, "file_not_found", f"job {job_id!r} has no output {name!r}")
+    try:
+        path = gateway.domain.files.output_path(job.id, output.name)
+        stat = os.stat(path)
+    except (UnsafeName, FileNotFoundError):
+        raise ApiError(404, "file_not_found", f"the output {name!r} is no longer stored") from None
+    try:
+        byte_range = parse_range(request.headers.get("range"), stat.st_size)
+    except RangeNotSatisfiable:
+        raise ApiError(
+            416,
+            "range_not_satisfiable",
+            f"the file has {stat.st_size} bytes; the requested range lies outside it",
+            headers={"Content-Range": f"bytes */{stat.st_size}"},
+        ) from None
+    return OutputFileResponse(
+        path,
+        media_type=output.content_type,
+        filename=output.name,
+        stat_result=stat,
+        byte_range=byte_range,
+    )

@@ -1,0 +1,177 @@
+"""Submitting, reading, listing and canceling jobs.
+
+A submission is checked completely (params, files, media) before the job
+record exists; the record and its ``queued`` event land in one Redis
+transaction, then one Celery message carrying only the job id goes out.
+Canceling a job that already finished answers 409 ``job_finished``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from visiovox.api.deps import Gateway, GatewayDep
+from visiovox.api.errors import ApiError, invalid_params
+from visiovox.api.schemas import ErrorBody, JobList, JobOut
+from visiovox.api.security import CallerDep
+from visiovox.api.uploads import receive_submission
+from visiovox.jobs.dispatch import choose_queue
+from visiovox.jobs.model import Job, JobStatus
+from visiovox.pipelines.registry import UnknownPipeline, get_spec
+from visiovox.pipelines.spec import PipelineSpec
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 415, 422, 503)
+}
+
+
+def job_response(
+    job: Job, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """The job as JSON, serialized once (skipping FastAPI's re-validation of the model)."""
+    body = JobOut.from_job(job).model_dump_json()
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+
+
+def job_not_found(job_id: str) -> ApiError:
+    return ApiError(404, "job_not_found", f"no job {job_id!r}")
+
+
+def _lookup_spec(pipeline: str) -> PipelineSpec:
+    try:
+        return get_spec(pipeline)
+    except UnknownPipeline:
+        raise ApiError(404, "unknown_pipeline", f"no pipeline named {pipeline!r}") from None
+
+
+def _validate_params(spec: PipelineSpec, raw: dict[str, Any]) -> dict[str, Any]:
+    known = set()
+    for name, info in spec.params.model_fields.items():
+        known.update({name, info.alias or name})
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ApiError(
+            422,
+            "invalid_params",
+            f"{spec.name} has no param(s) {', '.join(unknown)} "
+            f"(params: {', '.join(sorted(known)) or 'none'})",
+        )
+    try:
+        return spec.params.model_validate(raw).model_dump(mode="json")
+    except ValidationError as exc:
+        raise invalid_params(exc) from exc
+
+
+def _store_and_dispatch(
+    gateway: Gateway, job: Job, idempotency_key: str | None
+) -> tuple[Job, bool]:
+    """Create the record and send the task (blocking; runs in the threadpool)."""
+    job, created = gateway.domain.store.create(job, idempotency_key=idempotency_key)
+    if not created:
+        return job, False
+    try:
+        gateway.dispatcher.dispatch(job.id, queue=job.queue or choose_queue(get_spec(job.pipeline)))
+    except Exception:
+        # The record exists but no task will run it: cancel it rather than leave it queued forever.
+        try:
+            gateway.domain.store.request_cancel(job.id)
+        except Exception:
+            log.exception("job %s was stored but neither dispatched nor canceled", job.id)
+        raise
+    return job, True
+
+
+@router.post("/{pipeline}", status_code=202, response_model=JobOut, responses=_ERRORS)
+async def submit_job(
+    pipeline: str, request: Request, caller: CallerDep, gateway: GatewayDep
+) -> Response:
+    """Submit a job: multipart (files + params), urlencoded or JSON params. Answers 202."""
+    spec = _lookup_spec(pipeline)
+    job_id = uuid.uuid4().hex
+    files = gateway.domain.files
+    submission = await receive_submission(
+        request, spec=spec, job_id=job_id, files=files, limits=gateway.settings.uploads
+    )
+    try:
+        job = Job(
+            id=job_id,
+            pipeline=spec.name,
+            owner=caller.owner,
+            params=_validate_params(spec, submission.params),
+            inputs=submission.inputs,
+            queue=choose_queue(spec),
+        )
+        idempotency_key = request.headers.get("idempotency-key") or None
+        job, created = await run_in_threadpool(_store_and_dispatch, gateway, job, idempotency_key)
+    except BaseException:
+        if submission.inputs:
+            await run_in_threadpool(files.delete_job, job_id)
+        raise
+    headers = {"Location": f"/v1/jobs/{job.id}"}
+    if not created:
+        # A repeated Idempotency-Key: the first job answers, this upload is not needed.
+        headers["Idempotent-Replayed"] = "true"
+        if submission.inputs:
+            await run_in_threadpool(files.delete_job, job_id)
+    return job_response(job, status_code=202, headers=headers)
+
+
+def _get_job(gateway: Gateway, job_id: str, owner: str) -> Job:
+    job = gateway.domain.store.get_for_owner(job_id, owner)
+    if job is None:
+        raise job_not_found(job_id)
+    return job
+
+
+@router.get("/{job_id}", response_model=JobOut, responses=_ERRORS)
+def get_job(job_id: str, caller: CallerDep, gateway: GatewayDep) -> Response:
+    """One of the caller's jobs (another owner's job is 404, never 403)."""
+    return job_response(_get_job(gateway, job_id, caller.owner))
+
+
+def _check_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        float(cursor)
+    except ValueError:
+        raise ApiError(400, "invalid_cursor", f"{cursor!r} is not a cursor from this API") from None
+    return cursor
+
+
+@router.get("", response_model=JobList, responses=_ERRORS)
+def list_jobs(
+    caller: CallerDep,
+    gateway: GatewayDep,
+    status: JobStatus | None = None,
+    pipeline: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> JobList:
+    """The caller's jobs, newest first; pass ``next_cursor`` back as ``cursor`` for more."""
+    page = gateway.domain.store.list_for_owner(
+        caller.owner, status=status, pipeline=pipeline, limit=limit, cursor=_check_cursor(cursor)
+    )
+    return JobList(data=[JobOut.from_job(j) for j in page.jobs], next_cursor=page.next_cursor)
+
+
+@router.delete("/{job_id}", status_code=202, response_model=JobOut, responses=_ERRORS)
+def cancel_job(job_id: str, caller: CallerDep, gateway: GatewayDep) -> Response:
+    """Cancel: a queued job at once, a running one within about a second. 409 if finished."""
+    job = _get_job(gateway, job_id, caller.owner)
+    outcome = gateway.domain.store.request_cancel(job.id)
+    if outcome == "missing":
+        raise job_not_found(job_id)
+    if outcome not in ("canceled", "cancel_requested"):
+        raise ApiError(409, "job_finished", f"job {job_id!r} already finished ({outcome})")
+    return job_response(_get_job(gateway, job_id, caller.owner), status_code=202)

@@ -1,0 +1,181 @@
+"""The gateway's response bodies. Every timestamp is an ISO-8601 UTC string (``...Z``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from visiovox.jobs.model import Job, JobEvent, JobStatus
+from visiovox.jobs.workers import WorkerInfo, WorkerState
+from visiovox.pipelines.spec import PipelineSpec
+
+
+def iso(ts: float | None) -> str | None:
+    """A unix time as ISO-8601 UTC with microseconds, or None."""
+    if ts is None:
+        return None
+    return (
+        datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    )
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx/5xx answer."""
+
+    error: ErrorDetail
+
+
+class ProgressOut(BaseModel):
+    percent: float
+    stage: str | None
+    message: str | None
+
+
+class InputOut(BaseModel):
+    field: str
+    content_type: str
+    size: int
+    filename: str | None
+    duration_s: float | None
+    width: int | None
+    height: int | None
+
+
+class OutputOut(BaseModel):
+    name: str
+    content_type: str
+    size: int
+    url: str
+
+
+class JobOut(BaseModel):
+    """A job as clients see it."""
+
+    id: str
+    pipeline: str
+    status: JobStatus
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: ProgressOut
+    params: dict[str, Any]
+    inputs: list[InputOut]
+    outputs: list[OutputOut]
+    result: dict[str, Any] | None
+    error: ErrorDetail | None
+    attempts: int
+    worker: str | None
+
+    @classmethod
+    def from_job(cls, job: Job) -> JobOut:
+        return cls(
+            id=job.id,
+            pipeline=job.pipeline,
+            status=job.status,
+            created_at=iso(job.created_at) or "",
+            started_at=iso(job.started_at),
+            finished_at=iso(job.finished_at),
+            progress=ProgressOut(**job.progress.model_dump()),
+            params=job.params,
+            inputs=[InputOut(**i.model_dump(exclude={"name"})) for i in job.inputs],
+            outputs=[
+                OutputOut(**o.model_dump(), url=f"/v1/jobs/{job.id}/files/{o.name}")
+                for o in job.outputs
+            ],
+            result=job.result,
+            error=ErrorDetail(**job.error.model_dump()) if job.error else None,
+            attempts=job.attempts,
+            worker=job.worker,
+        )
+
+
+class JobList(BaseModel):
+    """One page of the caller's jobs, newest first."""
+
+    data: list[JobOut]
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    """One job event, as sent over SSE and WebSocket."""
+
+    id: str
+    type: str
+    data: dict[str, Any]
+    ts: str | None
+
+    @classmethod
+    def from_event(cls, event: JobEvent) -> EventOut:
+        return cls(id=event.id, type=event.type.value, data=event.data, ts=iso(event.ts))
+
+
+class WorkerOut(BaseModel):
+    """A live worker, as its last heartbeat described it."""
+
+    name: str
+    host: str
+    pid: int
+    device: str
+    device_name: str
+    state: WorkerState
+    queues: list[str]
+    engines: list[dict[str, Any]]
+    current_job: str | None
+    jobs_done: int
+    started_at: str | None
+    last_seen: str | None
+
+    @classmethod
+    def from_info(cls, info: WorkerInfo) -> WorkerOut:
+        fields = info.model_dump(exclude={"started_at", "last_seen"})
+        return cls(**fields, started_at=iso(info.started_at), last_seen=iso(info.last_seen))
+
+
+class WorkerList(BaseModel):
+    data: list[WorkerOut]
+
+
+class InputSpecOut(BaseModel):
+    field: str
+    kinds: list[str]
+    required: bool
+    description: str
+
+
+class PipelineOut(BaseModel):
+    """What a pipeline accepts: its params as JSON Schema and its file inputs."""
+
+    name: str
+    summary: str
+    params_schema: dict[str, Any]
+    inputs: list[InputSpecOut]
+    devices: list[str]
+
+    @classmethod
+    def from_spec(cls, spec: PipelineSpec) -> PipelineOut:
+        return cls(
+            name=spec.name,
+            summary=spec.summary,
+            params_schema=spec.params.model_json_schema(),
+            inputs=[
+                InputSpecOut(
+                    field=i.field,
+                    kinds=sorted(k.value for k in i.kinds),
+                    required=i.required,
+                    description=i.description,
+                )
+                for i in spec.inputs
+            ],
+            devices=sorted(spec.devices),
+        )
+
+
+class PipelineList(BaseModel):
+    data: list[PipelineOut]

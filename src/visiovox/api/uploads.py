@@ -1,0 +1,207 @@
+"""The intake of a job submission: params and files, checked before a job exists.
+
+Bodies may be ``multipart/form-data`` (files and text fields),
+``application/x-www-form-urlencoded`` (``curl -d``) or a JSON object (params
+only). The size cap applies while the body streams in. Each file's type comes
+from its bytes (never its name or header), is matched against what the
+pipeline accepts, then probed for duration and dimensions; the file is renamed
+to its field name plus the sniffed extension.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio.to_thread
+from fastapi import Request
+from python_multipart.multipart import parse_options_header
+
+from visiovox.api.errors import ApiError
+from visiovox.api.multipart import (
+    ReceivedFile,
+    ReceivedForm,
+    capped_chunks,
+    read_multipart,
+    too_large,
+)
+from visiovox.config import UploadSettings
+from visiovox.jobs.model import InputFile
+from visiovox.jobs.storage import JobFiles
+from visiovox.media.errors import MediaError
+from visiovox.media.probe import MediaInfo, probe_media
+from visiovox.media.sniff import Sniffed, sniff_file
+from visiovox.pipelines.spec import MediaKind, PipelineSpec
+
+log = logging.getLogger(__name__)
+
+# A params-only body (JSON or urlencoded) never needs more than this.
+MAX_PARAMS_BODY_BYTES = 1024 * 1024
+# Media errors that are about size answer 413; the rest mean a bad file.
+_MEDIA_ERROR_STATUS = {"too_long": 413, "too_large": 413}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a client sent: raw param values and the stored, checked input files."""
+
+    params: dict[str, Any]
+    inputs: list[InputFile]
+
+
+async def receive_submission(
+    request: Request,
+    *,
+    spec: PipelineSpec,
+    job_id: str,
+    files: JobFiles,
+    limits: UploadSettings,
+) -> Submission:
+    """Read and check the body of a submission; files land under the job's ``in/`` folder.
+
+    On any failure the files written so far are removed before the error propagates.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limits.max_bytes:
+        raise too_large(limits.max_bytes)
+    media_type, options = parse_options_header(request.headers.get("content-type"))
+    if media_type == b"multipart/form-data":
+        boundary = options.get(b"boundary")
+        if not boundary:
+            raise ApiError(400, "invalid_multipart", "multipart/form-data needs a boundary")
+        try:
+            form = await read_multipart(
+                capped_chunks(request.stream(), max_bytes=limits.max_bytes),
+                boundary=boundary,
+                file_path=lambda field: _upload_path(spec, files, job_id=job_id, field=field),
+            )
+            inputs = await _check_files(form, spec=spec, limits=limits)
+        except BaseException:
+            await anyio.to_thread.run_sync(files.delete_job, job_id)
+            raise
+        return Submission(params=dict(form.fields), inputs=inputs)
+    _check_required(spec, sent=set())
+    body = await _read_small_body(request)
+    if media_type == b"application/json":
+        return Submission(params=_json_object(body), inputs=[])
+    if media_type == b"application/x-www-form-urlencoded" or not body.strip():
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError as exc:
+            raise ApiError(400, "invalid_body", "the form body is not UTF-8") from exc
+        return Submission(params=dict(pairs), inputs=[])
+    raise ApiError(
+        415,
+        "unsupported_content_type",
+        "send multipart/form-data, application/x-www-form-urlencoded or application/json",
+    )
+
+
+def _upload_path(spec: PipelineSpec, files: JobFiles, *, job_id: str, field: str) -> Path:
+    if spec.input(field) is None:
+        accepted = ", ".join(i.field for i in spec.inputs) or "none"
+        raise ApiError(
+            400,
+            "unknown_input",
+            f"{spec.name} takes no file field {field!r} (file fields: {accepted})",
+        )
+    return files.input_path(job_id, field)
+
+
+async def _read_small_body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in capped_chunks(request.stream(), max_bytes=MAX_PARAMS_BODY_BYTES):
+        body.extend(chunk)
+    return bytes(body)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ApiError(400, "invalid_json", "the JSON body must be an object of params")
+    return value
+
+
+def _check_required(spec: PipelineSpec, *, sent: set[str]) -> None:
+    missing = [i.field for i in spec.inputs if i.required and i.field not in sent]
+    if missing:
+        raise ApiError(
+            422,
+            "missing_input",
+            f"{spec.name} needs the file field(s): {', '.join(missing)} (send multipart/form-data)",
+        )
+
+
+async def _check_files(
+    form: ReceivedForm, *, spec: PipelineSpec, limits: UploadSettings
+) -> list[InputFile]:
+    _check_required(spec, sent={f.field for f in form.files})
+    return [await _check_file(received, spec=spec, limits=limits) for received in form.files]
+
+
+def _accepts(kinds: frozenset[MediaKind], kind: MediaKind) -> bool:
+    # An MP4/WebM/Matroska container sniffs as video but may hold only audio:
+    # let probing decide when the field takes audio.
+    return kind in kinds or (kind is MediaKind.VIDEO and MediaKind.AUDIO in kinds)
+
+
+def _unsupported(field: str, kinds: frozenset[MediaKind], found: str) -> ApiError:
+    accepted = ", ".join(sorted(k.value for k in kinds))
+    return ApiError(
+        415,
+        "unsupported_media_type",
+        f"the file in {field!r} is {found}; this field accepts: {accepted}",
+    )
+
+
+async def _check_file(
+    received: ReceivedFile, *, spec: PipelineSpec, limits: UploadSettings
+) -> InputFile:
+    input_spec = spec.input(received.field)
+    assert input_spec is not None  # unknown fields were refused while streaming
+    if received.size == 0:
+        raise ApiError(400, "empty_upload", f"the file in {received.field!r} is empty")
+    sniffed = await anyio.to_thread.run_sync(sniff_file, received.path)
+    if sniffed is None or not _accepts(input_spec.kinds, sniffed.kind):
+        found = "not a recognised media format" if sniffed is None else f"{sniffed.kind.value}"
+        raise _unsupported(received.field, input_spec.kinds, found)
+    try:
+        info = await anyio.to_thread.run_sync(_probe, received.path, sniffed, limits)
+    except MediaError as exc:
+        status = _MEDIA_ERROR_STATUS.get(exc.code, 400)
+        raise ApiError(status, exc.code, f"{received.field}: {exc.message}") from exc
+    if info.kind not in input_spec.kinds:
+        raise _unsupported(received.field, input_spec.kinds, info.kind.value)
+    name = f"{received.field}.{sniffed.extension}"
+    await anyio.to_thread.run_sync(received.path.rename, received.path.with_name(name))
+    content_type = sniffed.content_type
+    if info.kind is MediaKind.AUDIO and sniffed.kind is MediaKind.VIDEO:
+        content_type = "audio/" + content_type.partition("/")[2]
+    return InputFile(
+        field=received.field,
+        name=name,
+        content_type=content_type,
+        size=received.size,
+        filename=received.filename,
+        duration_s=info.duration_s,
+        width=info.width,
+        height=info.height,
+    )
+
+
+def _probe(path: Path, sniffed: Sniffed, limits: UploadSettings) -> MediaInfo:
+    return probe_media(
+        path,
+        kind=sniffed.kind,
+        max_duration_s=limits.max_duration_s,
+        max_pixels=limits.max_pixels,
+    )
