@@ -113,10 +113,9 @@ def _simple(head: bytes) -> Sniffed | None:
         return FLAC
     if head.startswith(b"ID3"):
         return MP3
-    if head.startswith(b"BM") and len(head) >= 18:
-        # "BM" alone is too weak; the DIB header size must be a known one.
-        if int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES:
-            return BMP
+    # "BM" alone is too weak; the DIB header size after it must be a known one.
+    if head.startswith(b"BM") and int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES:
+        return BMP
     return None
 
 

@@ -1,0 +1,1 @@
+"""Speech to text: the ``STTEngine`` interface and its implementations."""

@@ -1,0 +1,122 @@
+"""faster-whisper (CTranslate2) speech to text, with Silero VAD from faster-whisper's assets.
+
+The weights come from the model manifest (``settings.stt.model``), assembled into
+the model cache on ``load``; nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from visiovox.engines.stt.base import (
+    SAMPLE_RATE,
+    Segment,
+    SegmentCallback,
+    STTEngine,
+    Transcript,
+    Word,
+)
+from visiovox.models.cache import prepare_model
+from visiovox.pipelines.errors import PipelineError
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+log = logging.getLogger(__name__)
+
+
+class WhisperSTT(STTEngine):
+    """Whisper via faster-whisper on the CPU (int8 by default) or a CUDA device."""
+
+    name = "stt.whisper"
+    models = ("whisper-base",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._model: WhisperModel | None = None
+
+    def load(self) -> None:
+        from faster_whisper import WhisperModel
+
+        folder = prepare_model(self.settings, self.settings.stt.model)
+        device, _, index = self.device.partition(":")
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"faster-whisper cannot run on {self.device!r}")
+        self._model = WhisperModel(
+            str(folder),
+            device=device,
+            device_index=int(index or 0),
+            compute_type=self.settings.stt.compute_type,
+            cpu_threads=self.settings.stt.cpu_threads,
+        )
+        log.info(
+            "whisper %s loaded on %s (%s)",
+            self.settings.stt.model,
+            self.device,
+            self.settings.stt.compute_type,
+        )
+
+    def close(self) -> None:
+        self._model = None
+
+    def transcribe(
+        self,
+        audio: npt.NDArray[np.float32],
+        *,
+        language: str | None = None,
+        word_timestamps: bool = False,
+        on_segment: SegmentCallback | None = None,
+    ) -> Transcript:
+        if self._model is None:
+            raise RuntimeError("WhisperSTT.transcribe called before load()")
+        duration_s = len(audio) / SAMPLE_RATE
+        if len(audio) == 0:
+            return Transcript(text="", language=language, duration_s=0.0)
+        if language is not None and language not in self._languages():
+            raise PipelineError(
+                "unsupported_language", f"Whisper does not know language {language!r}"
+            )
+        stt = self.settings.stt
+        pieces, info = self._model.transcribe(
+            audio.astype(np.float32, copy=False),
+            language=language,
+            beam_size=stt.beam_size,
+            vad_filter=stt.vad,
+            word_timestamps=word_timestamps,
+        )
+        segments: list[Segment] = []
+        # ``pieces`` is lazy: each step decodes the next segment, so callbacks run as it goes.
+        for piece in pieces:
+            segment = Segment(
+                id=len(segments),
+                start=round(float(piece.start), 3),
+                end=round(float(piece.end), 3),
+                text=piece.text.strip(),
+                words=tuple(
+                    Word(
+                        start=round(float(w.start), 3),
+                        end=round(float(w.end), 3),
+                        word=w.word.strip(),
+                        probability=round(float(w.probability), 4),
+                    )
+                    for w in (piece.words or ())
+                ),
+            )
+            segments.append(segment)
+            if on_segment is not None:
+                on_segment(segment, min(segment.end, duration_s))
+        text = " ".join(segment.text for segment in segments if segment.text)
+        return Transcript(
+            text=text,
+            language=info.language,
+            duration_s=round(duration_s, 3),
+            segments=tuple(segments),
+        )
+
+    def _languages(self) -> frozenset[str]:
+        assert self._model is not None
+        return frozenset(self._model.supported_languages)

@@ -1,0 +1,1 @@
+"""Text to speech: the ``TTSEngine`` interface and its implementations."""

