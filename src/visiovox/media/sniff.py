@@ -120,7 +120,7 @@ def _simple(head: bytes) -> Sniffed | None:
 
 
 def _mpeg_audio(head: bytes) -> Sniffed | None:
-    """An MPEG audio frame or an AAC ADTS frame at offset 0 (11/12-bit sync word)."""
+    """An MPEG audio (layer II/III) or AAC ADTS frame header at offset 0."""
     if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
         return None
     layer = (head[1] >> 1) & 0x3
@@ -132,6 +132,8 @@ def _mpeg_audio(head: bytes) -> Sniffed | None:
     version = (head[1] >> 3) & 0x3
     bitrate_index = head[2] >> 4
     rate_index = (head[2] >> 2) & 0x3
-    if version == 1 or bitrate_index == 0xF or rate_index == 0x3:
+    # Layer I (bits 11) and "free" bitrate (0) are rare in the wild, and a UTF-16 LE
+    # byte-order mark (FF FE) would otherwise pass for an MPEG-1 Layer I header.
+    if version == 1 or layer == 0x3 or bitrate_index in (0x0, 0xF) or rate_index == 0x3:
         return None
     return MP3

@@ -1,0 +1,29 @@
+"""Real engines, loaded once per test session, on models assembled into a temporary cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from visiovox.config import Settings, load_settings
+from visiovox.models.engine_pool import EnginePool
+from visiovox.pipelines.testing import LocalContext
+
+
+@pytest.fixture(scope="session")
+def model_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return load_settings(models={"cache_dir": tmp_path_factory.mktemp("models")})
+
+
+@pytest.fixture(scope="session")
+def engine_pool(model_settings: Settings) -> Iterator[EnginePool]:
+    pool = EnginePool(settings=model_settings, device="cpu")
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def ctx(tmp_path: Path, engine_pool: EnginePool) -> LocalContext:
+    return LocalContext(root=tmp_path / "job", pool=engine_pool)
