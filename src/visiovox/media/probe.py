@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+from av.stream import Stream
 
 from visiovox.media._av import av
 from visiovox.media.errors import MediaError
@@ -66,7 +69,9 @@ def probe_media(
     raise MediaError("invalid_media", f"cannot probe {kind.value} files")
 
 
-def _probe_audio(container: Any, *, path: Path, max_duration_s: float | None) -> MediaInfo:
+def _probe_audio(
+    container: InputContainer, *, path: Path, max_duration_s: float | None
+) -> MediaInfo:
     if not container.streams.audio:
         raise MediaError("invalid_media", "the file has no audio track")
     stream = container.streams.audio[0]
@@ -109,7 +114,7 @@ class _Damage:
 
 
 def _decode_duration(
-    container: Any, stream: Any, *, max_duration_s: float | None
+    container: InputContainer, stream: AudioStream, *, max_duration_s: float | None
 ) -> tuple[float, _Damage | None]:
     """Seconds of audio that decode, and the first damaged packet if any.
 
@@ -133,7 +138,7 @@ def _decode_duration(
 
 
 def _probe_video(
-    container: Any, *, max_duration_s: float | None, max_pixels: int | None
+    container: InputContainer, *, max_duration_s: float | None, max_pixels: int | None
 ) -> MediaInfo:
     stream = container.streams.video[0]
     width, height = stream.codec_context.width, stream.codec_context.height
@@ -164,7 +169,7 @@ def _probe_video(
     )
 
 
-def _probe_image(container: Any, *, max_pixels: int | None) -> MediaInfo:
+def _probe_image(container: InputContainer, *, max_pixels: int | None) -> MediaInfo:
     if not container.streams.video:
         raise MediaError("invalid_media", "the file holds no image")
     stream = container.streams.video[0]
@@ -183,7 +188,7 @@ def _probe_image(container: Any, *, max_pixels: int | None) -> MediaInfo:
     )
 
 
-def _declared_duration(container: Any, stream: Any) -> float | None:
+def _declared_duration(container: InputContainer, stream: Stream) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
@@ -191,10 +196,11 @@ def _declared_duration(container: Any, stream: Any) -> float | None:
     return None
 
 
-def _demuxed_end(container: Any, stream: Any) -> float | None:
+def _demuxed_end(container: InputContainer, stream: Stream) -> float | None:
     """Where the last packet of ``stream`` ends, from its timestamps, without decoding."""
     end: float | None = None
-    start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    time_base, start_time = stream.time_base, stream.start_time
+    start = float(start_time * time_base) if start_time is not None and time_base else 0.0
     for packet in container.demux(stream):
         if packet.pts is None or packet.time_base is None:
             continue
