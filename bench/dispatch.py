@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.integration.stack import Stack
 from websockets.sync.client import connect
 
 from bench.loadgen import percentile
-from tests.integration.stack import Stack
 
 DISPATCH_JOBS = 300
 EVENT_JOBS = 20

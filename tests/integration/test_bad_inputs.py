@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+
 import httpx
 import pytest
 import redis
@@ -42,7 +43,10 @@ def orphan_job_dirs(stack: Stack) -> list[str]:
 @pytest.fixture(scope="module")
 def mp3_speech(stack: Stack) -> bytes:
     with stack.client("bob") as client:
-        job_id = client.post("/v1/jobs/tts", data={"text": "One two three four five six seven eight.", "format": "mp3"}).json()["id"]
+        job_id = client.post(
+            "/v1/jobs/tts",
+            data={"text": "One two three four five six seven eight.", "format": "mp3"},
+        ).json()["id"]
         job = wait_for_job(client, job_id, timeout_s=120)
         return client.get(job["outputs"][0]["url"]).content
 
@@ -53,7 +57,9 @@ def test_empty_upload(alice: httpx.Client) -> None:
 
 
 def test_upload_over_the_cap(alice: httpx.Client) -> None:
-    response = alice.post("/v1/jobs/stt", files={"file": ("big.wav", b"\0" * 4_000_000, "audio/wav")})
+    response = alice.post(
+        "/v1/jobs/stt", files={"file": ("big.wav", b"\0" * 4_000_000, "audio/wav")}
+    )
     assert_error(response, 413, "upload_too_large")
 
 
@@ -64,7 +70,7 @@ def test_upload_over_the_cap_is_rejected_while_streaming(alice: httpx.Client) ->
     def body() -> Iterator[bytes]:
         nonlocal sent
         yield (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
             "Content-Type: audio/wav\r\n\r\n"
         ).encode()
         for _ in range(400):  # 40 MB offered, the cap is 3 MB
@@ -99,7 +105,9 @@ def test_truncated_mp3(mp3_speech: bytes, alice: httpx.Client) -> None:
 
 def test_whole_mp3_is_accepted(stack: Stack, mp3_speech: bytes) -> None:
     with stack.client("bob") as client:
-        response = client.post("/v1/jobs/stt", files={"file": ("speech.mp3", mp3_speech, "audio/mpeg")})
+        response = client.post(
+            "/v1/jobs/stt", files={"file": ("speech.mp3", mp3_speech, "audio/mpeg")}
+        )
         assert response.status_code == 202, response.text
         assert wait_for_job(client, response.json()["id"], timeout_s=120)["status"] == "succeeded"
 

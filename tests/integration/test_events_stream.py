@@ -13,7 +13,9 @@ from tests.integration.stack import Stack, wait_for_job
 EXPECTED_START = ["queued", "started"]
 
 
-def read_sse(client: httpx.Client, job_id: str, *, last_event_id: str | None = None) -> list[dict[str, Any]]:
+def read_sse(
+    client: httpx.Client, job_id: str, *, last_event_id: str | None = None
+) -> list[dict[str, Any]]:
     """Every event of the stream until the server closes it after the terminal one."""
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
     events: list[dict[str, Any]] = []
@@ -35,7 +37,9 @@ def read_sse(client: httpx.Client, job_id: str, *, last_event_id: str | None = N
     return events
 
 
-def read_ws(stack: Stack, job_id: str, *, owner: str, after: str | None = None) -> list[dict[str, Any]]:
+def read_ws(
+    stack: Stack, job_id: str, *, owner: str, after: str | None = None
+) -> list[dict[str, Any]]:
     url = stack.base_url.replace("http", "ws", 1) + f"/v1/jobs/{job_id}/ws"
     if after:
         url += f"?after={after}"

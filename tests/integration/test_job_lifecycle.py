@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.integration.stack import Stack, wait_for_job, wait_until
+from tests.integration.stack import Stack, wait_for_job
 from tests.wer import word_error_rate
 
 SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."

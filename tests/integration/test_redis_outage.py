@@ -32,7 +32,9 @@ def test_gateway_answers_503_then_recovers(make_stack) -> None:  # type: ignore[
 
         job_id = wait_until(submitted, timeout_s=30, what="gateway to recover")
         assert wait_for_job(client, job_id, timeout_s=60)["status"] == "succeeded", stack.logs()
-        assert wait_until(lambda: client.get("/readyz").status_code == 200, timeout_s=30, what="ready")
+        assert wait_until(
+            lambda: client.get("/readyz").status_code == 200, timeout_s=30, what="ready"
+        )
 
 
 def test_readyz_needs_a_worker(make_stack) -> None:  # type: ignore[no-untyped-def]

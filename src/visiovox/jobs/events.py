@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 import redis
 
-from visiovox.jobs.keys import RedisKeys
+from visiovox.jobs.keys import RedisKeys, as_text
 from visiovox.jobs.model import EventType, JobEvent
 
 # Lua used by the job store's scripts so a state change and its event land
@@ -49,7 +49,7 @@ class EventLog:
         pipe = self._redis.pipeline(transaction=True)
         self.append_to(pipe, job_id, event_type, data)
         event_id = pipe.execute()[0]
-        return event_id.decode() if isinstance(event_id, bytes) else str(event_id)
+        return as_text(event_id)
 
     def append_to(
         self,
@@ -72,19 +72,19 @@ class EventLog:
     def read_after(self, job_id: str, after: str = "0", count: int | None = None) -> list[JobEvent]:
         """Events with an id greater than ``after``, oldest first."""
         start = f"({after}" if after not in ("0", "0-0", "-") else "-"
-        entries = self._redis.xrange(self._keys.events(job_id), min=start, count=count)
+        entries = cast(
+            list[tuple[Any, dict[Any, Any]]],
+            self._redis.xrange(self._keys.events(job_id), min=start, count=count),
+        )
         return [decode_event(entry_id, fields) for entry_id, fields in entries]
 
 
 def decode_event(entry_id: bytes | str, fields: dict[Any, Any]) -> JobEvent:
     """A stream entry as a ``JobEvent``."""
 
-    def text(value: bytes | str) -> str:
-        return value.decode() if isinstance(value, bytes) else value
-
-    values = {text(k): text(v) for k, v in fields.items()}
+    values = {as_text(k): as_text(v) for k, v in fields.items()}
     return JobEvent(
-        id=text(entry_id),
+        id=as_text(entry_id),
         type=EventType(values["type"]),
         data=json.loads(values.get("data", "{}")),
         ts=float(values.get("ts", "0")),

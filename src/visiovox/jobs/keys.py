@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -51,3 +52,8 @@ class RedisKeys:
     @property
     def janitor_lock(self) -> str:
         return f"{self.prefix}:janitor:lock"
+
+
+def as_text(value: Any) -> str:
+    """A Redis reply (bytes or str) as str."""
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     """Where a job is in its life."""
 
     QUEUED = "queued"
@@ -27,7 +27,7 @@ class JobStatus(str, enum.Enum):
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
 
 
-class EventType(str, enum.Enum):
+class EventType(enum.StrEnum):
     """What an event in a job's stream says."""
 
     QUEUED = "queued"

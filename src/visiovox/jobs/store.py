@@ -17,7 +17,7 @@ from typing import Any
 import redis
 
 from visiovox.jobs.events import APPEND_EVENT_LUA, EventLog
-from visiovox.jobs.keys import RedisKeys
+from visiovox.jobs.keys import RedisKeys, as_text
 from visiovox.jobs.model import EventType, Job, JobError, JobStatus, OutputFile, Progress
 
 _TERMINAL_LUA = """
@@ -143,7 +143,7 @@ return 'requeued'
 )
 
 
-class ClaimOutcome(str, enum.Enum):
+class ClaimOutcome(enum.StrEnum):
     """What a worker's claim of a job found."""
 
     CLAIMED = "claimed"
@@ -175,13 +175,9 @@ def encode_fields(values: Mapping[str, Any]) -> dict[str, str]:
     return {name: json.dumps(value) for name, value in values.items()}
 
 
-def decode_job(raw: Mapping[bytes | str, bytes | str]) -> Job:
+def decode_job(raw: Mapping[Any, Any]) -> Job:
     """A job hash as a ``Job``."""
-
-    def text(value: bytes | str) -> str:
-        return value.decode() if isinstance(value, bytes) else value
-
-    return Job.model_validate({text(k): json.loads(text(v)) for k, v in raw.items()})
+    return Job.model_validate({as_text(k): json.loads(as_text(v)) for k, v in raw.items()})
 
 
 def _worker_lost_error(max_attempts: int) -> str:
@@ -227,13 +223,13 @@ class JobStore:
             idem = self._keys.idempotency(job.owner, idempotency_key)
             if not self._redis.set(idem, job.id, nx=True, ex=self._retention_s):
                 existing_id = self._redis.get(idem)
-                existing = self.get(existing_id.decode()) if existing_id else None
+                existing = self.get(as_text(existing_id)) if existing_id else None
                 if existing is not None:
                     return existing, False
                 self._redis.set(idem, job.id, ex=self._retention_s)
         key = self._keys.job(job.id)
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping=encode_fields(job.model_dump(mode="json")))
+        pipe.hset(key, mapping=dict(encode_fields(job.model_dump(mode="json"))))  # type: ignore[arg-type]
         pipe.expire(key, self._retention_s)
         pipe.zadd(self._keys.owner_index(job.owner), {job.id: job.created_at})
         pipe.sadd(self._keys.owners, job.owner)
@@ -264,14 +260,14 @@ class JobStore:
         upper: str = f"({cursor}" if cursor else "+inf"
         found: list[Job] = []
         while len(found) < limit:
-            batch = self._redis.zrevrangebyscore(
+            batch: list[tuple[Any, float]] = self._redis.zrevrangebyscore(  # type: ignore[assignment]
                 index, upper, "-inf", start=0, num=max(limit, 50), withscores=True
             )
             if not batch:
                 return JobPage(jobs=found, next_cursor=None)
             for member, score in batch:
                 upper = f"({score!r}"
-                job = self.get(member.decode())
+                job = self.get(as_text(member))
                 if job is None:
                     self._redis.zrem(index, member)
                     continue
@@ -285,7 +281,7 @@ class JobStore:
 
     def claim(self, job_id: str, worker: str) -> Claim:
         """Atomically start the job on ``worker`` unless it is terminal or leased."""
-        outcome, attempt = self._claim(
+        reply: list[Any] = self._claim(
             keys=[
                 self._keys.job(job_id),
                 self._keys.lease(job_id),
@@ -301,7 +297,8 @@ class JobStore:
                 _worker_lost_error(self._max_attempts),
             ],
         )
-        return Claim(outcome=ClaimOutcome(outcome.decode()), attempt=int(attempt))
+        outcome, attempt = reply
+        return Claim(outcome=ClaimOutcome(as_text(outcome)), attempt=int(attempt))
 
     def renew_lease(self, job_id: str, worker: str) -> bool:
         """Extend the lease if ``worker`` still holds it."""
@@ -360,7 +357,7 @@ class JobStore:
             keys=[self._keys.job(job_id), self._keys.running, self._keys.events(job_id)],
             args=[repr(time.time()), *self._event_args(job_id)],
         )
-        return str(outcome.decode() if isinstance(outcome, bytes) else outcome)
+        return as_text(outcome)
 
     def is_cancel_requested(self, job_id: str) -> bool:
         return self._redis.hget(self._keys.job(job_id), "cancel_requested") == b"true"
@@ -381,10 +378,10 @@ class JobStore:
                 _worker_lost_error(self._max_attempts),
             ],
         )
-        return str(outcome.decode() if isinstance(outcome, bytes) else outcome)
+        return as_text(outcome)
 
     def running_job_ids(self) -> list[str]:
-        return [m.decode() for m in self._redis.zrange(self._keys.running, 0, -1)]
+        return [as_text(m) for m in self._redis.zrange(self._keys.running, 0, -1)]
 
     def prune_owner_indexes(self, older_than: float) -> int:
         """Drop index entries of jobs created before ``older_than`` (they have expired)."""
@@ -392,7 +389,7 @@ class JobStore:
         for owner in self._redis.smembers(self._keys.owners):
             removed += int(
                 self._redis.zremrangebyscore(
-                    self._keys.owner_index(owner.decode()), "-inf", older_than
+                    self._keys.owner_index(as_text(owner)), "-inf", older_than
                 )
             )
         return removed

@@ -10,10 +10,10 @@ from typing import Any
 import redis
 from pydantic import BaseModel, Field
 
-from visiovox.jobs.keys import RedisKeys
+from visiovox.jobs.keys import RedisKeys, as_text
 
 
-class WorkerState(str, enum.Enum):
+class WorkerState(enum.StrEnum):
     """A worker's lifecycle state, as in its heartbeat."""
 
     STARTING = "starting"
@@ -63,7 +63,7 @@ class WorkerRegistry:
 
     def live(self) -> list[WorkerInfo]:
         """Workers whose heartbeat has not expired, by name."""
-        names = sorted(n.decode() for n in self._redis.smembers(self._keys.workers))
+        names = sorted(as_text(n) for n in self._redis.smembers(self._keys.workers))
         if not names:
             return []
         values = self._redis.mget([self._keys.worker(n) for n in names])

@@ -63,7 +63,9 @@ class EnginePool:
             stats.uses += 1
             stats.last_used = time.time()
         if not isinstance(engine, engine_type):
-            raise TypeError(f"engine {name} is a {type(engine).__name__}, not {engine_type.__name__}")
+            raise TypeError(
+                f"engine {name} is a {type(engine).__name__}, not {engine_type.__name__}"
+            )
         return engine
 
     def _load(self, name: str, stats: EngineStats) -> Engine:

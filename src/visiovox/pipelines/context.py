@@ -32,7 +32,9 @@ class RunContext(Protocol):
     def add_output(self, name: str, content_type: str) -> OutputFile:
         """Publish a written output; emits an ``output`` event."""
 
-    def progress(self, percent: float, *, stage: str | None = None, message: str | None = None) -> None:
+    def progress(
+        self, percent: float, *, stage: str | None = None, message: str | None = None
+    ) -> None:
         """Report progress (throttled; 0–100)."""
 
     def stage(self, name: str) -> None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from visiovox.pipelines.context import RunContext
 
 
-class MediaKind(str, enum.Enum):
+class MediaKind(enum.StrEnum):
     """The broad kind of an uploaded file, decided from its bytes."""
 
     AUDIO = "audio"

@@ -11,8 +11,6 @@ from celery import Celery
 from visiovox.config import Settings
 from visiovox.jobs.redis_client import redis_url
 
-from visiovox.jobs.dispatch import RUN_JOB_TASK
-
 
 def broker_url(settings: Settings) -> str:
     """The Redis URL in the form kombu wants (``redis+socket://`` for a unix socket)."""

@@ -46,7 +46,9 @@ def runner(settings: Settings, domain: JobDomain) -> JobRunner:
     )
 
 
-def run(domain: JobDomain, runner: JobRunner, pipeline: str, params: dict[str, object] | None = None) -> Job:
+def run(
+    domain: JobDomain, runner: JobRunner, pipeline: str, params: dict[str, object] | None = None
+) -> Job:
     domain.store.create(Job(id="j", pipeline=pipeline, owner="o", params=params or {}))
     runner.run("j")
     job = domain.store.get("j")
@@ -54,7 +56,9 @@ def run(domain: JobDomain, runner: JobRunner, pipeline: str, params: dict[str, o
     return job
 
 
-def test_success_records_outputs_result_and_throttled_progress(domain: JobDomain, runner: JobRunner) -> None:
+def test_success_records_outputs_result_and_throttled_progress(
+    domain: JobDomain, runner: JobRunner
+) -> None:
     job = run(domain, runner, "t-output")
     assert job.status is JobStatus.SUCCEEDED
     assert [o.name for o in job.outputs] == ["hello.txt"]
@@ -86,7 +90,9 @@ def test_invalid_stored_params_fail_cleanly(domain: JobDomain, runner: JobRunner
 
 
 def test_cancel_stops_a_running_job(domain: JobDomain, runner: JobRunner) -> None:
-    domain.store.create(Job(id="j", pipeline="noop", owner="o", params={"sleep_s": 20, "steps": 200}))
+    domain.store.create(
+        Job(id="j", pipeline="noop", owner="o", params={"sleep_s": 20, "steps": 200})
+    )
     thread = threading.Thread(target=runner.run, args=("j",))
     thread.start()
     while (job := domain.store.get("j")) is not None and job.status is JobStatus.QUEUED:

@@ -41,7 +41,9 @@ def test_finish_records_outputs_and_only_once(domain: JobDomain) -> None:
     new_job(domain)
     domain.store.claim("j1", "w1")
     output = OutputFile(name="speech.wav", content_type="audio/wav", size=10)
-    assert domain.store.finish("j1", worker="w1", status=JobStatus.SUCCEEDED, outputs=[output], result={"a": 1})
+    assert domain.store.finish(
+        "j1", worker="w1", status=JobStatus.SUCCEEDED, outputs=[output], result={"a": 1}
+    )
     assert not domain.store.finish("j1", worker="w1", status=JobStatus.FAILED)
     job = domain.store.get("j1")
     assert job is not None
@@ -111,8 +113,12 @@ def test_failed_job_keeps_its_error(domain: JobDomain) -> None:
 
 
 def test_idempotency_key_returns_the_first_job(domain: JobDomain) -> None:
-    first, created = domain.store.create(Job(id="a", pipeline="noop", owner="o"), idempotency_key="k")
-    again, created_again = domain.store.create(Job(id="b", pipeline="noop", owner="o"), idempotency_key="k")
+    first, created = domain.store.create(
+        Job(id="a", pipeline="noop", owner="o"), idempotency_key="k"
+    )
+    again, created_again = domain.store.create(
+        Job(id="b", pipeline="noop", owner="o"), idempotency_key="k"
+    )
     assert created and not created_again
     assert again.id == first.id
     assert domain.store.get("b") is None
