@@ -18,9 +18,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         settings={"VISIOVOX_AUTH__ENABLED": "on", "VISIOVOX_UPLOADS__MAX_BYTES": "3000000"},
     )
     try:
-        deployment.start()
-        deployment.create_key("alice")
-        deployment.create_key("bob")
+        deployment.start(owners=("alice", "bob"))
         yield deployment
     finally:
         deployment.stop()

@@ -59,9 +59,11 @@ class Stack:
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
         self.api_keys: dict[str, str] = {}
 
-    def start(self, *, workers: int = 1) -> Stack:
+    def start(self, *, workers: int = 1, owners: tuple[str, ...] = ()) -> Stack:
         self.redis.start()
         self.env["VISIOVOX_REDIS__URL"] = self.redis.url
+        for owner in owners:
+            self.create_key(owner)
         self.gateway = self._spawn(["serve"], "gateway")
         wait_until(self._gateway_up, timeout_s=30, what="gateway /healthz")
         for index in range(workers):

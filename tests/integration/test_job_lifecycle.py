@@ -10,7 +10,7 @@ import httpx
 from tests.integration.stack import Stack, wait_for_job
 from tests.wer import word_error_rate
 
-SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
+SENTENCE = "The quick brown fox jumps over the lazy dog near the old stone bridge."
 
 
 def events_of(client: httpx.Client, job_id: str) -> list[str]:
