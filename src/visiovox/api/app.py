@@ -26,7 +26,6 @@ from visiovox.jobs.apikeys import ApiKeyStore
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.redis_client import build_domain, redis_url
 from visiovox.jobs.workers import WorkerRegistry
-from visiovox.worker.celery_app import make_celery
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +47,13 @@ def _async_redis(settings: Settings) -> redis.asyncio.Redis:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     domain = build_domain(settings)
-    celery = make_celery(settings)
     aredis = _async_redis(settings)
     hub = NoticeHub(aredis, channel=domain.keys.notices)
     hub.start()
     app.state.gateway = Gateway(
         settings=settings,
         domain=domain,
-        dispatcher=Dispatcher(celery),
+        dispatcher=Dispatcher(domain.redis),
         workers=WorkerRegistry(
             domain.redis,
             keys=domain.keys,
@@ -75,7 +73,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await hub.stop()
         await aredis.aclose()
-        celery.close()
         domain.redis.close()
 
 

@@ -1,32 +1,25 @@
-"""Sends a job to the workers: picks a queue and publishes ``run_job(job_id)``."""
+"""Sends jobs to the workers: picks a queue and pushes ``run_job(job_id)`` onto it."""
 
 from __future__ import annotations
 
-from celery import Celery
+import redis
 
+from visiovox.jobs.task_message import RUN_JOB_TASK, run_job_message
 from visiovox.pipelines.spec import PipelineSpec
 
-RUN_JOB_TASK = "visiovox.run_job"
+__all__ = [
+    "RUN_JOB_TASK",
+    "Dispatcher",
+    "choose_queue",
+    "device_class",
+    "private_queue",
+    "shared_queue",
+]
 
 
 def shared_queue(device_class: str) -> str:
     """The queue every worker of a device class (``cpu``, ``gpu``) consumes."""
     return f"vv.{device_class}"
-
-
-def choose_queue(spec: PipelineSpec) -> str:
-    """The queue for a job of ``spec``: the CPU queue when the pipeline can run there."""
-    return shared_queue("cpu" if "cpu" in spec.devices else "gpu")
-
-
-class Dispatcher:
-    """Publishes ``run_job`` tasks carrying only the job id."""
-
-    def __init__(self, celery: Celery) -> None:
-        self._celery = celery
-
-    def dispatch(self, job_id: str, *, queue: str) -> None:
-        self._celery.send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
 
 
 def private_queue(worker_name: str) -> str:
@@ -37,3 +30,23 @@ def private_queue(worker_name: str) -> str:
 def device_class(device: str) -> str:
     """``cpu`` for the CPU, ``gpu`` for ``cuda:N``."""
     return "cpu" if device == "cpu" else "gpu"
+
+
+def choose_queue(spec: PipelineSpec) -> str:
+    """The queue for a job of ``spec``: the CPU queue when the pipeline can run there."""
+    return shared_queue("cpu" if "cpu" in spec.devices else "gpu")
+
+
+class Dispatcher:
+    """Pushes ``run_job`` messages (carrying only the job id) onto Celery queues in Redis."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    def enqueue_on(self, pipe: redis.client.Pipeline, job_id: str, *, queue: str) -> None:
+        """Add the push to ``pipe`` so it lands in the caller's transaction."""
+        pipe.lpush(queue, run_job_message(job_id, queue=queue))
+
+    def dispatch(self, job_id: str, *, queue: str) -> None:
+        """Push the message now."""
+        self._redis.lpush(queue, run_job_message(job_id, queue=queue))

@@ -16,6 +16,7 @@ from typing import Any
 
 import redis
 
+from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.events import APPEND_EVENT_LUA, EventLog
 from visiovox.jobs.keys import RedisKeys, as_text
 from visiovox.jobs.model import EventType, Job, JobError, JobStatus, OutputFile, Progress
@@ -217,8 +218,17 @@ class JobStore:
     def _event_args(self, job_id: str) -> list[Any]:
         return [self._keys.notices, self._events.maxlen, self._retention_s, job_id]
 
-    def create(self, job: Job, *, idempotency_key: str | None = None) -> tuple[Job, bool]:
-        """Store a new queued job; returns (job, created). A repeated key returns the first."""
+    def create(
+        self,
+        job: Job,
+        *,
+        idempotency_key: str | None = None,
+        dispatcher: Dispatcher | None = None,
+    ) -> tuple[Job, bool]:
+        """Store a new queued job and, with ``dispatcher``, its task in the same transaction.
+
+        Returns (job, created); a repeated idempotency key returns the first job.
+        """
         if idempotency_key:
             idem = self._keys.idempotency(job.owner, idempotency_key)
             if not self._redis.set(idem, job.id, nx=True, ex=self._retention_s):
@@ -234,6 +244,10 @@ class JobStore:
         pipe.zadd(self._keys.owner_index(job.owner), {job.id: job.created_at})
         pipe.sadd(self._keys.owners, job.owner)
         self._events.append_to(pipe, job.id, EventType.QUEUED, {"queue": job.queue})
+        if dispatcher is not None:
+            if job.queue is None:
+                raise ValueError(f"job {job.id} has no queue to be dispatched to")
+            dispatcher.enqueue_on(pipe, job.id, queue=job.queue)
         pipe.execute()
         return job, True
 

@@ -67,7 +67,7 @@ def run_worker(settings: Settings, *, device: str, name: str | None = None) -> N
         pool=pool,
         janitor=Janitor(
             domain=domain,
-            dispatcher=Dispatcher(celery),
+            dispatcher=Dispatcher(domain.redis),
             retention_s=settings.storage.retention_s,
             interval_s=settings.jobs.janitor_interval_s,
         ),
