@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,11 @@ from websockets.sync.client import connect
 from bench.loadgen import percentile
 
 DISPATCH_JOBS = 300
+
+
+def event_time(event: dict[str, str]) -> float:
+    """An event's ``ts`` (ISO 8601, UTC) as a unix time."""
+    return datetime.fromisoformat(event["ts"].replace("Z", "+00:00")).timestamp()
 EVENT_JOBS = 20
 
 
@@ -34,7 +40,7 @@ def dispatch_latencies(stack: Stack) -> list[float]:
                 for message in socket:
                     event = json.loads(message)
                     if event["type"] == "started":
-                        latencies.append(event["ts"] - submitted)
+                        latencies.append(event_time(event) - submitted)
     return latencies
 
 
@@ -49,8 +55,8 @@ def event_latencies(stack: Stack) -> list[float]:
                 for message in socket:
                     received = time.time()
                     event = json.loads(message)
-                    if event["ts"] > opened:  # the snapshot replays older events: skip them
-                        latencies.append(received - event["ts"])
+                    if event_time(event) > opened:  # the snapshot replays older events
+                        latencies.append(received - event_time(event))
     return latencies
 
 
