@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import redis
 
+from visiovox.jobs.keys import AnyPipeline
 from visiovox.jobs.task_message import RUN_JOB_TASK, run_job_message
 from visiovox.pipelines.spec import PipelineSpec
 
@@ -43,7 +44,7 @@ class Dispatcher:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
-    def enqueue_on(self, pipe: redis.client.Pipeline, job_id: str, *, queue: str) -> None:
+    def enqueue_on(self, pipe: AnyPipeline, job_id: str, *, queue: str) -> None:
         """Add the push to ``pipe`` so it lands in the caller's transaction."""
         pipe.lpush(queue, run_job_message(job_id, queue=queue))
 

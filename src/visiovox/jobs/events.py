@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import redis
 
-from visiovox.jobs.keys import RedisKeys, as_text
+from visiovox.jobs.keys import AnyPipeline, RedisKeys, as_text
 from visiovox.jobs.model import EventType, JobEvent
 
 # Lua used by the job store's scripts so a state change and its event land
@@ -53,7 +53,7 @@ class EventLog:
 
     def append_to(
         self,
-        pipe: redis.client.Pipeline,
+        pipe: AnyPipeline,
         job_id: str,
         event_type: EventType,
         data: dict[str, Any] | None = None,

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+import redis.asyncio
 
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.events import APPEND_EVENT_LUA, EventLog
-from visiovox.jobs.keys import RedisKeys, as_text
+from visiovox.jobs.keys import AnyPipeline, RedisKeys, as_text
 from visiovox.jobs.model import EventType, Job, JobError, JobStatus, OutputFile, Progress
 
 _TERMINAL_LUA = """
@@ -237,9 +238,42 @@ class JobStore:
                 if existing is not None:
                     return existing, False
                 self._redis.set(idem, job.id, ex=self._retention_s)
-        key = self._keys.job(job.id)
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping=dict(encode_fields(job.model_dump(mode="json"))))  # type: ignore[arg-type]
+        self._stage_create(pipe, job, dispatcher=dispatcher)
+        pipe.execute()
+        return job, True
+
+    async def create_async(
+        self,
+        client: redis.asyncio.Redis,
+        job: Job,
+        *,
+        idempotency_key: str | None = None,
+        dispatcher: Dispatcher | None = None,
+    ) -> tuple[Job, bool]:
+        """``create`` on an asyncio client: the gateway's hot path, with no thread hop."""
+        if idempotency_key:
+            idem = self._keys.idempotency(job.owner, idempotency_key)
+            if not await client.set(idem, job.id, nx=True, ex=self._retention_s):
+                existing_id = await client.get(idem)
+                raw = (
+                    await client.hgetall(self._keys.job(as_text(existing_id)))
+                    if existing_id
+                    else {}
+                )
+                if raw:
+                    return decode_job(raw), False
+                await client.set(idem, job.id, ex=self._retention_s)
+        pipe = client.pipeline(transaction=True)
+        self._stage_create(pipe, job, dispatcher=dispatcher)
+        await pipe.execute()
+        return job, True
+
+    def _stage_create(self, pipe: AnyPipeline, job: Job, *, dispatcher: Dispatcher | None) -> None:
+        """Queue the commands creating ``job`` on a (sync or asyncio) transaction pipeline."""
+        key = self._keys.job(job.id)
+        fields: dict[Any, Any] = encode_fields(job.model_dump(mode="json"))
+        pipe.hset(key, mapping=fields)
         pipe.expire(key, self._retention_s)
         pipe.zadd(self._keys.owner_index(job.owner), {job.id: job.created_at})
         pipe.sadd(self._keys.owners, job.owner)
@@ -248,8 +282,6 @@ class JobStore:
             if job.queue is None:
                 raise ValueError(f"job {job.id} has no queue to be dispatched to")
             dispatcher.enqueue_on(pipe, job.id, queue=job.queue)
-        pipe.execute()
-        return job, True
 
     def get(self, job_id: str) -> Job | None:
         raw = self._redis.hgetall(self._keys.job(job_id))

@@ -31,3 +31,8 @@ def settings(redis_server: EmbeddedRedis, tmp_path: Path) -> Settings:
 @pytest.fixture
 def domain(settings: Settings) -> JobDomain:
     return build_domain(settings)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

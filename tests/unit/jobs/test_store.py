@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+import redis.asyncio
+
+from visiovox.config import Settings
+from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.model import EventType, Job, JobError, JobStatus, OutputFile
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.store import ClaimOutcome
@@ -143,3 +148,22 @@ def test_event_log_reads_after_an_id(domain: JobDomain) -> None:
     ids = [domain.events.append("e", EventType.LOG, {"n": n}) for n in range(5)]
     assert [e.data["n"] for e in domain.events.read_after("e", ids[1])] == [2, 3, 4]
     assert [e.id for e in domain.events.read_after("e")] == ids
+
+
+@pytest.mark.anyio
+async def test_async_create_stores_the_job_and_its_task_together(
+    domain: JobDomain, settings: Settings
+) -> None:
+    client = redis.asyncio.Redis.from_url(str(settings.redis.url))
+    job = Job(id="async1", pipeline="noop", owner="o", queue="q.test")
+    _, created = await domain.store.create_async(
+        client, job, idempotency_key="k1", dispatcher=Dispatcher(domain.redis)
+    )
+    again, created_again = await domain.store.create_async(
+        client, Job(id="async2", pipeline="noop", owner="o", queue="q.test"), idempotency_key="k1"
+    )
+    await client.aclose()
+    assert created and not created_again and again.id == "async1"
+    assert domain.store.get("async1") is not None
+    assert domain.redis.llen("q.test") == 1
+    assert [e.type for e in domain.events.read_after("async1")] == [EventType.QUEUED]
