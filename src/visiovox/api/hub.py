@@ -67,6 +67,7 @@ class NoticeHub:
         self._backoff_max_s = backoff_max_s
         self._watches: dict[str, set[Watch]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._subscribed = asyncio.Event()
 
     @property
@@ -85,11 +86,22 @@ class NoticeHub:
             self._task = asyncio.create_task(self._run(), name="visiovox-notice-hub")
 
     async def stop(self) -> None:
+        """End the subscription task.
+
+        redis-py reads the subscription under a timeout, and a cancel that lands as
+        that timeout fires can come out as the timeout instead (the race described
+        in aio-libs/async-timeout#229; seen here as a hung shutdown). So the loop
+        also checks a flag, and the cancel is repeated until the task ends.
+        """
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stopping = True
+        while not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task}, timeout=0.1)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     @contextlib.contextmanager
     def watch(self, job_id: str) -> Iterator[Watch]:
@@ -120,7 +132,7 @@ class NoticeHub:
 
     async def _run(self) -> None:
         backoff = self._backoff_min_s
-        while True:
+        while not self._stopping:
             try:
                 await self._listen()
             except (redis.exceptions.RedisError, OSError) as exc:
@@ -139,7 +151,7 @@ class NoticeHub:
             log.debug("subscribed to %s", self._channel)
             # Notices published while unsubscribed are gone: make every watcher re-read.
             self._notify_all()
-            while True:
+            while not self._stopping:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=_POLL_S)
                 if message is not None and message.get("type") == "message":
                     data = message["data"]

@@ -169,9 +169,12 @@ def list_jobs(
 def cancel_job(job_id: str, caller: CallerDep, gateway: GatewayDep) -> Response:
     """Cancel: a queued job at once, a running one within about a second. 409 if finished."""
     job = _get_job(gateway, job_id, caller.owner)
-    outcome = gateway.domain.store.request_cancel(job.id)
+    # request_cancel answers a terminal job with its status, "canceled" included, so
+    # the job's own status tells "already finished" apart from "canceled just now".
+    outcome = job.status.value if job.status.is_terminal else None
+    outcome = outcome or gateway.domain.store.request_cancel(job.id)
     if outcome == "missing":
         raise job_not_found(job_id)
-    if outcome not in ("canceled", "cancel_requested"):
+    if job.status.is_terminal or outcome not in ("canceled", "cancel_requested"):
         raise ApiError(409, "job_finished", f"job {job_id!r} already finished ({outcome})")
     return job_response(_get_job(gateway, job_id, caller.owner), status_code=202)

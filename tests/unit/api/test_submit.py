@@ -1,0 +1,158 @@
+"""POST /v1/jobs/{pipeline}: params in every body format, the 202 answer, the Celery message."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+import redis
+from fastapi.testclient import TestClient
+
+from tests.unit.api.helpers import assert_error
+from visiovox.config import Settings
+from visiovox.jobs.dispatch import RUN_JOB_TASK
+from visiovox.jobs.model import EventType
+from visiovox.jobs.redis_client import JobDomain
+
+CPU_QUEUE = "vv.cpu"
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+JOB_KEYS = {
+    "id",
+    "pipeline",
+    "status",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "progress",
+    "params",
+    "inputs",
+    "outputs",
+    "result",
+    "error",
+    "attempts",
+    "worker",
+}
+
+
+def queued_job_ids(client: redis.Redis) -> list[str]:
+    """The job ids of the ``run_job`` messages waiting in the CPU queue's Redis list."""
+    ids = []
+    for raw in client.lrange(CPU_QUEUE, 0, -1):
+        message = json.loads(raw)
+        assert message["headers"]["task"] == RUN_JOB_TASK
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        ids.append(args[0])
+    return ids
+
+
+def test_submit_answers_202_with_the_job_and_sends_one_task(
+    client: TestClient, domain: JobDomain
+) -> None:
+    before = domain.redis.llen(CPU_QUEUE)
+    response = client.post("/v1/jobs/noop", json={"sleep_s": 0.5, "steps": 5})
+    assert response.status_code == 202, response.text
+    job: dict[str, Any] = response.json()
+    assert set(job) == JOB_KEYS
+    assert response.headers["location"] == f"/v1/jobs/{job['id']}"
+    assert re.fullmatch(r"[0-9a-f]{32}", job["id"])
+    assert job["pipeline"] == "noop"
+    assert job["status"] == "queued"
+    assert ISO_UTC.match(job["created_at"])
+    assert job["started_at"] is None and job["finished_at"] is None
+    assert job["progress"] == {"percent": 0.0, "stage": None, "message": None}
+    assert job["params"] == {"sleep_s": 0.5, "steps": 5}
+    assert job["inputs"] == [] and job["outputs"] == []
+    assert job["result"] is None and job["error"] is None
+    assert job["attempts"] == 0 and job["worker"] is None
+
+    assert domain.redis.llen(CPU_QUEUE) == before + 1
+    assert job["id"] in queued_job_ids(domain.redis)
+    stored = domain.store.get(job["id"])
+    assert stored is not None and stored.owner == "anonymous" and stored.queue == CPU_QUEUE
+    assert [e.type for e in domain.events.read_after(job["id"])] == [EventType.QUEUED]
+
+
+def test_params_come_from_urlencoded_multipart_or_no_body(client: TestClient) -> None:
+    form = client.post("/v1/jobs/noop", data={"sleep_s": "1.5", "steps": "3"})
+    assert form.status_code == 202, form.text
+    assert form.json()["params"] == {"sleep_s": 1.5, "steps": 3}
+
+    multipart = client.post("/v1/jobs/noop", files={"steps": (None, "7")}, data={"sleep_s": "0.25"})
+    assert multipart.status_code == 202, multipart.text
+    assert multipart.json()["params"] == {"sleep_s": 0.25, "steps": 7}
+
+    empty = client.post("/v1/jobs/noop")
+    assert empty.status_code == 202, empty.text
+    assert empty.json()["params"] == {"sleep_s": 0.0, "steps": 1}
+
+
+def test_invalid_params_name_the_field(client: TestClient) -> None:
+    error = assert_error(client.post("/v1/jobs/noop", json={"steps": 0}), 422, "invalid_params")
+    assert "steps" in error["message"]
+    error = assert_error(
+        client.post("/v1/jobs/noop", data={"sleep_s": "soon"}), 422, "invalid_params"
+    )
+    assert "sleep_s" in error["message"]
+    error = assert_error(client.post("/v1/jobs/noop", json={"sleeps": 1}), 422, "invalid_params")
+    assert "sleeps" in error["message"]
+
+
+def test_bad_bodies_are_rejected(client: TestClient) -> None:
+    assert_error(
+        client.post(
+            "/v1/jobs/noop", content=b"{nope", headers={"content-type": "application/json"}
+        ),
+        400,
+        "invalid_json",
+    )
+    assert_error(client.post("/v1/jobs/noop", json=[1, 2]), 400, "invalid_json")
+    assert_error(
+        client.post("/v1/jobs/noop", content=b"hello", headers={"content-type": "text/plain"}),
+        415,
+        "unsupported_content_type",
+    )
+    assert_error(
+        client.post(
+            "/v1/jobs/noop", content=b"--x\r\n", headers={"content-type": "multipart/form-data"}
+        ),
+        400,
+        "invalid_multipart",
+    )
+
+
+def test_unknown_pipeline_is_404(client: TestClient) -> None:
+    error = assert_error(client.post("/v1/jobs/teleport", json={}), 404, "unknown_pipeline")
+    assert "teleport" in error["message"]
+
+
+def test_idempotency_key_returns_the_first_job_and_dispatches_once(
+    client: TestClient, domain: JobDomain
+) -> None:
+    headers = {"Idempotency-Key": "order-42"}
+    before = domain.redis.llen(CPU_QUEUE)
+    first = client.post("/v1/jobs/noop", json={"steps": 2}, headers=headers)
+    again = client.post("/v1/jobs/noop", json={"steps": 9}, headers=headers)
+    other = client.post("/v1/jobs/noop", json={"steps": 2}, headers={"Idempotency-Key": "x"})
+    assert first.status_code == again.status_code == other.status_code == 202
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["params"]["steps"] == 2
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert other.json()["id"] != first.json()["id"]
+    assert domain.redis.llen(CPU_QUEUE) == before + 2
+    assert queued_job_ids(domain.redis).count(first.json()["id"]) == 1
+
+
+def test_routes_that_do_not_exist_answer_the_error_shape(client: TestClient) -> None:
+    assert_error(client.get("/v1/nothing-here"), 404, "not_found")
+    assert_error(client.put("/v1/jobs/noop"), 405, "method_not_allowed")
+
+
+def test_settings_default_to_the_process_settings(settings: Settings) -> None:
+    from visiovox.api.app import create_app
+
+    app = create_app()
+    assert app.state.settings is not None
+    assert create_app(settings).state.settings is settings
