@@ -1,7 +1,7 @@
 """One error shape for every 4xx/5xx: ``{"error": {"code": "...", "message": "..."}}``.
 
-Handlers translate framework errors (unknown route, bad query), Redis and
-broker outages (503, so clients retry) and unexpected exceptions (500, logged
+Handlers translate framework errors (unknown route, bad query), Redis
+outages (503 with ``Retry-After``, so clients retry) and unexpected exceptions (500, logged
 with the traceback) into that shape.
 """
 
@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-import kombu.exceptions
 import redis.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -114,10 +113,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for outage in (
-        redis.exceptions.ConnectionError,
-        redis.exceptions.TimeoutError,
-        kombu.exceptions.OperationalError,
-    ):
+    # The gateway dispatches by pushing onto Redis itself (jobs/task_message.py), so
+    # Redis errors cover the broker too; no kombu error can reach a handler.
+    for outage in (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
         app.add_exception_handler(outage, _redis_error)
     app.add_exception_handler(Exception, _unexpected_error)

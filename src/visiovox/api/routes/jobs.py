@@ -1,8 +1,9 @@
 """Submitting, reading, listing and canceling jobs.
 
 A submission is checked completely (params, files, media) before the job
-record exists; the record and its ``queued`` event land in one Redis
-transaction, then one Celery message carrying only the job id goes out.
+record exists; the record, its ``queued`` event and the Celery ``run_job``
+message (carrying only the job id) then land in one Redis transaction, on the
+event loop's client.
 Canceling a job that already finished answers 409 ``job_finished``.
 """
 
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from visiovox.api.deps import Gateway, GatewayDep
 from visiovox.api.errors import ApiError, invalid_params
+from visiovox.api.feed import AsyncJobReader
 from visiovox.api.schemas import ErrorBody, JobList, JobOut
 from visiovox.api.security import CallerDep
 from visiovox.api.uploads import receive_submission
@@ -72,25 +74,6 @@ def _validate_params(spec: PipelineSpec, raw: dict[str, Any]) -> dict[str, Any]:
         raise invalid_params(exc) from exc
 
 
-def _store_and_dispatch(
-    gateway: Gateway, job: Job, idempotency_key: str | None
-) -> tuple[Job, bool]:
-    """Create the record and send the task (blocking; runs in the threadpool)."""
-    job, created = gateway.domain.store.create(job, idempotency_key=idempotency_key)
-    if not created:
-        return job, False
-    try:
-        gateway.dispatcher.dispatch(job.id, queue=job.queue or choose_queue(get_spec(job.pipeline)))
-    except Exception:
-        # The record exists but no task will run it: cancel it rather than leave it queued forever.
-        try:
-            gateway.domain.store.request_cancel(job.id)
-        except Exception:
-            log.exception("job %s was stored but neither dispatched nor canceled", job.id)
-        raise
-    return job, True
-
-
 @router.post("/{pipeline}", status_code=202, response_model=JobOut, responses=_ERRORS)
 async def submit_job(
     pipeline: str, request: Request, caller: CallerDep, gateway: GatewayDep
@@ -111,8 +94,13 @@ async def submit_job(
             inputs=submission.inputs,
             queue=choose_queue(spec),
         )
-        idempotency_key = request.headers.get("idempotency-key") or None
-        job, created = await run_in_threadpool(_store_and_dispatch, gateway, job, idempotency_key)
+        # The record, its queued event and the run_job message land in one transaction.
+        job, created = await gateway.domain.store.create_async(
+            gateway.aredis,
+            job,
+            idempotency_key=request.headers.get("idempotency-key") or None,
+            dispatcher=gateway.dispatcher,
+        )
     except BaseException:
         if submission.inputs:
             await run_in_threadpool(files.delete_job, job_id)
@@ -134,9 +122,13 @@ def _get_job(gateway: Gateway, job_id: str, owner: str) -> Job:
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=_ERRORS)
-def get_job(job_id: str, caller: CallerDep, gateway: GatewayDep) -> Response:
+async def get_job(job_id: str, caller: CallerDep, gateway: GatewayDep) -> Response:
     """One of the caller's jobs (another owner's job is 404, never 403)."""
-    return job_response(_get_job(gateway, job_id, caller.owner))
+    reader = AsyncJobReader(gateway.aredis, keys=gateway.domain.keys)
+    job = await reader.get_for_owner(job_id, caller.owner)
+    if job is None:
+        raise job_not_found(job_id)
+    return job_response(job)
 
 
 def _check_cursor(cursor: str | None) -> str | None:
