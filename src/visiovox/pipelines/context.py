@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from visiovox.engines.base import Engine
 from visiovox.jobs.model import InputFile, OutputFile
 
-EngineT = TypeVar("EngineT", bound=Engine)
+if TYPE_CHECKING:
+    # Type-only: the gateway imports pipeline specs, which import this module,
+    # and must not import anything under visiovox.engines.
+    from visiovox.engines.base import Engine
+
+EngineT = TypeVar("EngineT", bound="Engine")
 
 
 class RunContext(Protocol):
