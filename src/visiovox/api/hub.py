@@ -43,6 +43,8 @@ class Watch:
 
     async def wait(self, timeout_s: float) -> bool:
         """Wait for a notice; False when ``timeout_s`` passed without one."""
+        if self._event.is_set():
+            return True
         try:
             await asyncio.wait_for(self._event.wait(), timeout_s)
         except TimeoutError:
