@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 import anyio.to_thread
 from fastapi import Request
 from python_multipart.multipart import parse_options_header
@@ -81,7 +82,7 @@ async def receive_submission(
             )
             inputs = await _check_files(form, spec=spec, limits=limits)
         except BaseException:
-            await anyio.to_thread.run_sync(files.delete_job, job_id)
+            await discard_job_files(files, job_id)
             raise
         return Submission(params=dict(form.fields), inputs=inputs)
     _check_required(spec, sent=set())
@@ -99,6 +100,12 @@ async def receive_submission(
         "unsupported_content_type",
         "send multipart/form-data, application/x-www-form-urlencoded or application/json",
     )
+
+
+async def discard_job_files(files: JobFiles, job_id: str) -> None:
+    """Remove a job's stored uploads; shielded, so a client hanging up cannot skip it."""
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(files.delete_job, job_id)
 
 
 def _upload_path(spec: PipelineSpec, files: JobFiles, *, job_id: str, field: str) -> Path:

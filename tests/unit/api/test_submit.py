@@ -143,6 +143,8 @@ def test_idempotency_key_returns_the_first_job_and_dispatches_once(
     assert other.json()["id"] != first.json()["id"]
     assert domain.redis.llen(CPU_QUEUE) == before + 2
     assert queued_job_ids(domain.redis).count(first.json()["id"]) == 1
+    too_long = client.post("/v1/jobs/noop", json={}, headers={"Idempotency-Key": "k" * 256})
+    assert_error(too_long, 400, "invalid_idempotency_key")
 
 
 def test_routes_that_do_not_exist_answer_the_error_shape(client: TestClient) -> None:

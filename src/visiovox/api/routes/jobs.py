@@ -15,14 +15,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from visiovox.api.deps import Gateway, GatewayDep
 from visiovox.api.errors import ApiError, invalid_params
 from visiovox.api.feed import AsyncJobReader
 from visiovox.api.schemas import ErrorBody, JobList, JobOut
 from visiovox.api.security import CallerDep
-from visiovox.api.uploads import receive_submission
+from visiovox.api.uploads import discard_job_files, receive_submission
 from visiovox.jobs.dispatch import choose_queue
 from visiovox.jobs.model import Job, JobStatus
 from visiovox.pipelines.registry import UnknownPipeline, get_spec
@@ -31,6 +30,9 @@ from visiovox.pipelines.spec import PipelineSpec
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+# Keys become part of a Redis key name; a UUID or a request hash fits easily.
+MAX_IDEMPOTENCY_KEY = 255
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 415, 422, 503)
@@ -57,7 +59,7 @@ def _lookup_spec(pipeline: str) -> PipelineSpec:
 
 
 def _validate_params(spec: PipelineSpec, raw: dict[str, Any]) -> dict[str, Any]:
-    known = set()
+    known: set[str] = set()
     for name, info in spec.params.model_fields.items():
         known.update({name, info.alias or name})
     unknown = sorted(set(raw) - known)
@@ -80,6 +82,11 @@ async def submit_job(
 ) -> Response:
     """Submit a job: multipart (files + params), urlencoded or JSON params. Answers 202."""
     spec = _lookup_spec(pipeline)
+    idempotency_key = request.headers.get("idempotency-key") or None
+    if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise ApiError(
+            400, "invalid_idempotency_key", f"Idempotency-Key is over {MAX_IDEMPOTENCY_KEY} chars"
+        )
     job_id = uuid.uuid4().hex
     files = gateway.domain.files
     submission = await receive_submission(
@@ -98,19 +105,19 @@ async def submit_job(
         job, created = await gateway.domain.store.create_async(
             gateway.aredis,
             job,
-            idempotency_key=request.headers.get("idempotency-key") or None,
+            idempotency_key=idempotency_key,
             dispatcher=gateway.dispatcher,
         )
     except BaseException:
         if submission.inputs:
-            await run_in_threadpool(files.delete_job, job_id)
+            await discard_job_files(files, job_id)
         raise
     headers = {"Location": f"/v1/jobs/{job.id}"}
     if not created:
         # A repeated Idempotency-Key: the first job answers, this upload is not needed.
         headers["Idempotent-Replayed"] = "true"
         if submission.inputs:
-            await run_in_threadpool(files.delete_job, job_id)
+            await discard_job_files(files, job_id)
     return job_response(job, status_code=202, headers=headers)
 
 
