@@ -26,6 +26,8 @@ DISPATCH_JOBS = 300
 def event_time(event: dict[str, str]) -> float:
     """An event's ``ts`` (ISO 8601, UTC) as a unix time."""
     return datetime.fromisoformat(event["ts"].replace("Z", "+00:00")).timestamp()
+
+
 EVENT_JOBS = 20
 
 

@@ -88,7 +88,9 @@ def main() -> None:
     print(f"warm TTS job end to end          {job * 1000:7.1f} ms")
     print(f"ratio job / in-process           {job / whole:7.2f}")
     print(f"TTS real-time factor (Piper joe)  {synth / duration:7.3f}")
-    print(f"STT real-time factor (Whisper base int8, en) {statistics.median(stt_times) / duration:7.3f}")
+    print(
+        f"STT real-time factor (Whisper base int8, en) {statistics.median(stt_times) / duration:7.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import redis
 
-from visiovox.jobs.keys import AnyPipeline
 from visiovox.jobs.task_message import RUN_JOB_TASK, run_job_message
 from visiovox.pipelines.spec import PipelineSpec
 
@@ -44,9 +43,9 @@ class Dispatcher:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
-    def enqueue_on(self, pipe: AnyPipeline, job_id: str, *, queue: str) -> None:
-        """Add the push to ``pipe`` so it lands in the caller's transaction."""
-        pipe.lpush(queue, run_job_message(job_id, queue=queue))
+    def message(self, job_id: str, *, queue: str) -> str:
+        """The message to push onto ``queue`` (``JobStore.create`` pushes it with the job)."""
+        return run_job_message(job_id, queue=queue)
 
     def dispatch(self, job_id: str, *, queue: str) -> None:
         """Push the message now."""

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import redis
 
-from visiovox.jobs.keys import AnyPipeline, RedisKeys, as_text
+from visiovox.jobs.keys import RedisKeys, as_text
 from visiovox.jobs.model import EventType, JobEvent
 
 # Lua used by the job store's scripts so a state change and its event land
@@ -46,20 +46,8 @@ class EventLog:
 
     def append(self, job_id: str, event_type: EventType, data: dict[str, Any] | None = None) -> str:
         """Append one event and announce it; returns the event id."""
-        pipe = self._redis.pipeline(transaction=True)
-        self.append_to(pipe, job_id, event_type, data)
-        event_id = pipe.execute()[0]
-        return as_text(event_id)
-
-    def append_to(
-        self,
-        pipe: AnyPipeline,
-        job_id: str,
-        event_type: EventType,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        """Queue the commands of one append on ``pipe`` (the XADD result comes first)."""
         stream = self._keys.events(job_id)
+        pipe = self._redis.pipeline(transaction=True)
         pipe.xadd(
             stream,
             {"type": event_type.value, "data": json.dumps(data or {}), "ts": repr(time.time())},
@@ -68,6 +56,7 @@ class EventLog:
         )
         pipe.expire(stream, self._retention_s)
         pipe.publish(self._keys.notices, job_id)
+        return as_text(pipe.execute()[0])
 
     def read_after(self, job_id: str, after: str = "0", count: int | None = None) -> list[JobEvent]:
         """Events with an id greater than ``after``, oldest first."""

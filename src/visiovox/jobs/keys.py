@@ -5,12 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio.client
-import redis.client
-
-# Commands queue the same way on both; only ``execute`` differs (sync or awaited).
-AnyPipeline = redis.client.Pipeline | redis.asyncio.client.Pipeline
-
 
 @dataclass(frozen=True)
 class RedisKeys:

@@ -16,17 +16,38 @@ from typing import Any
 
 import redis
 import redis.asyncio
+from redis.commands.core import AsyncScript
 
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.events import APPEND_EVENT_LUA, EventLog
-from visiovox.jobs.keys import AnyPipeline, RedisKeys, as_text
-from visiovox.jobs.model import EventType, Job, JobError, JobStatus, OutputFile, Progress
+from visiovox.jobs.keys import RedisKeys, as_text
+from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
 
 _TERMINAL_LUA = """
 local function is_terminal(status)
   return status == '"succeeded"' or status == '"failed"' or status == '"canceled"'
 end
 """
+
+# KEYS: job, owner index, owners, stream[, queue]. ARGV: fields_json, ttl, created_at,
+# job_id, owner, channel, maxlen, event_data, now[, task message].
+_CREATE = (
+    APPEND_EVENT_LUA
+    + """
+local flat = {}
+for name, value in pairs(cjson.decode(ARGV[1])) do
+  flat[#flat + 1] = name
+  flat[#flat + 1] = value
+end
+redis.call('HSET', KEYS[1], unpack(flat))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[5])
+append_event(KEYS[4], ARGV[6], ARGV[7], ARGV[2], ARGV[4], 'queued', ARGV[8], ARGV[9])
+if KEYS[5] then redis.call('LPUSH', KEYS[5], ARGV[10]) end
+return 1
+"""
+)
 
 # KEYS: job, lease, running, stream. ARGV: worker, lease_ms, max_attempts, now,
 # channel, maxlen, ttl, job_id, worker_lost_error.
@@ -206,6 +227,8 @@ class JobStore:
         self._retention_s = retention_s
         self._lease_ms = int(lease_s * 1000)
         self._max_attempts = max_attempts
+        self._create = client.register_script(_CREATE)
+        self._async_creates: dict[int, AsyncScript] = {}
         self._claim = client.register_script(_CLAIM)
         self._renew = client.register_script(_RENEW)
         self._finish = client.register_script(_FINISH)
@@ -238,9 +261,8 @@ class JobStore:
                 if existing is not None:
                     return existing, False
                 self._redis.set(idem, job.id, ex=self._retention_s)
-        pipe = self._redis.pipeline(transaction=True)
-        self._stage_create(pipe, job, dispatcher=dispatcher)
-        pipe.execute()
+        keys, args = self._create_call(job, dispatcher=dispatcher)
+        self._create(keys=keys, args=args)
         return job, True
 
     async def create_async(
@@ -264,24 +286,40 @@ class JobStore:
                 if raw:
                     return decode_job(raw), False
                 await client.set(idem, job.id, ex=self._retention_s)
-        pipe = client.pipeline(transaction=True)
-        self._stage_create(pipe, job, dispatcher=dispatcher)
-        await pipe.execute()
+        script = self._async_creates.get(id(client))
+        if script is None:
+            script = self._async_creates[id(client)] = client.register_script(_CREATE)
+        keys, args = self._create_call(job, dispatcher=dispatcher)
+        await script(keys=keys, args=args)
         return job, True
 
-    def _stage_create(self, pipe: AnyPipeline, job: Job, *, dispatcher: Dispatcher | None) -> None:
-        """Queue the commands creating ``job`` on a (sync or asyncio) transaction pipeline."""
-        key = self._keys.job(job.id)
-        fields: dict[Any, Any] = encode_fields(job.model_dump(mode="json"))
-        pipe.hset(key, mapping=fields)
-        pipe.expire(key, self._retention_s)
-        pipe.zadd(self._keys.owner_index(job.owner), {job.id: job.created_at})
-        pipe.sadd(self._keys.owners, job.owner)
-        self._events.append_to(pipe, job.id, EventType.QUEUED, {"queue": job.queue})
+    def _create_call(
+        self, job: Job, *, dispatcher: Dispatcher | None
+    ) -> tuple[list[str], list[str | int | float]]:
+        """Keys and args of the create script: record, index, ``queued`` event, task."""
+        keys = [
+            self._keys.job(job.id),
+            self._keys.owner_index(job.owner),
+            self._keys.owners,
+            self._keys.events(job.id),
+        ]
+        args: list[str | int | float] = [
+            json.dumps(encode_fields(job.model_dump(mode="json"))),
+            self._retention_s,
+            repr(job.created_at),
+            job.id,
+            job.owner,
+            self._keys.notices,
+            self._events.maxlen,
+            json.dumps({"queue": job.queue}),
+            repr(time.time()),
+        ]
         if dispatcher is not None:
             if job.queue is None:
                 raise ValueError(f"job {job.id} has no queue to be dispatched to")
-            dispatcher.enqueue_on(pipe, job.id, queue=job.queue)
+            keys.append(job.queue)
+            args.append(dispatcher.message(job.id, queue=job.queue))
+        return keys, args
 
     def get(self, job_id: str) -> Job | None:
         raw = self._redis.hgetall(self._keys.job(job_id))
