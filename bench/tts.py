@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.integration.stack import Stack
 from websockets.sync.client import connect
 
-from tests.integration.stack import Stack
 from visiovox.config import load_settings
 from visiovox.engines.stt.base import STTEngine
 from visiovox.engines.tts.base import TTSEngine
@@ -88,9 +88,8 @@ def main() -> None:
     print(f"warm TTS job end to end          {job * 1000:7.1f} ms")
     print(f"ratio job / in-process           {job / whole:7.2f}")
     print(f"TTS real-time factor (Piper joe)  {synth / duration:7.3f}")
-    print(
-        f"STT real-time factor (Whisper base int8, en) {statistics.median(stt_times) / duration:7.3f}"
-    )
+    stt_rtf = statistics.median(stt_times) / duration
+    print(f"STT real-time factor (Whisper base int8, en) {stt_rtf:7.3f}")
 
 
 if __name__ == "__main__":
