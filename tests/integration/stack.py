@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from visiovox.embedded_redis import EmbeddedRedis
+from visiovox.process import die_with_parent
 
 TERMINAL = {"succeeded", "failed", "canceled"}
 
@@ -79,6 +80,7 @@ class Stack:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,  # only calls prctl: safe with threads
         )
 
     def _gateway_up(self) -> bool:
