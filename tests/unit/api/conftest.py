@@ -28,12 +28,6 @@ UPLOAD_CAP = 200_000
 SettingsFactory = Callable[..., Settings]
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
-    with EmbeddedRedis(tmp_path_factory.mktemp("redis"), persist=False) as server:
-        yield server
-
-
 @pytest.fixture
 def make_settings(redis_server: EmbeddedRedis, tmp_path: Path) -> SettingsFactory:
     """Settings for one test; keyword sections override the defaults below."""
@@ -68,11 +62,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """The gateway (lifespan on) for ``settings``: auth off, caller ``anonymous``."""
     with TestClient(create_app(settings)) as test_client:
         yield test_client
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

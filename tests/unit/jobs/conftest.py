@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,6 @@ import pytest
 from visiovox.config import Settings, load_settings
 from visiovox.embedded_redis import EmbeddedRedis
 from visiovox.jobs.redis_client import JobDomain, build_domain
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
-    with EmbeddedRedis(tmp_path_factory.mktemp("redis"), persist=False) as server:
-        yield server
 
 
 @pytest.fixture
@@ -31,8 +24,3 @@ def settings(redis_server: EmbeddedRedis, tmp_path: Path) -> Settings:
 @pytest.fixture
 def domain(settings: Settings) -> JobDomain:
     return build_domain(settings)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
