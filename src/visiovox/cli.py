@@ -1,4 +1,4 @@
-"""The ``visiovox`` command: up, serve, worker, keys."""
+"""The ``visiovox`` command: up, serve, worker, keys, models."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
+from visiovox.cli_models import models_app
 from visiovox.config import Settings, get_settings
 
 app = typer.Typer(help="VisioVox: self-hosted AI media jobs.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(models_app, name="models")
 
 
 def _setup_logging(settings: Settings) -> None:

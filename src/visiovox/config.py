@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +22,8 @@ from pydantic_settings import (
 )
 
 DEFAULT_CONFIG_FILE = Path("configs/default.yaml")
+# Either one set to 1/true/yes/on turns models.offline on.
+OFFLINE_ENV = ("VISIOVOX_OFFLINE", "HF_HUB_OFFLINE")
 
 
 class RedisSettings(BaseModel):
@@ -96,14 +98,55 @@ class WorkerSettings(BaseModel):
 
 
 class ModelSettings(BaseModel):
-    """The local model cache."""
+    """The local model cache and how models are fetched into it."""
 
     cache_dir: Path = Path("models")
+    # Also switched on by VISIOVOX_OFFLINE=1 or HF_HUB_OFFLINE=1 (see Settings).
     offline: bool = False
     # Relative paths are tried in the working directory, then in the source checkout.
     manifest: Path = Path("configs/models.yaml")
     # How long a process waits for another one assembling or fetching the same model.
     lock_timeout_s: float = 900.0
+    # Hugging Face endpoint; None: HF_ENDPOINT, else huggingface.co.
+    hf_endpoint: str | None = None
+    # Seconds without a byte before a download attempt gives up (it is then resumed).
+    download_timeout_s: float = 30.0
+    # Attempts per URL, each resuming where the last one stopped.
+    download_attempts: int = 5
+
+
+ProviderName = Literal["tensorrt", "cuda", "cpu"]
+PROVIDER_NAMES: tuple[ProviderName, ...] = ("tensorrt", "cuda", "cpu")
+
+
+class OnnxSettings(BaseModel):
+    """ONNX Runtime sessions: execution providers in order of preference, and their options."""
+
+    # Tried in order; those the build or the device lacks are skipped with a logged reason.
+    providers: list[ProviderName] = Field(default_factory=lambda: list(PROVIDER_NAMES))
+    # TensorRT: half precision, and where built engines and timing caches are kept;
+    # None: <models.cache_dir>/.cache/trt/<onnxruntime version>.
+    trt_fp16: bool = True
+    trt_cache_dir: Path | None = None
+    # CPU threads within one operator and across operators; 0 lets ONNX Runtime decide.
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+
+
+class EngineSettings(BaseModel):
+    """The worker's engine pool: how much it keeps loaded and for how long."""
+
+    # Estimated bytes of loaded engines before the least recently used idle one is
+    # unloaded, in MiB; 0 means no limit.
+    memory_budget_mb: int = 0
+    # Seconds an idle engine stays loaded: -1 forever, 0 unloaded right after use.
+    idle_ttl_s: float = -1.0
+    # Per engine name, e.g. {"stt.whisper": 600}.
+    idle_ttl_overrides: dict[str, float] = Field(default_factory=dict)
+
+    def ttl_for(self, name: str) -> float:
+        """The idle TTL of engine ``name``."""
+        return self.idle_ttl_overrides.get(name, self.idle_ttl_s)
 
 
 class TTSSettings(BaseModel):
@@ -141,8 +184,18 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
+    onnx: OnnxSettings = Field(default_factory=OnnxSettings)
+    engines: EngineSettings = Field(default_factory=EngineSettings)
     tts: TTSSettings = Field(default_factory=TTSSettings)
     stt: STTSettings = Field(default_factory=STTSettings)
+
+    @model_validator(mode="after")
+    def _offline_switches(self) -> Settings:
+        # The two conventional switches: VisioVox's own, and the one every
+        # Hugging Face tool honours. Read here so no other module reads the environment.
+        if any(_truthy(os.environ.get(name)) for name in OFFLINE_ENV):
+            self.models.offline = True
+        return self
 
     @property
     def auth_enabled(self) -> bool:
@@ -164,6 +217,10 @@ class Settings(BaseSettings):
         if config_file is not None:
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
         return tuple(sources)
+
+
+def _truthy(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _config_file() -> Path | None:

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from visiovox.api.deps import Gateway
 from visiovox.api.errors import install_error_handlers
 from visiovox.api.hub import NoticeHub
-from visiovox.api.routes import events, files, health, jobs, pipelines, workers
+from visiovox.api.routes import events, files, health, jobs, models, pipelines, workers
 from visiovox.config import Settings, get_settings
 from visiovox.jobs.apikeys import ApiKeyStore
 from visiovox.jobs.dispatch import Dispatcher
@@ -86,6 +86,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings if settings is not None else get_settings()
     install_error_handlers(app)
-    for module in (health, pipelines, jobs, files, events, workers):
+    for module in (health, pipelines, jobs, files, events, workers, models):
         app.include_router(module.router)
     return app

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from visiovox.jobs.model import Job, JobEvent, JobStatus
 from visiovox.jobs.workers import WorkerInfo, WorkerState
+from visiovox.models.catalog import ModelRow
 from visiovox.pipelines.spec import PipelineSpec
 
 
@@ -127,6 +129,7 @@ class WorkerOut(BaseModel):
     state: WorkerState
     queues: list[str]
     engines: list[dict[str, Any]]
+    engine_memory: dict[str, Any]
     current_job: str | None
     jobs_done: int
     started_at: str | None
@@ -140,6 +143,34 @@ class WorkerOut(BaseModel):
 
 class WorkerList(BaseModel):
     data: list[WorkerOut]
+
+
+class ModelOut(BaseModel):
+    """A manifest model in OpenAI's model shape, with VisioVox's fields after the standard ones."""
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+    task: str
+    engine: str
+    size: int
+    license: str
+    non_commercial: bool
+    installed: bool
+    sources: list[str]
+    description: str
+
+    @classmethod
+    def from_row(cls, row: ModelRow, *, created: int) -> ModelOut:
+        fields = asdict(row)
+        fields["sources"] = list(row.sources)
+        return cls(**fields, created=created)
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelOut]
 
 
 class InputSpecOut(BaseModel):

@@ -6,6 +6,8 @@ import abc
 from typing import ClassVar
 
 from visiovox.config import Settings
+from visiovox.models.errors import UnknownModel
+from visiovox.models.manifest import get_manifest
 
 
 class Engine(abc.ABC):
@@ -13,7 +15,8 @@ class Engine(abc.ABC):
 
     Subclasses set ``name`` (``capability.implementation``) and ``models`` (the
     manifest ids of the weights they need), do their heavy imports and loading
-    in ``load``, and free memory in ``close``.
+    in ``load``, and free memory in ``close``. The engine pool makes every
+    model of ``required_models`` ready (fetching it if need be) before ``load``.
     """
 
     name: ClassVar[str]
@@ -22,6 +25,21 @@ class Engine(abc.ABC):
     def __init__(self, *, settings: Settings, device: str) -> None:
         self.settings = settings
         self.device = device
+
+    def required_models(self) -> tuple[str, ...]:
+        """Manifest ids this engine loads with the current settings (default: ``models``)."""
+        return self.models
+
+    def estimated_bytes(self) -> int:
+        """Memory the loaded engine takes, estimated as the size of its model files."""
+        manifest = get_manifest(self.settings)
+        total = 0
+        for model_id in self.required_models():
+            try:
+                total += manifest.get(model_id).size
+            except UnknownModel:
+                continue  # preparing it fails with a clear error first
+        return total
 
     @abc.abstractmethod
     def load(self) -> None:

@@ -34,6 +34,8 @@ class WorkerInfo(BaseModel):
     state: WorkerState = WorkerState.STARTING
     queues: list[str] = Field(default_factory=list)
     engines: list[dict[str, Any]] = Field(default_factory=list)
+    # The engine pool's memory budget and estimated use, in bytes.
+    engine_memory: dict[str, Any] = Field(default_factory=dict)
     current_job: str | None = None
     jobs_done: int = 0
     started_at: float = Field(default_factory=time.time)

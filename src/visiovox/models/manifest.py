@@ -1,45 +1,45 @@
 """The model manifest (``configs/models.yaml``): what each model is made of and where it comes from.
 
-Each entry lists the files that make the model, with sha256 and size, and its
-sources in order of preference. A ``package`` source takes the files from
-installed pip packages (each file from one or more parts joined in order).
-Other source types (Hugging Face, URLs) plug in as further members of
-``ModelSource``.
+Each entry lists the files that make the model, with sha256 and size, its
+licence, and its sources in order of preference (``source_specs``): installed
+pip packages, a Hugging Face repository at a pinned revision, URL mirrors.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
-from typing import Annotated, Literal
+from pathlib import Path
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from visiovox.config import Settings
 from visiovox.models.errors import ManifestError, UnknownModel
+from visiovox.models.source_specs import (
+    HFSource,
+    ModelSource,
+    PackagePart,
+    PackageSource,
+    RelativePath,
+    UrlSource,
+)
+
+__all__ = [
+    "HFSource",
+    "Manifest",
+    "ModelEntry",
+    "ModelFile",
+    "ModelSource",
+    "PackagePart",
+    "PackageSource",
+    "UrlSource",
+    "get_manifest",
+    "load_manifest",
+    "resolve_manifest_path",
+]
 
 # src/visiovox/models/manifest.py -> the checkout's root, for running outside it.
 _SOURCE_ROOT = Path(__file__).resolve().parents[3]
-
-
-def _relative_posix(value: str) -> str:
-    path = PurePosixPath(value)
-    if not value or path.is_absolute() or ".." in path.parts or "\\" in value:
-        raise ValueError(f"{value!r} must be a relative path inside its folder")
-    return path.as_posix()
-
-
-# A path that stays inside the folder it is relative to (no "..", not absolute).
-RelativePath = Annotated[str, AfterValidator(_relative_posix)]
 
 
 class ModelFile(BaseModel):
@@ -52,59 +52,6 @@ class ModelFile(BaseModel):
     size: int = Field(gt=0)
 
 
-class PackagePart(BaseModel):
-    """A file inside an installed pip package: ``package`` is its import name."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    package: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    path: RelativePath
-
-    @property
-    def pip_name(self) -> str:
-        """The distribution to install (pip treats ``_`` and ``-`` alike)."""
-        return self.package.replace("_", "-")
-
-    @classmethod
-    def parse(cls, value: object) -> object:
-        """Accept ``"package/path/in/package"`` as shorthand."""
-        if isinstance(value, str):
-            package, _, path = value.partition("/")
-            return {"package": package, "path": path}
-        return value
-
-
-class PackageSource(BaseModel):
-    """Files shipped in installed pip packages; each file is its parts joined in order."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    type: Literal["package"] = "package"
-    files: dict[str, tuple[PackagePart, ...]]
-
-    @field_validator("files", mode="before")
-    @classmethod
-    def _parse_parts(cls, value: object) -> object:
-        if not isinstance(value, dict):
-            return value
-        return {
-            name: [
-                PackagePart.parse(part) for part in (parts if isinstance(parts, list) else [parts])
-            ]
-            for name, parts in value.items()
-        }
-
-    @property
-    def packages(self) -> tuple[str, ...]:
-        """The import names of every package this source reads, in first-use order."""
-        names = (part.package for parts in self.files.values() for part in parts)
-        return tuple(dict.fromkeys(names))
-
-
-# One member today; ``hf`` and ``url`` sources join this union, told apart by ``type``.
-ModelSource = Annotated[PackageSource, Field(discriminator="type")]
-
-
 class ModelEntry(BaseModel):
     """One model: its id, what it is for, its licence, its files and sources."""
 
@@ -114,6 +61,8 @@ class ModelEntry(BaseModel):
     task: str
     engine: str
     license: str
+    # The licence forbids commercial use (e.g. InsightFace's pretrained models).
+    non_commercial: bool = False
     description: str = ""
     files: tuple[ModelFile, ...] = Field(min_length=1)
     sources: tuple[ModelSource, ...] = Field(min_length=1)
@@ -124,7 +73,7 @@ class ModelEntry(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError(f"model {self.id} lists a file twice")
         for source in self.sources:
-            if set(source.files) != set(names) or any(not parts for parts in source.files.values()):
+            if set(source.files) != set(names):
                 raise ValueError(
                     f"model {self.id}: a {source.type} source must give parts for exactly {names}"
                 )
@@ -134,6 +83,19 @@ class ModelEntry(BaseModel):
     def size(self) -> int:
         """Bytes of all the model's files."""
         return sum(item.size for item in self.files)
+
+    @property
+    def downloadable(self) -> bool:
+        """Whether a source needs the network (``hf`` or ``url``)."""
+        return any(not isinstance(source, PackageSource) for source in self.sources)
+
+    @property
+    def owner(self) -> str:
+        """Who publishes it: the first Hugging Face repository's owner, else ``visiovox``."""
+        for source in self.sources:
+            if isinstance(source, HFSource):
+                return source.owner
+        return "visiovox"
 
     def file(self, path: str) -> ModelFile:
         """The file listed at ``path``."""

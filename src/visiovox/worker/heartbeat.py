@@ -39,12 +39,14 @@ class Heartbeat(threading.Thread):
         self._stopping = threading.Event()
 
     def beat(self) -> None:
-        """One heartbeat: lease, registration, janitor."""
+        """One heartbeat: lease, idle engines, registration, janitor."""
         job_id = self._status.current_job
         if job_id is not None and not self._domain.store.renew_lease(job_id, self._status.name):
             log.warning("lease on job %s is no longer ours", job_id)
+        self._pool.sweep()
         engines = [stats.to_json() for stats in self._pool.stats()]
-        self._registry.publish(self._status.snapshot(engines=engines))
+        snapshot = self._status.snapshot(engines=engines, engine_memory=self._pool.memory())
+        self._registry.publish(snapshot)
         self._janitor.sweep_if_due(self._status.name)
 
     def run(self) -> None:

@@ -73,7 +73,10 @@ class JobRunner:
         try:
             spec = get_spec(job.pipeline)
             params = spec.params.model_validate(job.params)
-            returned = spec.run(ctx, params)
+            try:
+                returned = spec.run(ctx, params)
+            finally:
+                ctx.release_engines()
             result = dict(returned) if returned is not None else None
         except JobCanceled:
             status = JobStatus.CANCELED

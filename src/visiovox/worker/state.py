@@ -54,7 +54,9 @@ class WorkerStatus:
                 self._state = WorkerState.READY
         self.changed.set()
 
-    def snapshot(self, *, engines: list[dict[str, object]]) -> WorkerInfo:
+    def snapshot(
+        self, *, engines: list[dict[str, object]], engine_memory: dict[str, object] | None = None
+    ) -> WorkerInfo:
         with self._lock:
             return WorkerInfo(
                 name=self.name,
@@ -65,6 +67,7 @@ class WorkerStatus:
                 state=self._state,
                 queues=self.queues,
                 engines=engines,
+                engine_memory=engine_memory or {},
                 current_job=self._current_job,
                 jobs_done=self._jobs_done,
                 started_at=self._started_at,

@@ -1,7 +1,7 @@
 """The gateway never loads an engine: no onnxruntime, cv2, faster_whisper, piper, llama_cpp, dlib.
 
 Checked in a fresh interpreter (this one may have imported them for other
-tests) after the app starts, lists pipelines, takes a params-only job and an
+tests) after the app starts, lists pipelines and models, takes a params-only job and an
 audio upload for ``stt``, so every import the gateway makes on those paths counts.
 """
 
@@ -29,6 +29,7 @@ SCRIPT = textwrap.dedent(
     settings = Settings.model_validate_json(sys.argv[1])
     with TestClient(create_app(settings)) as client:
         assert client.get("/v1/pipelines").status_code == 200
+        assert client.get("/v1/models").status_code == 200
         assert client.post("/v1/jobs/noop", json={}).status_code == 202
         audio = Path(sys.argv[2]).read_bytes()
         response = client.post("/v1/jobs/stt", files={"file": ("a.wav", audio)})

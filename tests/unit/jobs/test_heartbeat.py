@@ -1,0 +1,55 @@
+"""A heartbeat unloads expired idle engines and publishes the pool's memory use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.unit.models.pool_engines import MIB, SizedEngine
+from visiovox.config import EngineSettings, Settings
+from visiovox.engines import registry as engine_registry
+from visiovox.jobs.dispatch import Dispatcher
+from visiovox.jobs.janitor import Janitor
+from visiovox.jobs.redis_client import JobDomain
+from visiovox.jobs.workers import WorkerRegistry
+from visiovox.models.engine_pool import EnginePool
+from visiovox.worker.heartbeat import Heartbeat
+from visiovox.worker.state import WorkerStatus
+
+
+@pytest.fixture(autouse=True)
+def test_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, cls in [("test.a", "EngineA"), ("test.b", "EngineB")]:
+        monkeypatch.setitem(engine_registry.ENGINES, name, f"tests.unit.models.pool_engines:{cls}")
+    yield
+
+
+def test_beat_sweeps_idle_engines_and_reports_memory(settings: Settings, domain: JobDomain) -> None:
+    engines = EngineSettings(
+        memory_budget_mb=512, idle_ttl_s=-1, idle_ttl_overrides={"test.a": 0.0}
+    )
+    settings = settings.model_copy(update={"engines": engines})
+    now = [1000.0]
+    pool = EnginePool(settings=settings, device="cpu", clock=lambda: now[0])
+    held = pool.get("test.b", SizedEngine)
+    pool.get("test.a", SizedEngine)
+    registry = WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=5)
+    heartbeat = Heartbeat(
+        status=WorkerStatus(name="w1", device="cpu", queues=["vv.cpu"]),
+        domain=domain,
+        registry=registry,
+        pool=pool,
+        janitor=Janitor(
+            domain=domain, dispatcher=Dispatcher(domain.redis), retention_s=60, interval_s=60
+        ),
+        interval_s=5,
+    )
+    pool.release("test.a")  # what a finished job does
+    now[0] += 11  # past test.a's idle TTL of 10 s
+    heartbeat.beat()
+    [info] = registry.live()
+    assert info.engine_memory == {"budget_bytes": 512 * MIB, "loaded_bytes": 40 * MIB}
+    engines_out = {e["name"]: e for e in info.engines}
+    assert engines_out["test.a"]["loaded"] is False and engines_out["test.b"]["in_use"] == 1
+    assert held is pool.get("test.b", SizedEngine)

@@ -1,0 +1,46 @@
+"""Every model with a package source resolves from its installed packages, and hashes match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from visiovox.config import load_settings
+from visiovox.models.cache import ensure_model
+from visiovox.models.hashing import sha256_of
+from visiovox.models.manifest import PackageSource, get_manifest
+from visiovox.models.transfer import FetchOptions
+
+
+def test_every_bundled_model_resolves_offline_with_matching_hashes(tmp_path: Path) -> None:
+    manifest = get_manifest(load_settings())
+    bundled = [
+        entry
+        for entry in manifest.models
+        if any(isinstance(source, PackageSource) for source in entry.sources)
+    ]
+    assert {entry.id for entry in bundled} >= {"piper-joe-medium", "whisper-base", "silero-vad"}
+    for entry in bundled:
+        folder = ensure_model(entry, tmp_path, options=FetchOptions(offline=True))
+        for item in entry.files:
+            path = folder / item.path
+            assert path.stat().st_size == item.size, f"{entry.id}/{item.path}"
+            assert sha256_of(path) == item.sha256, f"{entry.id}/{item.path}"
+
+
+def test_hub_entries_pin_their_files_and_flag_licences() -> None:
+    manifest = get_manifest(load_settings())
+    hub = [entry for entry in manifest.models if entry.downloadable]
+    assert {entry.id for entry in hub} >= {
+        "whisper-small",
+        "piper-lessac-medium",
+        "inswapper-128",
+        "arcface-w600k-r50",
+        "scrfd-10g",
+    }
+    for entry in hub:
+        for source in entry.sources:
+            assert set(source.files) == {item.path for item in entry.files}
+    non_commercial = {entry.id for entry in manifest.models if entry.non_commercial}
+    assert non_commercial >= {"inswapper-128", "arcface-w600k-r50", "scrfd-10g"}
+    assert "whisper-small" not in non_commercial
+    assert manifest.get("inswapper-128").owner == "ezioruan"

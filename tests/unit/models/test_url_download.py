@@ -1,0 +1,152 @@
+"""URL mirrors from a loopback server: progress, resume after a cut, bad hashes, one download."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.unit.models.conftest import (
+    entry_dict,
+    payload,
+    subprocess_env,
+    url_entry,
+    write_config,
+    write_manifest,
+)
+from tests.unit.models.loopback import Mirror, serve
+from visiovox.models.cache import ensure_model, is_ready
+from visiovox.models.errors import ModelUnavailable
+from visiovox.models.http_download import partial_path
+from visiovox.models.manifest import ModelEntry
+from visiovox.models.transfer import FetchOptions, TransferProgress
+
+SIZE = 3 * 1024 * 1024 + 123
+
+
+def test_download_reports_progress_and_verifies(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    with serve(Mirror(files={"/files/w.bin": body})) as mirror:
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        seen: list[TransferProgress] = []
+        folder = ensure_model(entry, tmp_path, options=FetchOptions(progress=seen.append))
+    assert (folder / "w.bin").read_bytes() == body
+    assert is_ready(entry, tmp_path)
+    assert mirror.gets_of("/files/w.bin") == [None]
+    done = [p.done for p in seen if not p.verified]
+    assert done == sorted(done) and done[-1] == SIZE and len(done) > 3
+    assert seen[-1].verified and seen[-1].source.startswith("url:127.0.0.1")
+    assert not partial_path(folder / "w.bin").exists()
+
+
+def test_resumes_after_the_connection_is_cut(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    half = SIZE // 2
+    with serve(Mirror(files={"/files/w.bin": body}, cut_first_get_after=half)) as mirror:
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        folder = ensure_model(entry, tmp_path)
+    assert (folder / "w.bin").read_bytes() == body
+    first, second = mirror.gets_of("/files/w.bin")
+    assert first is None and second is not None
+    # It resumes from the bytes it kept: all it received, less a chunk cut mid-read.
+    resumed_at = int(second.removeprefix("bytes=").rstrip("-"))
+    assert 0 < resumed_at <= half
+
+
+def test_a_partial_file_left_by_a_killed_process_is_resumed(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    with serve(Mirror(files={"/files/w.bin": body})) as mirror:
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        partial = partial_path(tmp_path / "tiny" / "w.bin")
+        partial.parent.mkdir(parents=True)
+        partial.write_bytes(body[:1000])
+        ensure_model(entry, tmp_path)
+    assert mirror.gets_of("/files/w.bin") == ["bytes=1000-"]
+    assert (tmp_path / "tiny" / "w.bin").read_bytes() == body
+
+
+def test_a_server_that_ignores_range_is_read_from_the_start(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    mirror = Mirror(files={"/files/w.bin": body}, cut_first_get_after=SIZE // 3)
+    mirror.honour_range = False
+    with serve(mirror):
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        folder = ensure_model(entry, tmp_path)
+    assert (folder / "w.bin").read_bytes() == body
+    assert len(mirror.gets_of("/files/w.bin")) == 2
+
+
+def test_sha256_mismatch_deletes_the_download_and_says_so(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    tampered = body[:-1] + b"\x00"
+    with serve(Mirror(files={"/files/w.bin": tampered})) as mirror:
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        with pytest.raises(ModelUnavailable) as caught:
+            ensure_model(entry, tmp_path)
+    message = caught.value.message
+    assert "model tiny is not available" in message
+    assert "sha256" in message and "deleted" in message
+    assert [p.name for p in (tmp_path / "tiny").iterdir() if p.name != ".verified.json"] == []
+
+
+def test_a_corrupt_cached_file_is_deleted_and_fetched_again(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    with serve(Mirror(files={"/files/w.bin": body})) as mirror:
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        target = ensure_model(entry, tmp_path) / "w.bin"
+        with open(target, "r+b") as handle:
+            handle.seek(100)
+            handle.write(b"rot")
+        ensure_model(entry, tmp_path)
+    assert target.read_bytes() == body
+    assert len(mirror.gets_of("/files/w.bin")) == 2
+
+
+def test_an_unreachable_mirror_falls_through_to_the_next_source(tmp_path: Path) -> None:
+    body = payload(1000)
+    with serve(Mirror(files={"/files/w.bin": body})) as mirror:
+        sources = [
+            {"type": "url", "files": {"w.bin": f"{mirror.url}/files/missing.bin"}},
+            {"type": "url", "files": {"w.bin": f"{mirror.url}/files/w.bin"}},
+        ]
+        entry = ModelEntry.model_validate(
+            entry_dict(model_id="tiny", files={"w.bin": body}, sources=sources)
+        )
+        folder = ensure_model(entry, tmp_path)
+    assert (folder / "w.bin").read_bytes() == body
+
+
+def test_two_processes_pulling_at_once_download_once(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    # Slow enough (~0.5 s) that both processes ask while the first is still downloading.
+    mirror = Mirror(files={"/files/w.bin": body}, chunk_delay_s=0.01)
+    with serve(mirror):
+        manifest = write_manifest(
+            tmp_path,
+            [
+                entry_dict(
+                    model_id="tiny",
+                    files={"w.bin": body},
+                    sources=[{"type": "url", "files": {"w.bin": f"{mirror.url}/files/w.bin"}}],
+                )
+            ],
+        )
+        env = subprocess_env(VISIOVOX_CONFIG=str(write_config(tmp_path, manifest=manifest)))
+        command = [sys.executable, "-m", "visiovox", "models", "pull", "tiny"]
+        started = time.monotonic()
+        pullers = [
+            subprocess.Popen(
+                command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            for _ in range(2)
+        ]
+        outputs = [p.communicate(timeout=120) for p in pullers]
+        elapsed = time.monotonic() - started
+    for puller, (out, err) in zip(pullers, outputs, strict=True):
+        assert puller.returncode == 0, err.decode()
+        assert b"tiny: ready" in out
+    assert mirror.gets_of("/files/w.bin") == [None], f"{elapsed:.1f}s"
+    assert (tmp_path / "cache" / "tiny" / "w.bin").read_bytes() == body
