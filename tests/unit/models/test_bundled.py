@@ -18,7 +18,14 @@ def test_every_bundled_model_resolves_offline_with_matching_hashes(tmp_path: Pat
         for entry in manifest.models
         if any(isinstance(source, PackageSource) for source in entry.sources)
     ]
-    assert {entry.id for entry in bundled} >= {"piper-joe-medium", "whisper-base", "silero-vad"}
+    assert {entry.id for entry in bundled} >= {
+        "piper-joe-medium",
+        "whisper-base",
+        "silero-vad",
+        "smollm2-135m-instruct",
+        "dlib-landmarks-68",
+        "dlib-face-resnet",
+    }
     for entry in bundled:
         folder = ensure_model(entry, tmp_path, options=FetchOptions(offline=True))
         for item in entry.files:
