@@ -55,6 +55,7 @@ class Drain:
         self._exit = exit_process
         self._read_fd, self._write_fd = os.pipe()
         self._signals = 0
+        self._timer: threading.Timer | None = None
         self._thread = threading.Thread(target=self._watch, name="visiovox-drain", daemon=True)
 
     def start(self) -> None:
@@ -65,18 +66,16 @@ class Drain:
         os.write(self._write_fd, _COLD if how == "Cold" else _WARM)
 
     def _watch(self) -> None:
-        while True:
-            try:
-                signal = os.read(self._read_fd, 1)
-            except OSError:
-                return
-            if not signal:
-                return
-            self._signals += 1
-            if signal == _WARM and self._signals == 1:
-                self._begin()
-            else:
-                self._stop("a second shutdown signal" if signal == _WARM else "a cold shutdown")
+        try:
+            while signal := os.read(self._read_fd, 1):
+                self._signals += 1
+                if signal == _WARM and self._signals == 1:
+                    self._begin()
+                else:
+                    self._stop("a second shutdown signal" if signal == _WARM else "a cold shutdown")
+        finally:
+            # Closed here, after the last read, so the number is never reused under it.
+            os.close(self._read_fd)
 
     def _begin(self) -> None:
         self._status.start_draining()
@@ -90,9 +89,9 @@ class Drain:
             self._announce()
         except Exception as exc:  # Redis away: the heartbeat publishes it later
             log.warning("could not publish the draining state: %s", exc)
-        timer = threading.Timer(self._timeout_s, self._stop, args=("the drain timeout",))
-        timer.daemon = True
-        timer.start()
+        self._timer = threading.Timer(self._timeout_s, self._stop, args=("the drain timeout",))
+        self._timer.daemon = True
+        self._timer.start()
 
     def _stop(self, reason: str) -> None:
         log.warning("stopping now (%s)", reason)
@@ -103,6 +102,10 @@ class Drain:
         self._exit(EXIT_STOPPED)
 
     def close(self) -> None:
-        for fd in (self._write_fd, self._read_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        """Stop the watcher (end of file on its pipe) and any pending deadline."""
+        if self._timer is not None:
+            self._timer.cancel()
+        with contextlib.suppress(OSError):
+            os.close(self._write_fd)
+        if self._thread.is_alive():
+            self._thread.join(timeout=1)
