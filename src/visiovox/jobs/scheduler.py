@@ -43,13 +43,9 @@ class NoCapableWorker(Exception):
         self.pipeline = spec.name
 
 
-def _class_of(worker: WorkerInfo) -> DeviceClass:
-    return DeviceClass.CPU if worker.device == "cpu" else DeviceClass.GPU
-
-
 def choose_class(spec: PipelineSpec, workers: Sequence[WorkerInfo]) -> DeviceClass:
     """The device class a job of ``spec`` runs on, given the live workers (rule 1)."""
-    classes = {_class_of(w) for w in workers if w.state.takes_jobs}
+    classes = {w.device_class for w in workers if w.state.takes_jobs}
     if not classes:
         return DeviceClass.CPU if DeviceClass.CPU in spec.devices else DeviceClass.GPU
     for candidate in (DeviceClass.GPU, DeviceClass.CPU):
@@ -68,9 +64,9 @@ def affine_worker(
     best: WorkerInfo | None = None
     best_key = (0, 0)
     for worker in workers:
-        if worker.state is not WorkerState.READY or _class_of(worker) is not device_class:
+        if worker.state is not WorkerState.READY or worker.device_class != device_class:
             continue
-        loaded = len(needed & worker.loaded_engines())
+        loaded = len(needed & worker.loaded_engines)
         key = (loaded, -worker.jobs_done)
         if loaded and (best is None or key > best_key):
             best, best_key = worker, key

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import time
+from functools import cached_property
 from typing import Any
 
 import redis
@@ -59,8 +60,14 @@ class WorkerInfo(BaseModel):
     started_at: float = Field(default_factory=time.time)
     last_seen: float = Field(default_factory=time.time)
 
+    # Cached: the registry reuses parsed heartbeats, and the scheduler asks per placement.
+    @cached_property
     def loaded_engines(self) -> frozenset[str]:
         return frozenset(str(e["name"]) for e in self.engines if e.get("loaded"))
+
+    @cached_property
+    def device_class(self) -> str:
+        return "cpu" if self.device == "cpu" else "gpu"
 
 
 # KEYS: the names set. ARGV: the worker key prefix. Returns [name, value, ...] of live ones.
