@@ -112,6 +112,8 @@ class WorkerSettings(BaseModel):
     # The worker's Prometheus endpoint (0: none); one port per worker on a host.
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    # Celery task events, remote control and worker heartbeats, for Flower.
+    celery_events: bool = False
 
 
 class ModelSettings(BaseModel):

@@ -129,7 +129,7 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
                 f"--loglevel={settings.log_level}",
                 "--without-gossip",
                 "--without-mingle",
-                "--without-heartbeat",
+                *([] if settings.worker.celery_events else ["--without-heartbeat"]),
             ]
         )
     finally:
