@@ -93,6 +93,9 @@ class SchedulerSettings(BaseModel):
     max_queued_by_pipeline: dict[str, int] = Field(default_factory=dict)
     # Retry-After (seconds) of a 429 queue_full or a 503 no_capable_worker answer.
     retry_after_s: int = 5
+    # How long a gateway process reuses its read of the worker registry for placing
+    # jobs; the private-queue check at creation is always exact.
+    workers_max_age_s: float = 0.1
 
     def cap(self, pipeline: str) -> int:
         return self.max_queued_by_pipeline.get(pipeline, self.max_queued)

@@ -93,6 +93,7 @@ class WorkerRegistry:
         self._ttl_ms = int(ttl_s * 1000)
         self._snapshot = client.register_script(_SNAPSHOT)
         self._async_snapshots: dict[int, AsyncScript] = {}
+        self._recent: tuple[float, list[WorkerInfo]] | None = None
         # Parsed registrations by their raw JSON: most reads find them unchanged.
         self._parsed: dict[bytes, WorkerInfo] = {}
 
@@ -114,13 +115,20 @@ class WorkerRegistry:
         reply = self._snapshot(keys=[self._keys.workers], args=[self._keys.worker("")])
         return self._decode(reply)
 
-    async def live_async(self, client: redis.asyncio.Redis) -> list[WorkerInfo]:
-        """``live`` on an asyncio client (the gateway's submissions)."""
+    async def live_async(
+        self, client: redis.asyncio.Redis, *, max_age_s: float = 0.0
+    ) -> list[WorkerInfo]:
+        """``live`` on an asyncio client; a read younger than ``max_age_s`` is reused."""
+        now = time.monotonic()
+        if self._recent is not None and now - self._recent[0] < max_age_s:
+            return self._recent[1]
         script = self._async_snapshots.get(id(client))
         if script is None:
             script = self._async_snapshots[id(client)] = client.register_script(_SNAPSHOT)
         reply = await script(keys=[self._keys.workers], args=[self._keys.worker("")])
-        return self._decode(reply)
+        workers = self._decode(reply)
+        self._recent = (now, workers)
+        return workers
 
     def expired(self) -> list[str]:
         """Names still in the set whose registration expired (their worker is gone)."""

@@ -99,7 +99,8 @@ def _take_priority(params: dict[str, Any]) -> Priority:
 
 async def _route(gateway: Gateway, spec: PipelineSpec) -> Route:
     """The scheduler's placement from the live workers; 503 when none can run ``spec``."""
-    workers = await gateway.workers.live_async(gateway.aredis)
+    max_age_s = gateway.settings.scheduler.workers_max_age_s
+    workers = await gateway.workers.live_async(gateway.aredis, max_age_s=max_age_s)
     try:
         return place(spec, workers)
     except NoCapableWorker as exc:
