@@ -79,7 +79,9 @@ def report(label: str, result: LoadResult) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(Path(tmp)).start(workers=0)
+        # No queue-depth cap: tens of thousands of jobs pile up with no worker running.
+        uncapped = {"VISIOVOX_SCHEDULER__MAX_QUEUED": "0"}
+        stack = Stack(Path(tmp), settings=uncapped).start(workers=0)
         bare_port = free_port()
         bare = start_bare(bare_port)
         try:

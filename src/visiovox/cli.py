@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -43,6 +46,8 @@ def serve(
 
     settings = get_settings()
     _setup_logging(settings)
+    if settings.gateway.processes > 1:
+        _prepare_multiprocess_metrics()
     uvicorn.run(
         "visiovox.api.app:create_app",
         factory=True,
@@ -54,17 +59,60 @@ def serve(
     )
 
 
+def _prepare_multiprocess_metrics() -> None:
+    """Give the gateway processes one empty folder for their metrics (prometheus-client
+    multiprocess mode); it must be set before they import prometheus_client."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="visiovox-metrics-")
+
+
 @app.command()
 def worker(
     device: Annotated[str | None, typer.Option(help="cpu or cuda:N (default from config).")] = None,
     name: Annotated[str | None, typer.Option(help="Worker name (default <host>/<device>).")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port (0: off).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 0 if this worker is live, else 1 (healthcheck).")
+    ] = False,
 ) -> None:
-    """Run a worker on one device."""
-    from visiovox.worker.main import run_worker
+    """Run a worker on one device (cuda:N makes only that GPU visible to it)."""
+    from visiovox.worker.device import assign_device, pin_device
 
     settings = get_settings()
     _setup_logging(settings)
-    run_worker(settings, device=device or settings.worker.device, name=name)
+    try:
+        assignment = assign_device(device or settings.worker.device, os.environ)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--device") from exc
+    if check:
+        raise typer.Exit(0 if _worker_is_live(settings, assignment.requested, name) else 1)
+    # Before anything imports an engine runtime: the process then sees only its card.
+    pin_device(assignment, os.environ)
+    if metrics_port is not None:
+        settings = settings.model_copy(
+            update={"worker": settings.worker.model_copy(update={"metrics_port": metrics_port})}
+        )
+    from visiovox.worker.main import run_worker
+
+    run_worker(settings, device=assignment, name=name)
+
+
+def _worker_is_live(settings: Settings, device: str, name: str | None) -> bool:
+    from visiovox.jobs.redis_client import build_domain
+    from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry, WorkerState
+    from visiovox.worker.state import default_worker_name
+
+    wanted = name or settings.worker.name or default_worker_name(device)
+    domain = build_domain(settings)
+    ttl_s = WORKER_TTL_HEARTBEATS * settings.worker.heartbeat_s
+    live = WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=ttl_s).live()
+    return any(w.name == wanted and w.state is not WorkerState.DEFUNCT for w in live)
 
 
 @keys_app.command("create")

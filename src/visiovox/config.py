@@ -86,6 +86,23 @@ class JobSettings(BaseModel):
     janitor_interval_s: float = 5.0
 
 
+class SchedulerSettings(BaseModel):
+    """How the gateway places jobs and how many may wait."""
+
+    # Queued jobs a pipeline may have before submissions answer 429 (0: no cap).
+    max_queued: int = 10_000
+    # Per-pipeline caps that replace ``max_queued``, e.g. {"stt": 500}.
+    max_queued_by_pipeline: dict[str, int] = Field(default_factory=dict)
+    # Retry-After (seconds) of a 429 queue_full or a 503 no_capable_worker answer.
+    retry_after_s: int = 5
+    # How long a gateway process reuses its read of the worker registry for placing
+    # jobs; the private-queue check at creation is always exact.
+    workers_max_age_s: float = 0.1
+
+    def cap(self, pipeline: str) -> int:
+        return self.max_queued_by_pipeline.get(pipeline, self.max_queued)
+
+
 class WorkerSettings(BaseModel):
     """One worker process per device."""
 
@@ -95,6 +112,13 @@ class WorkerSettings(BaseModel):
     # Redis redelivers an unacked task after this long even while it runs
     # (celery#5935): keep it above the longest job; the lease drops duplicates.
     visibility_timeout_s: int = 6 * 3_600
+    # On SIGTERM a worker finishes its job for up to this long, then stops it.
+    drain_timeout_s: float = 60.0
+    # The worker's Prometheus endpoint (0: none); one port per worker on a host.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    # Celery task events, remote control and worker heartbeats, for Flower.
+    celery_events: bool = False
 
 
 class ModelSettings(BaseModel):
@@ -182,6 +206,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
     onnx: OnnxSettings = Field(default_factory=OnnxSettings)

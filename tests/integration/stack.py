@@ -67,8 +67,7 @@ class Stack:
             self.create_key(owner)
         self.gateway = self._spawn(["serve"], "gateway")
         wait_until(self._gateway_up, timeout_s=30, what="gateway /healthz")
-        for index in range(workers):
-            self.start_worker(f"w{index + 1}")
+        self.start_workers([f"w{index + 1}" for index in range(workers)])
         return self
 
     def _spawn(self, args: list[str], label: str) -> subprocess.Popen[bytes]:
@@ -89,12 +88,24 @@ class Stack:
         except httpx.HTTPError:
             return False
 
-    def start_worker(self, name: str, *, wait: bool = True) -> subprocess.Popen[bytes]:
-        process = self._spawn(["worker", "--device", "cpu", "--name", name], f"worker-{name}")
+    def start_worker(
+        self, name: str, *, wait: bool = True, metrics_port: int | None = None
+    ) -> subprocess.Popen[bytes]:
+        args = ["worker", "--device", "cpu", "--name", name]
+        if metrics_port is not None:
+            args += ["--metrics-port", str(metrics_port)]
+        process = self._spawn(args, f"worker-{name}")
         self.workers[name] = process
         if wait:
             wait_until(lambda: self.worker_info(name), timeout_s=60, what=f"worker {name}")
         return process
+
+    def start_workers(self, names: list[str], **options: Any) -> None:
+        """Start several workers at once (their start-ups overlap), then wait for all."""
+        for name in names:
+            self.start_worker(name, wait=False, **options)
+        for name in names:
+            wait_until(lambda n=name: self.worker_info(n), timeout_s=60, what=f"worker {name}")
 
     def kill_worker(self, name: str, sig: int = signal.SIGKILL) -> None:
         process = self.workers.pop(name)
@@ -118,7 +129,10 @@ class Stack:
         headers = {"Authorization": f"Bearer {self.api_keys[owner]}"} if owner else {}
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
 
-    def worker_info(self, name: str) -> dict[str, Any] | None:
+    def worker_info(
+        self, name: str, states: tuple[str, ...] = ("ready", "busy")
+    ) -> dict[str, Any] | None:
+        """The worker's registration while it is in one of ``states``."""
         try:
             response = httpx.get(f"{self.base_url}/v1/workers", timeout=2, headers=self._any_key())
         except httpx.HTTPError:
@@ -126,9 +140,14 @@ class Stack:
         if response.status_code != 200:
             return None
         for info in response.json()["data"]:
-            if info["name"] == name and info["state"] in ("ready", "busy"):
+            if info["name"] == name and info["state"] in states:
                 return dict(info)
         return None
+
+    def registered(self) -> set[str]:
+        """Names of every registered worker, whatever its state."""
+        response = httpx.get(f"{self.base_url}/v1/workers", timeout=2, headers=self._any_key())
+        return {info["name"] for info in response.json()["data"]}
 
     def _any_key(self) -> dict[str, str]:
         for key in self.api_keys.values():

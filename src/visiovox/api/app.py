@@ -20,17 +20,15 @@ from fastapi import FastAPI
 from visiovox.api.deps import Gateway
 from visiovox.api.errors import install_error_handlers
 from visiovox.api.hub import NoticeHub
-from visiovox.api.routes import events, files, health, jobs, models, pipelines, workers
+from visiovox.api.metrics import GatewayMetrics, RequestMetrics
+from visiovox.api.routes import events, files, health, jobs, metrics, models, pipelines, workers
 from visiovox.config import Settings, get_settings
 from visiovox.jobs.apikeys import ApiKeyStore
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.redis_client import build_domain, redis_url
-from visiovox.jobs.workers import WorkerRegistry
+from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry
 
 log = logging.getLogger(__name__)
-
-# A worker counts as live for three missed heartbeats.
-WORKER_TTL_HEARTBEATS = 3
 
 
 def _async_redis(settings: Settings) -> redis.asyncio.Redis:
@@ -85,7 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings if settings is not None else get_settings()
+    app.state.metrics = GatewayMetrics()
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     install_error_handlers(app)
-    for module in (health, pipelines, jobs, files, events, workers, models):
+    for module in (health, pipelines, jobs, files, events, workers, models, metrics):
         app.include_router(module.router)
     return app

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from visiovox.jobs.model import Job, JobEvent, JobStatus
+from visiovox.jobs.queues import Priority
 from visiovox.jobs.workers import WorkerInfo, WorkerState
 from visiovox.models.catalog import ModelRow
 from visiovox.pipelines.spec import PipelineSpec
@@ -63,6 +64,7 @@ class JobOut(BaseModel):
     id: str
     pipeline: str
     status: JobStatus
+    priority: Priority
     created_at: str
     started_at: str | None
     finished_at: str | None
@@ -81,6 +83,7 @@ class JobOut(BaseModel):
             id=job.id,
             pipeline=job.pipeline,
             status=job.status,
+            priority=job.priority,
             created_at=iso(job.created_at) or "",
             started_at=iso(job.started_at),
             finished_at=iso(job.finished_at),
@@ -126,12 +129,15 @@ class WorkerOut(BaseModel):
     pid: int
     device: str
     device_name: str
+    memory_total_bytes: int | None
+    memory_free_bytes: int | None
     state: WorkerState
     queues: list[str]
     engines: list[dict[str, Any]]
     engine_memory: dict[str, Any]
     current_job: str | None
     jobs_done: int
+    metrics_port: int | None
     started_at: str | None
     last_seen: str | None
 

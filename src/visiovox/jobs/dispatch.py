@@ -1,40 +1,31 @@
-"""Sends jobs to the workers: picks a queue and pushes ``run_job(job_id)`` onto it."""
+"""Sends jobs to the workers: pushes ``run_job(job_id)`` onto a queue's priority list.
+
+The gateway's submissions go through ``JobStore.create`` (record and message in
+one script); this is for the janitor and the workers, which re-dispatch jobs
+that already exist: a lost worker's job, a draining worker's private queue.
+"""
 
 from __future__ import annotations
 
 import redis
 
-from visiovox.jobs.task_message import RUN_JOB_TASK, run_job_message
-from visiovox.pipelines.spec import PipelineSpec
+from visiovox.jobs.queues import (
+    Priority,
+    device_class,
+    priority_list,
+    private_queue,
+    queue_lists,
+    shared_queue,
+)
+from visiovox.jobs.task_message import RUN_JOB_TASK, job_id_of, run_job_message
 
 __all__ = [
     "RUN_JOB_TASK",
     "Dispatcher",
-    "choose_queue",
     "device_class",
     "private_queue",
     "shared_queue",
 ]
-
-
-def shared_queue(device_class: str) -> str:
-    """The queue every worker of a device class (``cpu``, ``gpu``) consumes."""
-    return f"vv.{device_class}"
-
-
-def private_queue(worker_name: str) -> str:
-    """The queue only the worker ``worker_name`` consumes (for engine affinity)."""
-    return f"vv.worker.{worker_name}"
-
-
-def device_class(device: str) -> str:
-    """``cpu`` for the CPU, ``gpu`` for ``cuda:N``."""
-    return "cpu" if device == "cpu" else "gpu"
-
-
-def choose_queue(spec: PipelineSpec) -> str:
-    """The queue for a job of ``spec``: the CPU queue when the pipeline can run there."""
-    return shared_queue("cpu" if "cpu" in spec.devices else "gpu")
 
 
 class Dispatcher:
@@ -43,10 +34,22 @@ class Dispatcher:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
-    def message(self, job_id: str, *, queue: str) -> str:
-        """The message to push onto ``queue`` (``JobStore.create`` pushes it with the job)."""
-        return run_job_message(job_id, queue=queue)
+    def dispatch(self, job_id: str, *, queue: str, priority: Priority = Priority.NORMAL) -> None:
+        """Push the message now, onto ``queue``'s list for ``priority``."""
+        message = run_job_message(job_id, queue=queue, priority=priority.step)
+        self._redis.lpush(priority_list(queue, priority), message)
 
-    def dispatch(self, job_id: str, *, queue: str) -> None:
-        """Push the message now."""
-        self._redis.lpush(queue, run_job_message(job_id, queue=queue))
+    def drain_queue(self, queue: str) -> list[str]:
+        """Take every message off ``queue`` (all priorities); returns their job ids."""
+        job_ids: list[str] = []
+        for name in queue_lists(queue):
+            while (message := self._redis.rpop(name)) is not None:
+                job_ids.append(job_id_of(message))  # type: ignore[arg-type]
+        return job_ids
+
+    def depth(self, queue: str) -> int:
+        """Messages waiting on ``queue``, all priorities."""
+        pipe = self._redis.pipeline(transaction=False)
+        for name in queue_lists(queue):
+            pipe.llen(name)
+        return sum(int(n) for n in pipe.execute())

@@ -2,16 +2,23 @@
 
 Runs inside every worker's heartbeat thread, but one at a time across the
 deployment (a short Redis lock), so the work is done once per interval.
+A lost worker leaves two things behind: the job it was running (its lease
+lapses; the job is re-dispatched) and the jobs waiting on its private queue,
+which nobody else reads (handed back to the shared queue of their class).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from visiovox.jobs.dispatch import Dispatcher, shared_queue
+from visiovox.jobs.dispatch import Dispatcher
+from visiovox.jobs.model import Job, JobStatus
+from visiovox.jobs.queues import SHARED_PREFIX, private_queue, shared_queue
 from visiovox.jobs.redis_client import JobDomain
+from visiovox.jobs.workers import WorkerRegistry
 
 log = logging.getLogger(__name__)
 
@@ -22,23 +29,38 @@ class JanitorReport:
 
     requeued: list[str]
     failed: list[str]
+    handed_back: list[str]
     pruned_index_entries: int
+    pruned_queued_entries: int
     deleted_job_dirs: int
 
 
+def fallback_queue(job: Job) -> str:
+    """The shared queue a job goes back to: its device class's (never a private queue)."""
+    if job.device_class:
+        return shared_queue(job.device_class)
+    if job.queue and job.queue.count(".") == 1 and job.queue.startswith(SHARED_PREFIX):
+        return job.queue
+    return shared_queue("cpu")
+
+
 class Janitor:
-    """Re-dispatches jobs whose lease expired; drops index entries and files past retention."""
+    """Re-dispatches lost jobs; drops index entries and files past retention."""
 
     def __init__(
         self,
         *,
         domain: JobDomain,
         dispatcher: Dispatcher,
+        registry: WorkerRegistry,
+        pipelines: Sequence[str],
         retention_s: int,
         interval_s: float,
     ) -> None:
         self._domain = domain
         self._dispatcher = dispatcher
+        self._registry = registry
+        self._pipelines = list(pipelines)
         self._retention_s = retention_s
         self._interval_s = interval_s
 
@@ -54,18 +76,50 @@ class Janitor:
         failed: list[str] = []
         store = self._domain.store
         for job_id in store.running_job_ids():
-            outcome = store.requeue_if_lease_expired(job_id)
+            outcome = self.recover(job_id)
             if outcome == "requeued":
-                job = store.get(job_id)
-                if job is not None:
-                    self._dispatcher.dispatch(job_id, queue=job.queue or shared_queue("cpu"))
-                    requeued.append(job_id)
-                    log.warning("job %s lost its worker; re-dispatched", job_id)
+                requeued.append(job_id)
             elif outcome == "failed":
                 failed.append(job_id)
-                log.error("job %s lost its worker too many times; failed", job_id)
-        pruned = store.prune_owner_indexes(time.time() - self._retention_s)
+        handed_back: list[str] = []
+        for name in self._registry.expired():
+            handed_back += self.hand_back(name)
+            self._registry.forget(name)
+        cutoff = time.time() - self._retention_s
+        pruned = store.prune_owner_indexes(cutoff)
+        pruned_queued = store.prune_queued(self._pipelines, cutoff)
         deleted = self._domain.files.delete_older_than(self._retention_s)
         return JanitorReport(
-            requeued=requeued, failed=failed, pruned_index_entries=pruned, deleted_job_dirs=deleted
+            requeued=requeued,
+            failed=failed,
+            handed_back=handed_back,
+            pruned_index_entries=pruned,
+            pruned_queued_entries=pruned_queued,
+            deleted_job_dirs=deleted,
         )
+
+    def recover(self, job_id: str) -> str:
+        """Re-dispatch a running job whose lease lapsed (or fail it past its attempts)."""
+        store = self._domain.store
+        outcome = store.requeue_if_lease_expired(job_id)
+        if outcome == "requeued":
+            job = store.get(job_id)
+            if job is not None:
+                self._dispatcher.dispatch(job_id, queue=fallback_queue(job), priority=job.priority)
+                log.warning("job %s lost its worker; re-dispatched", job_id)
+        elif outcome == "failed":
+            log.error("job %s lost its worker too many times; failed", job_id)
+        return outcome
+
+    def hand_back(self, worker_name: str) -> list[str]:
+        """Move the jobs waiting on ``worker_name``'s private queue to their shared queues."""
+        moved: list[str] = []
+        for job_id in self._dispatcher.drain_queue(private_queue(worker_name)):
+            job = self._domain.store.get(job_id)
+            if job is None or job.status is not JobStatus.QUEUED:
+                continue
+            self._dispatcher.dispatch(job_id, queue=fallback_queue(job), priority=job.priority)
+            moved.append(job_id)
+        if moved:
+            log.warning("handed %d job(s) of worker %s back", len(moved), worker_name)
+        return moved

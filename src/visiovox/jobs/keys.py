@@ -30,6 +30,14 @@ class RedisKeys:
     def worker(self, name: str) -> str:
         return f"{self.prefix}:worker:{name}"
 
+    def queued(self, pipeline: str) -> str:
+        """The pipeline's queued jobs (scored by creation time), for its queue-depth cap."""
+        return f"{self.queued_prefix}{pipeline}"
+
+    @property
+    def queued_prefix(self) -> str:
+        return f"{self.prefix}:queued:"
+
     def api_key(self, digest: str) -> str:
         return f"{self.prefix}:apikey:{digest}"
 
@@ -48,6 +56,11 @@ class RedisKeys:
     @property
     def notices(self) -> str:
         return f"{self.prefix}:notices"
+
+    @property
+    def stats(self) -> str:
+        """Deployment-wide job counters and histograms (``jobs/stats.py``)."""
+        return f"{self.prefix}:stats"
 
     @property
     def janitor_lock(self) -> str:

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from visiovox.jobs.queues import Priority
+
 
 class JobStatus(enum.StrEnum):
     """Where a job is in its life."""
@@ -99,7 +101,11 @@ class Job(BaseModel):
     error: JobError | None = None
     attempts: int = 0
     worker: str | None = None
+    # Where the scheduler sent it: the queue (shared or a worker's private one),
+    # the device class it runs on, and its priority (kept for re-dispatches).
     queue: str | None = None
+    device_class: str | None = None
+    priority: Priority = Priority.NORMAL
     cancel_requested: bool = False
 
 

@@ -1,8 +1,9 @@
 """The job record on Redis: creation, owner index, claims with a lease, transitions.
 
 Each job is a hash whose fields are JSON values. Every state change that a
-client can observe runs as one Lua script that also appends its event, so a
-transition and its event land together or not at all.
+client can observe runs as one Lua script (``jobs/scripts.py``) that also
+appends its event and counts it, so a transition, its event and its
+statistics land together or not at all.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import redis
 import redis.asyncio
 from redis.commands.core import AsyncScript
 
-from visiovox.jobs import store_scripts as scripts
-from visiovox.jobs.dispatch import Dispatcher
+from visiovox.jobs import scripts
 from visiovox.jobs.events import EventLog
 from visiovox.jobs.keys import RedisKeys, as_text
 from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
+from visiovox.jobs.queues import Route, priority_list, private_queue, queue_lists
+from visiovox.jobs.task_message import run_job_message
 
 
 class ClaimOutcome(enum.StrEnum):
@@ -44,6 +46,16 @@ class Claim:
     attempt: int
 
 
+class QueueFull(Exception):
+    """The pipeline already has its cap of queued jobs; nothing was created."""
+
+    def __init__(self, pipeline: str, *, depth: int, cap: int) -> None:
+        super().__init__(f"pipeline {pipeline!r} has {depth} queued jobs (cap {cap})")
+        self.pipeline = pipeline
+        self.depth = depth
+        self.cap = cap
+
+
 @dataclass(frozen=True)
 class JobPage:
     """One page of a caller's jobs, newest first."""
@@ -60,6 +72,19 @@ def encode_fields(values: Mapping[str, Any]) -> dict[str, str]:
 def decode_job(raw: Mapping[Any, Any]) -> Job:
     """A job hash as a ``Job``."""
     return Job.model_validate({as_text(k): json.loads(as_text(v)) for k, v in raw.items()})
+
+
+def _routed(job: Job, route: Route | None) -> Job:
+    """``job`` with the queue, device class and priority of its route."""
+    if route is None:
+        return job
+    return job.model_copy(
+        update={
+            "queue": route.queue,
+            "device_class": route.device_class.value,
+            "priority": route.priority,
+        }
+    )
 
 
 def _worker_lost_error(max_attempts: int) -> str:
@@ -90,6 +115,7 @@ class JobStore:
         self._async_creates: dict[int, AsyncScript] = {}
         self._claim = client.register_script(scripts.CLAIM)
         self._renew = client.register_script(scripts.RENEW)
+        self._release = client.register_script(scripts.RELEASE)
         self._finish = client.register_script(scripts.FINISH)
         self._cancel = client.register_script(scripts.CANCEL)
         self._requeue = client.register_script(scripts.REQUEUE)
@@ -106,11 +132,14 @@ class JobStore:
         job: Job,
         *,
         idempotency_key: str | None = None,
-        dispatcher: Dispatcher | None = None,
+        route: Route | None = None,
+        max_queued: int = 0,
     ) -> tuple[Job, bool]:
-        """Store a new queued job and, with ``dispatcher``, its task in the same transaction.
+        """Store a new queued job and, with ``route``, push its task in the same script.
 
         Returns (job, created); a repeated idempotency key returns the first job.
+        Raises ``QueueFull`` when the pipeline already has ``max_queued`` queued
+        jobs (0: no cap).
         """
         if idempotency_key:
             idem = self._keys.idempotency(job.owner, idempotency_key)
@@ -120,9 +149,10 @@ class JobStore:
                 if existing is not None:
                     return existing, False
                 self._redis.set(idem, job.id, ex=self._retention_s)
-        keys, args = self._create_call(job, dispatcher=dispatcher)
-        self._create(keys=keys, args=args)
-        return job, True
+        job = _routed(job, route)
+        keys, args = self._create_call(job, route=route, max_queued=max_queued)
+        reply = self._create(keys=keys, args=args)
+        return self._created(job, reply, idempotency_key=idempotency_key, cap=max_queued), True
 
     async def create_async(
         self,
@@ -130,7 +160,8 @@ class JobStore:
         job: Job,
         *,
         idempotency_key: str | None = None,
-        dispatcher: Dispatcher | None = None,
+        route: Route | None = None,
+        max_queued: int = 0,
     ) -> tuple[Job, bool]:
         """``create`` on an asyncio client: the gateway's hot path, with no thread hop."""
         if idempotency_key:
@@ -148,12 +179,25 @@ class JobStore:
         script = self._async_creates.get(id(client))
         if script is None:
             script = self._async_creates[id(client)] = client.register_script(scripts.CREATE)
-        keys, args = self._create_call(job, dispatcher=dispatcher)
-        await script(keys=keys, args=args)
-        return job, True
+        job = _routed(job, route)
+        keys, args = self._create_call(job, route=route, max_queued=max_queued)
+        reply = await script(keys=keys, args=args)
+        if idempotency_key and as_text(reply[0]) == "full":
+            await client.delete(self._keys.idempotency(job.owner, idempotency_key))
+        return self._created(job, reply, idempotency_key=None, cap=max_queued), True
+
+    def _created(self, job: Job, reply: list[Any], *, idempotency_key: str | None, cap: int) -> Job:
+        """The job as stored, from the create script's reply; ``QueueFull`` when it was full."""
+        outcome, detail = as_text(reply[0]), reply[1]
+        if outcome == "full":
+            if idempotency_key:
+                self._redis.delete(self._keys.idempotency(job.owner, idempotency_key))
+            raise QueueFull(job.pipeline, depth=int(detail), cap=cap)
+        queue = as_text(detail)
+        return job.model_copy(update={"queue": queue}) if queue and queue != job.queue else job
 
     def _create_call(
-        self, job: Job, *, dispatcher: Dispatcher | None
+        self, job: Job, *, route: Route | None, max_queued: int
     ) -> tuple[list[str], list[str | int | float]]:
         """Keys and args of the create script: record, index, ``queued`` event, task."""
         keys = [
@@ -161,6 +205,8 @@ class JobStore:
             self._keys.owner_index(job.owner),
             self._keys.owners,
             self._keys.events(job.id),
+            self._keys.stats,
+            self._keys.queued(job.pipeline),
         ]
         args: list[str | int | float] = [
             json.dumps(encode_fields(job.model_dump(mode="json"))),
@@ -170,14 +216,20 @@ class JobStore:
             job.owner,
             self._keys.notices,
             self._events.maxlen,
-            json.dumps({"queue": job.queue}),
             repr(time.time()),
+            job.pipeline,
+            max_queued,
+            job.priority.value,
         ]
-        if dispatcher is not None:
-            if job.queue is None:
-                raise ValueError(f"job {job.id} has no queue to be dispatched to")
-            keys.append(job.queue)
-            args.append(dispatcher.message(job.id, queue=job.queue))
+        if route is not None:
+            step = route.priority.step
+            keys.append(priority_list(route.queue, route.priority))
+            args += [route.queue, run_job_message(job.id, queue=route.queue, priority=step)]
+            if route.worker is not None:
+                keys.append(priority_list(route.shared, route.priority))
+                keys.append(self._keys.worker(route.worker))
+                keys += queue_lists(private_queue(route.worker))
+                args += [route.shared, run_job_message(job.id, queue=route.shared, priority=step)]
         return keys, args
 
     def get(self, job_id: str) -> Job | None:
@@ -230,6 +282,7 @@ class JobStore:
                 self._keys.lease(job_id),
                 self._keys.running,
                 self._keys.events(job_id),
+                self._keys.stats,
             ],
             args=[
                 worker,
@@ -238,6 +291,7 @@ class JobStore:
                 repr(time.time()),
                 *self._event_args(job_id),
                 _worker_lost_error(self._max_attempts),
+                self._keys.queued_prefix,
             ],
         )
         outcome, attempt = reply
@@ -246,6 +300,10 @@ class JobStore:
     def renew_lease(self, job_id: str, worker: str) -> bool:
         """Extend the lease if ``worker`` still holds it."""
         return bool(self._renew(keys=[self._keys.lease(job_id)], args=[worker, self._lease_ms]))
+
+    def release_lease(self, job_id: str, worker: str) -> bool:
+        """Give up ``worker``'s lease (a worker stopping mid-job): the janitor re-dispatches."""
+        return bool(self._release(keys=[self._keys.lease(job_id)], args=[worker]))
 
     def set_progress(self, job_id: str, progress: Progress) -> None:
         self._redis.hset(self._keys.job(job_id), "progress", progress.model_dump_json())
@@ -282,6 +340,7 @@ class JobStore:
                 self._keys.lease(job_id),
                 self._keys.running,
                 self._keys.events(job_id),
+                self._keys.stats,
             ],
             args=[
                 worker,
@@ -297,8 +356,13 @@ class JobStore:
     def request_cancel(self, job_id: str) -> str:
         """Cancel a queued job at once, or flag a running one; returns what happened."""
         outcome = self._cancel(
-            keys=[self._keys.job(job_id), self._keys.running, self._keys.events(job_id)],
-            args=[repr(time.time()), *self._event_args(job_id)],
+            keys=[
+                self._keys.job(job_id),
+                self._keys.running,
+                self._keys.events(job_id),
+                self._keys.stats,
+            ],
+            args=[repr(time.time()), *self._event_args(job_id), self._keys.queued_prefix],
         )
         return as_text(outcome)
 
@@ -313,18 +377,31 @@ class JobStore:
                 self._keys.lease(job_id),
                 self._keys.running,
                 self._keys.events(job_id),
+                self._keys.stats,
             ],
             args=[
                 repr(time.time()),
                 *self._event_args(job_id),
                 self._max_attempts,
                 _worker_lost_error(self._max_attempts),
+                self._keys.queued_prefix,
             ],
         )
         return as_text(outcome)
 
     def running_job_ids(self) -> list[str]:
         return [as_text(m) for m in self._redis.zrange(self._keys.running, 0, -1)]
+
+    def queued_count(self, pipeline: str) -> int:
+        """Jobs of ``pipeline`` waiting for a worker (what its queue-depth cap counts)."""
+        return int(self._redis.zcard(self._keys.queued(pipeline)))
+
+    def prune_queued(self, pipelines: list[str], older_than: float) -> int:
+        """Drop queued-set entries of jobs created before ``older_than`` (they have expired)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for pipeline in pipelines:
+            pipe.zremrangebyscore(self._keys.queued(pipeline), "-inf", older_than)
+        return sum(int(n) for n in pipe.execute())
 
     def prune_owner_indexes(self, older_than: float) -> int:
         """Drop index entries of jobs created before ``older_than`` (they have expired)."""

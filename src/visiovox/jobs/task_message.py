@@ -23,8 +23,12 @@ _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 _ORIGIN = f"{os.getpid()}@{socket.gethostname()}"
 
 
-def run_job_message(job_id: str, *, queue: str) -> str:
-    """The serialized message that makes a worker run ``run_job(job_id)``."""
+def run_job_message(job_id: str, *, queue: str, priority: int = 0) -> str:
+    """The serialized message that makes a worker run ``run_job(job_id)``.
+
+    ``priority`` is kombu's step (``Priority.step``); it travels in the message's
+    properties, and the message belongs on ``priority_list(queue, ...)``.
+    """
     task_id = str(uuid.uuid4())
     body = json.dumps([[job_id], {}, _EMBED]).encode()
     return json.dumps(
@@ -58,9 +62,15 @@ def run_job_message(job_id: str, *, queue: str) -> str:
                 "reply_to": None,
                 "delivery_mode": 2,
                 "delivery_info": {"exchange": "", "routing_key": queue},
-                "priority": 0,
+                "priority": priority,
                 "body_encoding": "base64",
                 "delivery_tag": str(uuid.uuid4()),
             },
         }
     )
+
+
+def job_id_of(message: str | bytes) -> str:
+    """The job id a ``run_job`` message carries (to re-route it elsewhere)."""
+    args, _kwargs, _embed = json.loads(base64.b64decode(json.loads(message)["body"]))
+    return str(args[0])

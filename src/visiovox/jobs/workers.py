@@ -1,16 +1,29 @@
-"""Worker registrations: each worker publishes its state with a TTL; readers list the live ones."""
+"""Worker registrations: each worker publishes its state with a TTL; readers list the live ones.
+
+A registration is one key per worker (``<prefix>:worker:<name>``, expiring after
+three missed heartbeats) plus the worker's name in one set. Readers take every
+live registration in one round trip (a script: the set, then the keys); the
+gateway does that for each submission, so the scheduler sees states as fresh
+as the workers' last change. Names whose key expired stay in the set until the
+janitor hands their private queues back (``Janitor.sweep``).
+"""
 
 from __future__ import annotations
 
 import enum
-import json
 import time
+from functools import cached_property
 from typing import Any
 
 import redis
+import redis.asyncio
 from pydantic import BaseModel, Field
+from redis.commands.core import AsyncScript
 
 from visiovox.jobs.keys import RedisKeys, as_text
+
+# A worker counts as live for three missed heartbeats.
+WORKER_TTL_HEARTBEATS = 3
 
 
 class WorkerState(enum.StrEnum):
@@ -22,6 +35,11 @@ class WorkerState(enum.StrEnum):
     DRAINING = "draining"
     DEFUNCT = "defunct"
 
+    @property
+    def takes_jobs(self) -> bool:
+        """Whether the worker will take jobs from its queues (now or once started)."""
+        return self in (WorkerState.STARTING, WorkerState.READY, WorkerState.BUSY)
+
 
 class WorkerInfo(BaseModel):
     """What a worker says about itself in every heartbeat."""
@@ -31,6 +49,8 @@ class WorkerInfo(BaseModel):
     pid: int
     device: str
     device_name: str = ""
+    memory_total_bytes: int | None = None
+    memory_free_bytes: int | None = None
     state: WorkerState = WorkerState.STARTING
     queues: list[str] = Field(default_factory=list)
     engines: list[dict[str, Any]] = Field(default_factory=list)
@@ -38,8 +58,32 @@ class WorkerInfo(BaseModel):
     engine_memory: dict[str, Any] = Field(default_factory=dict)
     current_job: str | None = None
     jobs_done: int = 0
+    metrics_port: int | None = None
     started_at: float = Field(default_factory=time.time)
     last_seen: float = Field(default_factory=time.time)
+
+    # Cached: the registry reuses parsed heartbeats, and the scheduler asks per placement.
+    @cached_property
+    def loaded_engines(self) -> frozenset[str]:
+        return frozenset(str(e["name"]) for e in self.engines if e.get("loaded"))
+
+    @cached_property
+    def device_class(self) -> str:
+        return "cpu" if self.device == "cpu" else "gpu"
+
+
+# KEYS: the names set. ARGV: the worker key prefix. Returns [name, value, ...] of live ones.
+_SNAPSHOT = """
+local out = {}
+for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local value = redis.call('GET', ARGV[1] .. name)
+  if value then
+    out[#out + 1] = name
+    out[#out + 1] = value
+  end
+end
+return out
+"""
 
 
 class WorkerRegistry:
@@ -49,6 +93,11 @@ class WorkerRegistry:
         self._redis = client
         self._keys = keys
         self._ttl_ms = int(ttl_s * 1000)
+        self._snapshot = client.register_script(_SNAPSHOT)
+        self._async_snapshots: dict[int, AsyncScript] = {}
+        self._recent: tuple[float, list[WorkerInfo]] | None = None
+        # Parsed registrations by their raw JSON: most reads find them unchanged.
+        self._parsed: dict[bytes, WorkerInfo] = {}
 
     def publish(self, info: WorkerInfo) -> None:
         info.last_seen = time.time()
@@ -65,14 +114,44 @@ class WorkerRegistry:
 
     def live(self) -> list[WorkerInfo]:
         """Workers whose heartbeat has not expired, by name."""
+        reply = self._snapshot(keys=[self._keys.workers], args=[self._keys.worker("")])
+        return self._decode(reply)
+
+    async def live_async(
+        self, client: redis.asyncio.Redis, *, max_age_s: float = 0.0
+    ) -> list[WorkerInfo]:
+        """``live`` on an asyncio client; a read younger than ``max_age_s`` is reused."""
+        now = time.monotonic()
+        if self._recent is not None and now - self._recent[0] < max_age_s:
+            return self._recent[1]
+        script = self._async_snapshots.get(id(client))
+        if script is None:
+            script = self._async_snapshots[id(client)] = client.register_script(_SNAPSHOT)
+        reply = await script(keys=[self._keys.workers], args=[self._keys.worker("")])
+        workers = self._decode(reply)
+        self._recent = (now, workers)
+        return workers
+
+    def expired(self) -> list[str]:
+        """Names still in the set whose registration expired (their worker is gone)."""
         names = sorted(as_text(n) for n in self._redis.smembers(self._keys.workers))
         if not names:
             return []
         values = self._redis.mget([self._keys.worker(n) for n in names])
-        live: list[WorkerInfo] = []
-        for name, value in zip(names, values, strict=True):
-            if value is None:
-                self._redis.srem(self._keys.workers, name)
-            else:
-                live.append(WorkerInfo.model_validate(json.loads(value)))
-        return live
+        return [name for name, value in zip(names, values, strict=True) if value is None]
+
+    def forget(self, name: str) -> None:
+        """Drop an expired name from the set (after its private queue was handed back)."""
+        self._redis.srem(self._keys.workers, name)
+
+    def _decode(self, reply: list[Any]) -> list[WorkerInfo]:
+        if len(self._parsed) > 1024:
+            self._parsed.clear()
+        infos: list[WorkerInfo] = []
+        for raw in reply[1::2]:
+            value = raw if isinstance(raw, bytes) else str(raw).encode()
+            info = self._parsed.get(value)
+            if info is None:
+                info = self._parsed[value] = WorkerInfo.model_validate_json(value)
+            infos.append(info)
+        return sorted(infos, key=lambda info: info.name)

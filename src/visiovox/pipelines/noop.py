@@ -1,4 +1,9 @@
-"""A diagnostic pipeline: optional sleep in steps, no engines. For health checks and benchmarks."""
+"""Diagnostic pipelines: optional sleep in steps, no engines. For health checks and benchmarks.
+
+``noop`` runs anywhere; ``noop-gpu`` only on GPU workers, to check that a
+fleet's GPU workers take jobs (and, with none registered, that the gateway
+refuses such a job at once with ``no_capable_worker``).
+"""
 
 from __future__ import annotations
 
@@ -34,4 +39,12 @@ SPEC = PipelineSpec(
     summary="Does nothing (optionally sleeps): dispatch checks and benchmarks.",
     params=NoopParams,
     run=run,
+)
+
+GPU_SPEC = PipelineSpec(
+    name="noop-gpu",
+    summary="noop on a GPU worker only: checks that GPU workers take jobs.",
+    params=NoopParams,
+    run=run,
+    devices=frozenset({"gpu"}),
 )

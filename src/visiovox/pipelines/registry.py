@@ -9,6 +9,7 @@ from visiovox.pipelines.spec import PipelineSpec
 
 PIPELINES: dict[str, str] = {
     "noop": "visiovox.pipelines.noop",
+    "noop-gpu": "visiovox.pipelines.noop:GPU_SPEC",
     "tts": "visiovox.pipelines.tts",
     "stt": "visiovox.pipelines.stt",
 }
@@ -20,14 +21,14 @@ class UnknownPipeline(KeyError):
 
 @cache
 def get_spec(name: str) -> PipelineSpec:
-    """The spec of pipeline ``name`` (its module's ``SPEC``)."""
+    """The spec of pipeline ``name``: ``module`` means its ``SPEC``, ``module:ATTR`` another."""
     try:
-        module = importlib.import_module(PIPELINES[name])
+        module_name, _, attr = PIPELINES[name].partition(":")
     except KeyError as exc:
         raise UnknownPipeline(name) from exc
-    spec = module.SPEC
+    spec = getattr(importlib.import_module(module_name), attr or "SPEC")
     if not isinstance(spec, PipelineSpec):
-        raise TypeError(f"{PIPELINES[name]}.SPEC is not a PipelineSpec")
+        raise TypeError(f"{PIPELINES[name]} is not a PipelineSpec")
     return spec
 
 

@@ -41,9 +41,10 @@ def make_celery(settings: Settings) -> Celery:
         task_publish_retry=True,
         task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
         worker_hijack_root_logger=False,
-        worker_send_task_events=False,
+        # Off unless Flower watches (worker.celery_events): they cost Redis traffic per task.
+        worker_send_task_events=settings.worker.celery_events,
         task_send_sent_event=False,
-        worker_enable_remote_control=False,
+        worker_enable_remote_control=settings.worker.celery_events,
         broker_heartbeat=0,
     )
     return app

@@ -40,6 +40,8 @@ class JobContext:
         self._last_progress_at = 0.0
         self._last_cancel_check_at = 0.0
         self._stage: str | None = None
+        self._stage_started = 0.0
+        self._stage_times: list[tuple[str, float]] = []
         self._outputs: dict[str, OutputFile] = {}
         self._inputs = {item.field: item for item in job.inputs}
         self._held_engines: list[str] = []
@@ -95,8 +97,20 @@ class JobContext:
         )
 
     def stage(self, name: str) -> None:
+        self._close_stage()
         self._stage = name
+        self._stage_started = time.perf_counter()
         self._domain.events.append(self._job.id, EventType.STAGE, {"stage": name})
+
+    def _close_stage(self) -> None:
+        if self._stage is not None and self._stage_started:
+            self._stage_times.append((self._stage, time.perf_counter() - self._stage_started))
+            self._stage_started = 0.0
+
+    def stage_times(self) -> list[tuple[str, float]]:
+        """Seconds spent in each stage the pipeline declared, ending the current one."""
+        self._close_stage()
+        return list(self._stage_times)
 
     def log(self, message: str) -> None:
         self._domain.events.append(self._job.id, EventType.LOG, {"message": message})

@@ -3,6 +3,7 @@
 The solo pool runs jobs in this very process, so engines load where they are
 used (never before a fork; NVIDIA: CUDA does not survive ``fork()``) and a
 ``kill -9`` takes the job with it, which the lease and the janitor recover.
+The CLI pins the device (``worker/device.py``) before this module is imported.
 """
 
 from __future__ import annotations
@@ -15,19 +16,18 @@ from celery import Celery
 from celery.signals import worker_ready, worker_shutting_down
 
 from visiovox.config import Settings
-from visiovox.jobs.dispatch import (
-    RUN_JOB_TASK,
-    Dispatcher,
-    device_class,
-    private_queue,
-    shared_queue,
-)
+from visiovox.jobs.dispatch import RUN_JOB_TASK, Dispatcher
 from visiovox.jobs.janitor import Janitor
-from visiovox.jobs.redis_client import build_domain
-from visiovox.jobs.workers import WorkerRegistry, WorkerState
+from visiovox.jobs.queues import device_class, private_queue, shared_queue
+from visiovox.jobs.redis_client import JobDomain, build_domain
+from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry, WorkerState
 from visiovox.models.engine_pool import EnginePool
+from visiovox.pipelines.registry import PIPELINES
 from visiovox.worker.celery_app import make_celery
+from visiovox.worker.device import DeviceAssignment, DeviceProbe
+from visiovox.worker.drain import Drain
 from visiovox.worker.heartbeat import Heartbeat
+from visiovox.worker.metrics import WorkerMetrics
 from visiovox.worker.runner import JobRunner
 from visiovox.worker.state import WorkerStatus, default_worker_name
 
@@ -42,47 +42,81 @@ def register_run_job(celery: Celery, runner: JobRunner) -> None:
         runner.run(job_id)
 
 
-def run_worker(settings: Settings, *, device: str, name: str | None = None) -> None:
-    """Run a worker until it is told to stop (SIGTERM/SIGINT: finish the job, then exit)."""
-    worker_name = name or settings.worker.name or default_worker_name(device)
-    queues = [shared_queue(device_class(device)), private_queue(worker_name)]
+def worker_registry(settings: Settings, domain: JobDomain) -> WorkerRegistry:
+    ttl_s = WORKER_TTL_HEARTBEATS * settings.worker.heartbeat_s
+    return WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=ttl_s)
+
+
+def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None = None) -> None:
+    """Run a worker until it is told to stop (SIGTERM: drain; a second SIGTERM: stop now)."""
+    worker_name = name or settings.worker.name or default_worker_name(device.requested)
+    queues = [shared_queue(device_class(device.requested)), private_queue(worker_name)]
     domain = build_domain(settings)
-    pool = EnginePool(settings=settings, device=device)
-    status = WorkerStatus(name=worker_name, device=device, queues=queues)
-    celery = make_celery(settings)
+    pool = EnginePool(settings=settings, device=device.local)
+    probe = DeviceProbe(device)
+    port = settings.worker.metrics_port or None
+    status = WorkerStatus(
+        name=worker_name, device=device.requested, queues=queues, metrics_port=port
+    )
+    registry = worker_registry(settings, domain)
+    janitor = Janitor(
+        domain=domain,
+        dispatcher=Dispatcher(domain.redis),
+        registry=registry,
+        pipelines=list(PIPELINES),
+        retention_s=settings.storage.retention_s,
+        interval_s=settings.jobs.janitor_interval_s,
+    )
+    heartbeat = Heartbeat(
+        status=status,
+        domain=domain,
+        registry=registry,
+        pool=pool,
+        probe=probe,
+        janitor=janitor,
+        interval_s=settings.worker.heartbeat_s,
+    )
+    metrics = WorkerMetrics(status=status, pool=pool, probe=probe)
+    if port is not None and not metrics.serve(host=settings.worker.metrics_host, port=port):
+        status.metrics_port = None
     runner = JobRunner(
         domain=domain,
         pool=pool,
         status=status,
         progress_max_hz=settings.jobs.progress_max_hz,
         cancel_poll_s=settings.jobs.cancel_poll_s,
+        announce=heartbeat.announce,
+        observer=metrics,
     )
+    celery = make_celery(settings)
     register_run_job(celery, runner)
-    heartbeat = Heartbeat(
+
+    def stop_now() -> None:
+        job_id = status.current_job
+        heartbeat.deregister()
+        if job_id is not None and domain.store.release_lease(job_id, worker_name):
+            janitor.recover(job_id)
+
+    drain = Drain(
         status=status,
-        domain=domain,
-        registry=WorkerRegistry(
-            domain.redis, keys=domain.keys, ttl_s=3 * settings.worker.heartbeat_s
-        ),
-        pool=pool,
-        janitor=Janitor(
-            domain=domain,
-            dispatcher=Dispatcher(domain.redis),
-            retention_s=settings.storage.retention_s,
-            interval_s=settings.jobs.janitor_interval_s,
-        ),
-        interval_s=settings.worker.heartbeat_s,
+        announce=heartbeat.announce,
+        stop_now=stop_now,
+        timeout_s=settings.worker.drain_timeout_s,
     )
 
     def on_ready(**_: Any) -> None:
         status.set_state(WorkerState.READY)
-        log.info("worker %s ready on %s, queues %s", worker_name, device, ", ".join(queues))
-
-    def on_shutting_down(**_: Any) -> None:
-        status.set_state(WorkerState.DRAINING)
+        log.info(
+            "worker %s ready on %s (%s), queues %s",
+            worker_name,
+            device.requested,
+            probe.read().name,
+            ", ".join(queues),
+        )
 
     worker_ready.connect(on_ready, weak=False)
-    worker_shutting_down.connect(on_shutting_down, weak=False)
+    worker_shutting_down.connect(drain.on_shutting_down, weak=False)
+    drain.start()
     heartbeat.start()
     try:
         celery.worker_main(
@@ -95,12 +129,14 @@ def run_worker(settings: Settings, *, device: str, name: str | None = None) -> N
                 f"--loglevel={settings.log_level}",
                 "--without-gossip",
                 "--without-mingle",
-                "--without-heartbeat",
+                *([] if settings.worker.celery_events else ["--without-heartbeat"]),
             ]
         )
     finally:
         heartbeat.stop()
+        drain.close()
         pool.close()
+        probe.close()
 
 
 def _celery_hostname(worker_name: str) -> str:

@@ -8,11 +8,14 @@ live worker and the worker goes on to the next one.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from visiovox.jobs.model import Job, JobError, JobStatus, Progress
+from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.store import ClaimOutcome
 from visiovox.models.engine_pool import EnginePool
@@ -22,6 +25,24 @@ from visiovox.worker.context import JobContext
 from visiovox.worker.state import WorkerStatus
 
 log = logging.getLogger(__name__)
+
+
+class JobObserver(Protocol):
+    """What the worker's metrics record of each finished attempt."""
+
+    def observe_job(
+        self, *, pipeline: str, status: str, seconds: float, stages: list[tuple[str, float]]
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt ended, before it is recorded."""
+
+    status: JobStatus
+    outputs: list[OutputFile]
+    result: dict[str, Any] | None = None
+    error: JobError | None = None
 
 
 class JobRunner:
@@ -35,12 +56,16 @@ class JobRunner:
         status: WorkerStatus,
         progress_max_hz: float,
         cancel_poll_s: float,
+        announce: Callable[[], None] | None = None,
+        observer: JobObserver | None = None,
     ) -> None:
         self._domain = domain
         self._pool = pool
         self._status = status
         self._progress_max_hz = progress_max_hz
         self._cancel_poll_s = cancel_poll_s
+        self._announce = announce or (lambda: None)
+        self._observer = observer
 
     def run(self, job_id: str) -> None:
         """Run ``job_id`` unless another worker holds it or it is finished."""
@@ -53,12 +78,24 @@ class JobRunner:
         if job is None:
             return
         self._status.job_started(job_id)
+        self._announce_safely()
+        outcome: Outcome | None = None
         try:
-            self._run_claimed(job)
+            outcome = self._run_claimed(job)
         finally:
+            # Ready again before the job turns terminal: whoever sees it finish also
+            # finds this worker ready for the next placement.
             self._status.job_finished()
+            self._announce_safely()
+        self._record(job, outcome)
 
-    def _run_claimed(self, job: Job) -> None:
+    def _announce_safely(self) -> None:
+        try:
+            self._announce()
+        except Exception as exc:  # the heartbeat thread publishes it on its next beat
+            log.warning("could not publish the worker state: %s", exc)
+
+    def _run_claimed(self, job: Job) -> Outcome:
         ctx = JobContext(
             job=job,
             domain=self._domain,
@@ -67,6 +104,7 @@ class JobRunner:
             progress_max_hz=self._progress_max_hz,
             cancel_poll_s=self._cancel_poll_s,
         )
+        started = time.perf_counter()
         status = JobStatus.SUCCEEDED
         error: JobError | None = None
         result: dict[str, Any] | None = None
@@ -88,15 +126,27 @@ class JobRunner:
             log.exception("job %s failed", job.id)
             status = JobStatus.FAILED
             error = JobError(code="internal_error", message=f"{type(exc).__name__}: {exc}")
-        progress = Progress(percent=100.0, stage="done") if status is JobStatus.SUCCEEDED else None
+        if self._observer is not None:
+            self._observer.observe_job(
+                pipeline=job.pipeline,
+                status=status.value,
+                seconds=time.perf_counter() - started,
+                stages=ctx.stage_times(),
+            )
+        return Outcome(status=status, outputs=ctx.outputs, result=result, error=error)
+
+    def _record(self, job: Job, outcome: Outcome | None) -> None:
+        if outcome is None:
+            return
+        succeeded = outcome.status is JobStatus.SUCCEEDED
         finished = self._domain.store.finish(
             job.id,
             worker=self._status.name,
-            status=status,
-            outputs=ctx.outputs,
-            result=result,
-            error=error,
-            progress=progress,
+            status=outcome.status,
+            outputs=outcome.outputs,
+            result=outcome.result,
+            error=outcome.error,
+            progress=Progress(percent=100.0, stage="done") if succeeded else None,
         )
         if not finished:
             log.warning("job %s: lease lost before finishing; its outcome was dropped", job.id)

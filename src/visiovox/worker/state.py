@@ -8,15 +8,19 @@ import threading
 import time
 
 from visiovox.jobs.workers import WorkerInfo, WorkerState
+from visiovox.worker.device import DeviceReport
 
 
 class WorkerStatus:
     """Thread-safe state of one worker process; ``changed`` wakes the heartbeat."""
 
-    def __init__(self, *, name: str, device: str, queues: list[str]) -> None:
+    def __init__(
+        self, *, name: str, device: str, queues: list[str], metrics_port: int | None = None
+    ) -> None:
         self.name = name
         self.device = device
         self.queues = queues
+        self.metrics_port = metrics_port
         self.changed = threading.Event()
         self._lock = threading.Lock()
         self._state = WorkerState.STARTING
@@ -39,6 +43,15 @@ class WorkerStatus:
             self._state = state
         self.changed.set()
 
+    def start_draining(self) -> bool:
+        """Enter ``draining`` (no new jobs); False if it already was."""
+        with self._lock:
+            if self._state is WorkerState.DRAINING:
+                return False
+            self._state = WorkerState.DRAINING
+        self.changed.set()
+        return True
+
     def job_started(self, job_id: str) -> None:
         with self._lock:
             self._current_job = job_id
@@ -55,7 +68,11 @@ class WorkerStatus:
         self.changed.set()
 
     def snapshot(
-        self, *, engines: list[dict[str, object]], engine_memory: dict[str, object] | None = None
+        self,
+        *,
+        engines: list[dict[str, object]],
+        device: DeviceReport,
+        engine_memory: dict[str, object] | None = None,
     ) -> WorkerInfo:
         with self._lock:
             return WorkerInfo(
@@ -63,7 +80,10 @@ class WorkerStatus:
                 host=socket.gethostname(),
                 pid=os.getpid(),
                 device=self.device,
-                device_name=self.device,
+                device_name=device.name,
+                memory_total_bytes=device.total_bytes,
+                memory_free_bytes=device.free_bytes,
+                metrics_port=self.metrics_port,
                 state=self._state,
                 queues=self.queues,
                 engines=engines,

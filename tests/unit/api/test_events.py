@@ -64,7 +64,10 @@ def test_sse_streams_live_events_in_order_and_resumes(
         assert response.headers["cache-control"] == "no-cache"
         lines = response.iter_lines()
         [queued] = sse_events(lines, 1)
-        assert queued["type"] == "queued" and queued["data"] == {"queue": "vv.cpu"}
+        assert queued["type"] == "queued" and queued["data"] == {
+            "queue": "vv.cpu",
+            "priority": "normal",
+        }
         assert ISO_UTC.match(queued["ts"])
         run_to_success(domain, job_id)
         rest = sse_events(lines)

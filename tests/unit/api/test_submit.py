@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 
 from tests.unit.api.helpers import assert_error
 from visiovox.config import Settings
-from visiovox.jobs.dispatch import RUN_JOB_TASK
+from visiovox.jobs.dispatch import RUN_JOB_TASK, Dispatcher
 from visiovox.jobs.model import EventType
+from visiovox.jobs.queues import queue_lists
 from visiovox.jobs.redis_client import JobDomain
 
 CPU_QUEUE = "vv.cpu"
@@ -22,6 +23,7 @@ JOB_KEYS = {
     "id",
     "pipeline",
     "status",
+    "priority",
     "created_at",
     "started_at",
     "finished_at",
@@ -37,9 +39,9 @@ JOB_KEYS = {
 
 
 def queued_job_ids(client: redis.Redis) -> list[str]:
-    """The job ids of the ``run_job`` messages waiting in the CPU queue's Redis list."""
+    """The job ids of the ``run_job`` messages waiting in the CPU queue's Redis lists."""
     ids = []
-    for raw in client.lrange(CPU_QUEUE, 0, -1):
+    for raw in (m for name in queue_lists(CPU_QUEUE) for m in client.lrange(name, 0, -1)):
         message = json.loads(raw)
         assert message["headers"]["task"] == RUN_JOB_TASK
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
@@ -50,7 +52,7 @@ def queued_job_ids(client: redis.Redis) -> list[str]:
 def test_submit_answers_202_with_the_job_and_sends_one_task(
     client: TestClient, domain: JobDomain
 ) -> None:
-    before = domain.redis.llen(CPU_QUEUE)
+    before = Dispatcher(domain.redis).depth(CPU_QUEUE)
     response = client.post("/v1/jobs/noop", json={"sleep_s": 0.5, "steps": 5})
     assert response.status_code == 202, response.text
     job: dict[str, Any] = response.json()
@@ -67,7 +69,7 @@ def test_submit_answers_202_with_the_job_and_sends_one_task(
     assert job["result"] is None and job["error"] is None
     assert job["attempts"] == 0 and job["worker"] is None
 
-    assert domain.redis.llen(CPU_QUEUE) == before + 1
+    assert Dispatcher(domain.redis).depth(CPU_QUEUE) == before + 1
     assert job["id"] in queued_job_ids(domain.redis)
     stored = domain.store.get(job["id"])
     assert stored is not None and stored.owner == "anonymous" and stored.queue == CPU_QUEUE
@@ -131,7 +133,7 @@ def test_idempotency_key_returns_the_first_job_and_dispatches_once(
     client: TestClient, domain: JobDomain
 ) -> None:
     headers = {"Idempotency-Key": "order-42"}
-    before = domain.redis.llen(CPU_QUEUE)
+    before = Dispatcher(domain.redis).depth(CPU_QUEUE)
     first = client.post("/v1/jobs/noop", json={"steps": 2}, headers=headers)
     again = client.post("/v1/jobs/noop", json={"steps": 9}, headers=headers)
     other = client.post("/v1/jobs/noop", json={"steps": 2}, headers={"Idempotency-Key": "x"})
@@ -141,7 +143,7 @@ def test_idempotency_key_returns_the_first_job_and_dispatches_once(
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
     assert other.json()["id"] != first.json()["id"]
-    assert domain.redis.llen(CPU_QUEUE) == before + 2
+    assert Dispatcher(domain.redis).depth(CPU_QUEUE) == before + 2
     assert queued_job_ids(domain.redis).count(first.json()["id"]) == 1
     too_long = client.post("/v1/jobs/noop", json={}, headers={"Idempotency-Key": "k" * 256})
     assert_error(too_long, 400, "invalid_idempotency_key")

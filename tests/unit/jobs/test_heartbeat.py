@@ -14,6 +14,7 @@ from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.workers import WorkerRegistry
 from visiovox.models.engine_pool import EnginePool
+from visiovox.worker.device import DeviceAssignment, DeviceProbe
 from visiovox.worker.heartbeat import Heartbeat
 from visiovox.worker.state import WorkerStatus
 
@@ -40,8 +41,14 @@ def test_beat_sweeps_idle_engines_and_reports_memory(settings: Settings, domain:
         domain=domain,
         registry=registry,
         pool=pool,
+        probe=DeviceProbe(DeviceAssignment(requested="cpu", local="cpu")),
         janitor=Janitor(
-            domain=domain, dispatcher=Dispatcher(domain.redis), retention_s=60, interval_s=60
+            domain=domain,
+            dispatcher=Dispatcher(domain.redis),
+            registry=registry,
+            pipelines=["noop"],
+            retention_s=60,
+            interval_s=60,
         ),
         interval_s=5,
     )

@@ -8,31 +8,43 @@ import time
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.model import Job, JobStatus
+from visiovox.jobs.queues import DeviceClass, Priority, Route, priority_list
 from visiovox.jobs.redis_client import JobDomain
+from visiovox.jobs.workers import WorkerRegistry
 
 
 def make_janitor(domain: JobDomain, *, retention_s: int = 3600) -> Janitor:
     return Janitor(
-        domain=domain, dispatcher=Dispatcher(domain.redis), retention_s=retention_s, interval_s=5
+        domain=domain,
+        dispatcher=Dispatcher(domain.redis),
+        registry=WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=1),
+        pipelines=["noop"],
+        retention_s=retention_s,
+        interval_s=5,
     )
 
 
 def test_job_of_a_lost_worker_is_requeued_and_dispatched(domain: JobDomain) -> None:
-    domain.store.create(Job(id="lost", pipeline="noop", owner="o", queue="q.janitor"))
+    # Sent to a worker's private queue: it comes back on the shared queue of its class.
+    route = Route(device_class=DeviceClass.GPU, queue="vv.worker.dead", priority=Priority.HIGH)
+    domain.store.create(Job(id="lost", pipeline="noop", owner="o"), route=route)
+    domain.redis.delete("vv.worker.dead")
     domain.store.claim("lost", "dead-worker")
     time.sleep(0.4)  # the test lease is 0.3 s
     report = make_janitor(domain).sweep()
     assert report.requeued == ["lost"]
     job = domain.store.get("lost")
     assert job is not None and job.status is JobStatus.QUEUED
-    assert domain.redis.llen("q.janitor") == 1
+    # The queues are shared by every test on this Redis: look for this job only.
+    assert "lost" in domain.redis.lrange(priority_list("vv.gpu", Priority.HIGH), 0, -1)[0].decode()
+    assert "lost" in Dispatcher(domain.redis).drain_queue("vv.gpu")
 
 
 def test_live_lease_is_left_alone(domain: JobDomain) -> None:
-    domain.store.create(Job(id="alive", pipeline="noop", owner="o", queue="q.janitor-alive"))
+    domain.store.create(Job(id="alive", pipeline="noop", owner="o", device_class="cpu"))
     domain.store.claim("alive", "w1")
     assert make_janitor(domain).sweep().requeued == []
-    assert domain.redis.llen("q.janitor-alive") == 0
+    assert "alive" not in Dispatcher(domain.redis).drain_queue("vv.cpu")
 
 
 def test_old_files_and_index_entries_expire(domain: JobDomain) -> None:

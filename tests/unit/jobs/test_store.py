@@ -8,8 +8,8 @@ import pytest
 import redis.asyncio
 
 from visiovox.config import Settings
-from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.model import EventType, Job, JobError, JobStatus, OutputFile
+from visiovox.jobs.queues import DeviceClass, Priority, Route
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.store import ClaimOutcome
 
@@ -155,10 +155,9 @@ async def test_async_create_stores_the_job_and_its_task_together(
     domain: JobDomain, settings: Settings
 ) -> None:
     client = redis.asyncio.Redis.from_url(str(settings.redis.url))
-    job = Job(id="async1", pipeline="noop", owner="o", queue="q.test")
-    _, created = await domain.store.create_async(
-        client, job, idempotency_key="k1", dispatcher=Dispatcher(domain.redis)
-    )
+    job = Job(id="async1", pipeline="noop", owner="o")
+    route = Route(device_class=DeviceClass.CPU, queue="q.test", priority=Priority.HIGH)
+    _, created = await domain.store.create_async(client, job, idempotency_key="k1", route=route)
     again, created_again = await domain.store.create_async(
         client, Job(id="async2", pipeline="noop", owner="o", queue="q.test"), idempotency_key="k1"
     )

@@ -1,9 +1,14 @@
 """Submitting, reading, listing and canceling jobs.
 
-A submission is checked completely (params, files, media) before the job
-record exists; the record, its ``queued`` event and the Celery ``run_job``
-message (carrying only the job id) then land in one Redis transaction, on the
-event loop's client.
+The scheduler places a submission before its body is read (``jobs/scheduler.py``),
+so a pipeline no live worker can run fails at once with 503
+``no_capable_worker`` instead of after a long upload. The submission is then
+checked completely (params, files, media) before the job record exists; the
+record, its ``queued`` event and the Celery ``run_job`` message (carrying only
+the job id) then land in one Redis script, on the event loop's client, which
+answers 429 ``queue_full`` (with ``Retry-After``) when the pipeline already has
+its cap of queued jobs. ``priority`` (``low``, ``normal``, ``high``) is a
+submission option beside the pipeline's params.
 Canceling a job that already finished answers 409 ``job_finished``.
 """
 
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,9 +27,11 @@ from visiovox.api.errors import ApiError, invalid_params
 from visiovox.api.feed import AsyncJobReader
 from visiovox.api.schemas import ErrorBody, JobList, JobOut
 from visiovox.api.security import CallerDep
-from visiovox.api.uploads import discard_job_files, receive_submission
-from visiovox.jobs.dispatch import choose_queue
+from visiovox.api.uploads import Submission, discard_job_files, receive_submission
 from visiovox.jobs.model import Job, JobStatus
+from visiovox.jobs.queues import Priority, Route
+from visiovox.jobs.scheduler import NoCapableWorker, place
+from visiovox.jobs.store import QueueFull
 from visiovox.pipelines.registry import UnknownPipeline, get_spec
 from visiovox.pipelines.spec import PipelineSpec
 
@@ -33,9 +41,11 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 # Keys become part of a Redis key name; a UUID or a request hash fits easily.
 MAX_IDEMPOTENCY_KEY = 255
+# The submission option that is not a pipeline param (no pipeline may declare it).
+PRIORITY_FIELD = "priority"
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 415, 422, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 415, 422, 429, 503)
 }
 
 
@@ -76,6 +86,66 @@ def _validate_params(spec: PipelineSpec, raw: dict[str, Any]) -> dict[str, Any]:
         raise invalid_params(exc) from exc
 
 
+def _take_priority(params: dict[str, Any]) -> Priority:
+    raw = params.pop(PRIORITY_FIELD, Priority.NORMAL.value)
+    try:
+        return Priority(str(raw).strip().lower())
+    except ValueError:
+        choices = ", ".join(p.value for p in Priority)
+        raise ApiError(
+            422, "invalid_params", f"priority: must be one of {choices}, not {raw!r}"
+        ) from None
+
+
+async def _route(gateway: Gateway, spec: PipelineSpec) -> Route:
+    """The scheduler's placement from the live workers; 503 when none can run ``spec``."""
+    max_age_s = gateway.settings.scheduler.workers_max_age_s
+    workers = await gateway.workers.live_async(gateway.aredis, max_age_s=max_age_s)
+    try:
+        return place(spec, workers)
+    except NoCapableWorker as exc:
+        retry = str(gateway.settings.scheduler.retry_after_s)
+        raise ApiError(503, "no_capable_worker", str(exc), headers={"Retry-After": retry}) from exc
+
+
+async def _create(
+    gateway: Gateway,
+    *,
+    job: Job,
+    route: Route,
+    idempotency_key: str | None,
+) -> tuple[Job, bool]:
+    scheduler = gateway.settings.scheduler
+    try:
+        return await gateway.domain.store.create_async(
+            gateway.aredis,
+            job,
+            idempotency_key=idempotency_key,
+            route=route,
+            max_queued=scheduler.cap(job.pipeline),
+        )
+    except QueueFull as exc:
+        raise ApiError(
+            429,
+            "queue_full",
+            f"{exc}; retry later",
+            headers={"Retry-After": str(scheduler.retry_after_s)},
+        ) from exc
+
+
+def _new_job(spec: PipelineSpec, *, job_id: str, owner: str, submission: Submission) -> Job:
+    params = dict(submission.params)
+    priority = _take_priority(params)
+    return Job(
+        id=job_id,
+        pipeline=spec.name,
+        owner=owner,
+        params=_validate_params(spec, params),
+        inputs=submission.inputs,
+        priority=priority,
+    )
+
+
 @router.post("/{pipeline}", status_code=202, response_model=JobOut, responses=_ERRORS)
 async def submit_job(
     pipeline: str, request: Request, caller: CallerDep, gateway: GatewayDep
@@ -87,26 +157,20 @@ async def submit_job(
         raise ApiError(
             400, "invalid_idempotency_key", f"Idempotency-Key is over {MAX_IDEMPOTENCY_KEY} chars"
         )
+    route = await _route(gateway, spec)
     job_id = uuid.uuid4().hex
     files = gateway.domain.files
     submission = await receive_submission(
         request, spec=spec, job_id=job_id, files=files, limits=gateway.settings.uploads
     )
     try:
-        job = Job(
-            id=job_id,
-            pipeline=spec.name,
-            owner=caller.owner,
-            params=_validate_params(spec, submission.params),
-            inputs=submission.inputs,
-            queue=choose_queue(spec),
-        )
-        # The record, its queued event and the run_job message land in one transaction.
-        job, created = await gateway.domain.store.create_async(
-            gateway.aredis,
-            job,
+        job = _new_job(spec, job_id=job_id, owner=caller.owner, submission=submission)
+        # The record, its queued event and the run_job message land in one script.
+        job, created = await _create(
+            gateway,
+            job=job,
+            route=replace(route, priority=job.priority),
             idempotency_key=idempotency_key,
-            dispatcher=gateway.dispatcher,
         )
     except BaseException:
         if submission.inputs:

@@ -1,52 +1,92 @@
-"""The Lua scripts behind ``JobStore``: each state change and its event as one atomic step.
+"""The Lua scripts behind every job transition (``JobStore`` runs them).
 
-Job hash fields hold JSON values, so statuses compare as quoted strings.
+One script per transition: the state change, its event, the job's entry in
+its pipeline's queued set (for the queue-depth cap) and its statistics land
+together or not at all. The queued set's name is derived inside the scripts
+from the job's pipeline (``<prefix>:queued:<pipeline>``) where the caller only
+knows the job id (a worker's claim, the janitor's requeue): that is fine on
+one Redis, which is what VisioVox runs on; a Redis Cluster would need the
+keys passed in.
 """
 
 from __future__ import annotations
 
 from visiovox.jobs.events import APPEND_EVENT_LUA
+from visiovox.jobs.stats import STATS_LUA
 
-TERMINAL_LUA = """
+_TERMINAL_LUA = """
 local function is_terminal(status)
   return status == '"succeeded"' or status == '"failed"' or status == '"canceled"'
 end
 """
 
-# KEYS: job, owner index, owners, stream[, queue]. ARGV: fields_json, ttl, created_at,
-# job_id, owner, channel, maxlen, event_data, now[, task message].
+_COMMON = APPEND_EVENT_LUA + STATS_LUA + _TERMINAL_LUA
+
+# KEYS: job, owner index, owners, stream, stats, queued set[, list, fallback list,
+#   worker registration, 4 lists of the worker's private queue].
+# ARGV: fields_json, ttl, created_at, job_id, owner, channel, maxlen, now, pipeline,
+#   max_queued (0: no cap), priority[, queue, message, fallback queue, fallback message].
+# A private route (affinity) holds only while its worker is ready and its private
+# queue empty; else the job goes to the fallback (shared) queue.
 CREATE = (
-    APPEND_EVENT_LUA
+    _COMMON
     + """
+local cap = tonumber(ARGV[10])
+if cap > 0 then
+  local depth = redis.call('ZCARD', KEYS[6])
+  if depth >= cap then return {'full', depth} end
+end
+local queue, message, list = ARGV[12], ARGV[13], KEYS[7]
+if KEYS[9] then
+  local ready = false
+  local info = redis.call('GET', KEYS[9])
+  if info then ready = cjson.decode(info)['state'] == 'ready' end
+  if ready then
+    for i = 10, 13 do
+      if redis.call('LLEN', KEYS[i]) > 0 then ready = false break end
+    end
+  end
+  if not ready then queue, message, list = ARGV[14], ARGV[15], KEYS[8] end
+end
 local flat = {}
 for name, value in pairs(cjson.decode(ARGV[1])) do
   flat[#flat + 1] = name
   flat[#flat + 1] = value
 end
 redis.call('HSET', KEYS[1], unpack(flat))
+if queue then redis.call('HSET', KEYS[1], 'queue', cjson.encode(queue)) end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[5])
-append_event(KEYS[4], ARGV[6], ARGV[7], ARGV[2], ARGV[4], 'queued', ARGV[8], ARGV[9])
-if KEYS[5] then redis.call('LPUSH', KEYS[5], ARGV[10]) end
-return 1
+redis.call('ZADD', KEYS[6], ARGV[3], ARGV[4])
+count_job(KEYS[5], ARGV[9], 'queued')
+append_event(KEYS[4], ARGV[6], ARGV[7], ARGV[2], ARGV[4], 'queued',
+             cjson.encode({queue = queue, priority = ARGV[11]}), ARGV[8])
+if list then redis.call('LPUSH', list, message) end
+return {'created', queue or ''}
 """
 )
 
-# KEYS: job, lease, running, stream. ARGV: worker, lease_ms, max_attempts, now,
-# channel, maxlen, ttl, job_id, worker_lost_error.
+# KEYS: job, lease, running, stream, stats. ARGV: worker, lease_ms, max_attempts, now,
+# channel, maxlen, ttl, job_id, worker_lost_error, queued prefix.
 CLAIM = (
-    APPEND_EVENT_LUA
-    + TERMINAL_LUA
+    _COMMON
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
-if is_terminal(status) then return {'terminal', 0} end
+local pipeline = job_pipeline(KEYS[1])
+local queued = ARGV[10] .. pipeline
+if is_terminal(status) then
+  redis.call('ZREM', queued, ARGV[8])
+  return {'terminal', 0}
+end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'leased', 0} end
 local now = ARGV[4]
+redis.call('ZREM', queued, ARGV[8])
 if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then
   redis.call('HSET', KEYS[1], 'status', '"canceled"', 'finished_at', now)
   redis.call('ZREM', KEYS[3], ARGV[8])
+  count_job(KEYS[5], pipeline, 'canceled')
   append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'canceled', '{}', now)
   return {'canceled', 0}
 end
@@ -54,6 +94,7 @@ local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
 if attempts >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'status', '"failed"', 'finished_at', now, 'error', ARGV[9])
   redis.call('ZREM', KEYS[3], ARGV[8])
+  count_job(KEYS[5], pipeline, 'failed')
   append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'failed', ARGV[9], now)
   return {'exhausted', attempts}
 end
@@ -62,6 +103,11 @@ redis.call('HSET', KEYS[1], 'status', '"running"', 'attempts', tostring(attempts
            'worker', cjson.encode(ARGV[1]), 'started_at', now)
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[3], now, ARGV[8])
+count_job(KEYS[5], pipeline, 'running')
+if attempts == 1 then
+  local created = tonumber(redis.call('HGET', KEYS[1], 'created_at'))
+  if created then observe(KEYS[5], 'dispatch', pipeline, math.max(0, now - created)) end
+end
 append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'started',
              cjson.encode({worker = ARGV[1], attempt = attempts}), now)
 return {'claimed', attempts}
@@ -76,11 +122,16 @@ end
 return 0
 """
 
-# KEYS: job, lease, running, stream. ARGV: worker, status, fields_json, now,
+# KEYS: lease. ARGV: worker. Gives up the lease so the janitor re-dispatches at once.
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS: job, lease, running, stream, stats. ARGV: worker, status, fields_json, now,
 # channel, maxlen, ttl, job_id, event_data.
 FINISH = (
-    APPEND_EVENT_LUA
-    + TERMINAL_LUA
+    _COMMON
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or is_terminal(status) then return 0 end
@@ -95,23 +146,29 @@ redis.call('HSET', KEYS[1], 'status', cjson.encode(ARGV[2]), 'finished_at', ARGV
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[8])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
+local pipeline = job_pipeline(KEYS[1])
+count_job(KEYS[5], pipeline, ARGV[2])
+local started = tonumber(redis.call('HGET', KEYS[1], 'started_at'))
+if started then observe(KEYS[5], 'run', pipeline, math.max(0, ARGV[4] - started)) end
 append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[2], ARGV[9], ARGV[4])
 return 1
 """
 )
 
-# KEYS: job, running, stream. ARGV: now, channel, maxlen, ttl, job_id.
+# KEYS: job, running, stream, stats. ARGV: now, channel, maxlen, ttl, job_id, queued prefix.
 CANCEL = (
-    APPEND_EVENT_LUA
-    + TERMINAL_LUA
+    _COMMON
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
 if is_terminal(status) then return cjson.decode(status) end
 redis.call('HSET', KEYS[1], 'cancel_requested', 'true')
 if status == '"queued"' then
+  local pipeline = job_pipeline(KEYS[1])
   redis.call('HSET', KEYS[1], 'status', '"canceled"', 'finished_at', ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[5])
+  redis.call('ZREM', ARGV[6] .. pipeline, ARGV[5])
+  count_job(KEYS[4], pipeline, 'canceled')
   append_event(KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
   return 'canceled'
 end
@@ -119,10 +176,10 @@ return 'cancel_requested'
 """
 )
 
-# KEYS: job, lease, running, stream. ARGV: now, channel, maxlen, ttl, job_id,
-# max_attempts, worker_lost_error.
+# KEYS: job, lease, running, stream, stats. ARGV: now, channel, maxlen, ttl, job_id,
+# max_attempts, worker_lost_error, queued prefix.
 REQUEUE = (
-    APPEND_EVENT_LUA
+    _COMMON
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= '"running"' then
@@ -131,18 +188,23 @@ if status ~= '"running"' then
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'alive' end
 redis.call('ZREM', KEYS[3], ARGV[5])
+local pipeline = job_pipeline(KEYS[1])
 if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then
   redis.call('HSET', KEYS[1], 'status', '"canceled"', 'finished_at', ARGV[1])
+  count_job(KEYS[5], pipeline, 'canceled')
   append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
   return 'canceled'
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
 if attempts >= tonumber(ARGV[6]) then
   redis.call('HSET', KEYS[1], 'status', '"failed"', 'finished_at', ARGV[1], 'error', ARGV[7])
+  count_job(KEYS[5], pipeline, 'failed')
   append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'failed', ARGV[7], ARGV[1])
   return 'failed'
 end
 redis.call('HSET', KEYS[1], 'status', '"queued"', 'worker', 'null')
+local created = redis.call('HGET', KEYS[1], 'created_at') or ARGV[1]
+redis.call('ZADD', ARGV[8] .. pipeline, created, ARGV[5])
 append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'queued',
              cjson.encode({reason = 'worker_lost', attempts = attempts}), ARGV[1])
 return 'requeued'

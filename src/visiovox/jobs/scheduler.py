@@ -1,0 +1,92 @@
+"""Places each job: which device class, which queue, from the live workers' heartbeats.
+
+The rules (issue 7):
+
+1. Device class. A pipeline that can use a GPU goes to a GPU worker when one is
+   registered; else to a CPU worker when the pipeline can run on the CPU; else
+   no registered worker can run it and the submission fails at once
+   (``NoCapableWorker``, answered 503 ``no_capable_worker``). Draining and
+   defunct workers do not count: they take no new jobs. With no worker
+   registered at all the fleet is starting or restarting (``/readyz`` is 503
+   meanwhile), so the job is queued for the first worker to come: on the CPU
+   queue when the pipeline allows it, else on the GPU queue.
+2. Engine affinity. Among the class's idle (``ready``) workers, one that
+   already has the job's engines loaded gets it on its private queue (most of
+   the engines loaded wins, then fewest jobs done). ``JobStore.create``
+   re-checks that the worker is still ready and its private queue empty in the
+   same script that pushes the job, and falls back to the shared queue if not.
+3. Otherwise the class's shared queue, which every worker of the class reads.
+
+``place`` is a pure function of the spec and the heartbeats: no I/O, a few
+microseconds (``bench/scale.py`` measures it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from visiovox.jobs.queues import DeviceClass, Priority, Route, private_queue, shared_queue
+from visiovox.jobs.workers import WorkerInfo, WorkerState
+from visiovox.pipelines.spec import PipelineSpec
+
+
+class NoCapableWorker(Exception):
+    """No registered worker can run the pipeline."""
+
+    def __init__(self, spec: PipelineSpec, registered: Sequence[str]) -> None:
+        needs = " or ".join(sorted(spec.devices))
+        have = ", ".join(sorted(set(registered))) or "none"
+        super().__init__(
+            f"no live worker can run {spec.name!r}: it needs a {needs} worker "
+            f"(registered worker devices: {have})"
+        )
+        self.pipeline = spec.name
+
+
+def choose_class(spec: PipelineSpec, workers: Sequence[WorkerInfo]) -> DeviceClass:
+    """The device class a job of ``spec`` runs on, given the live workers (rule 1)."""
+    classes = {w.device_class for w in workers if w.state.takes_jobs}
+    if not classes:
+        return DeviceClass.CPU if DeviceClass.CPU in spec.devices else DeviceClass.GPU
+    for candidate in (DeviceClass.GPU, DeviceClass.CPU):
+        if candidate in spec.devices and candidate in classes:
+            return candidate
+    raise NoCapableWorker(spec, [w.device for w in workers if w.state.takes_jobs])
+
+
+def affine_worker(
+    spec: PipelineSpec, workers: Sequence[WorkerInfo], device_class: DeviceClass
+) -> WorkerInfo | None:
+    """The idle worker of ``device_class`` with most of the job's engines loaded (rule 2)."""
+    if not spec.engines:
+        return None
+    needed = frozenset(spec.engines)
+    best: WorkerInfo | None = None
+    best_key = (0, 0)
+    for worker in workers:
+        if worker.state is not WorkerState.READY or worker.device_class != device_class:
+            continue
+        loaded = len(needed & worker.loaded_engines)
+        key = (loaded, -worker.jobs_done)
+        if loaded and (best is None or key > best_key):
+            best, best_key = worker, key
+    return best
+
+
+def place(
+    spec: PipelineSpec,
+    workers: Sequence[WorkerInfo],
+    *,
+    priority: Priority = Priority.NORMAL,
+) -> Route:
+    """Where a job of ``spec`` goes; raises ``NoCapableWorker``."""
+    device_class = choose_class(spec, workers)
+    worker = affine_worker(spec, workers, device_class)
+    if worker is not None:
+        return Route(
+            device_class=device_class,
+            queue=private_queue(worker.name),
+            priority=priority,
+            worker=worker.name,
+        )
+    return Route(device_class=device_class, queue=shared_queue(device_class), priority=priority)
