@@ -3,7 +3,7 @@
 Audio is decoded in full (a few hundred times faster than real time), so a file
 that declares more than it holds is caught as ``truncated_media``. Video is
 demuxed in full but only its first frame is decoded; images only their one frame,
-and only after their declared size passed the pixel cap.
+and only after the size their header declares passed the pixel cap.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from av.stream import Stream
 
 from visiovox.media._av import av
 from visiovox.media.errors import MediaError
+from visiovox.media.image_header import image_size
 from visiovox.pipelines.spec import MediaKind
 
 # Decoded audio shorter than this share of the declared duration, and by more
@@ -52,6 +53,10 @@ def probe_media(
     Raises ``MediaError`` with ``invalid_media``, ``truncated_media``, ``too_long``
     or ``too_large``.
     """
+    if kind is MediaKind.IMAGE:
+        # Before FFmpeg opens it: opening may already decode a decompression bomb.
+        width, height = image_size(path)
+        _check_pixels(width, height, max_pixels)
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:

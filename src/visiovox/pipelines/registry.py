@@ -12,6 +12,7 @@ PIPELINES: dict[str, str] = {
     "noop-gpu": "visiovox.pipelines.noop:GPU_SPEC",
     "tts": "visiovox.pipelines.tts",
     "stt": "visiovox.pipelines.stt",
+    "face-swap": "visiovox.pipelines.face_swap",
 }
 
 

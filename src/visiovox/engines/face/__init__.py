@@ -1,0 +1,1 @@
+"""Face engines: detection, landmarks, identity embeddings and swapping."""

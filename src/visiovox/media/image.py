@@ -1,0 +1,55 @@
+"""Read and write still images as RGB ``uint8`` arrays, with OpenCV.
+
+Uploads were sniffed and probed (pixel cap included) by the gateway, so
+reading trusts the size; a file that still fails to decode is ``invalid_media``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from visiovox.media.errors import MediaError
+
+# Formats a result can be written in, by extension; others (GIF) fall back to PNG.
+IMAGE_CONTENT_TYPES: dict[str, str] = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "webp": "image/webp",
+    "bmp": "image/bmp",
+}
+JPEG_QUALITY = 95
+
+
+def output_extension(input_name: str) -> str:
+    """The extension to write a result of the image ``input_name`` in."""
+    suffix = Path(input_name).suffix.lower().lstrip(".")
+    suffix = "jpg" if suffix == "jpeg" else suffix
+    return suffix if suffix in IMAGE_CONTENT_TYPES else "png"
+
+
+def read_image(path: Path) -> npt.NDArray[np.uint8]:
+    """The image at ``path`` as RGB, alpha dropped."""
+    import cv2
+
+    data = np.fromfile(path, dtype=np.uint8)
+    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise MediaError("invalid_media", f"cannot decode the image {path.name}")
+    return np.ascontiguousarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+
+
+def write_image(path: Path, image: npt.NDArray[np.uint8]) -> None:
+    """Write RGB ``image`` to ``path`` in the format its extension names."""
+    import cv2
+
+    ext = path.suffix.lower().lstrip(".")
+    params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if ext == "jpg" else []
+    if ext == "webp":
+        params = [cv2.IMWRITE_WEBP_QUALITY, JPEG_QUALITY]
+    ok, encoded = cv2.imencode(f".{ext}", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), params)
+    if not ok:
+        raise MediaError("invalid_media", f"cannot encode an image as {ext}")
+    path.write_bytes(encoded.tobytes())

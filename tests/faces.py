@@ -1,0 +1,63 @@
+"""Face photos for the face tests: the astronaut portrait and a second face made from it.
+
+No second real portrait under a clear licence is available offline, so face B
+is derived from the astronaut (A) by a strong landmark warp (eyes wider and
+higher, nose and mouth wider and lower, jaw narrower and longer) plus a hue
+shift. dlib puts B ~0.54 from A, near its 0.6 "different person" threshold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from visiovox.engines.face.detect import FaceDetector
+from visiovox.engines.face.landmarks import FaceLandmarker
+from visiovox.engines.face.types import Face, Image, Points
+from visiovox.engines.face.warp import warp_triangles
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ASTRONAUT = FIXTURES / "astronaut.png"
+HUE_SHIFT = 10
+
+
+def derive_face(image: Image, points: Points) -> Image:
+    """``image`` with the face at ``points`` reshaped into another identity."""
+    height, width = image.shape[:2]
+    moved = points.copy()
+    centre = points[27:36].mean(axis=0)
+    face_height = float(points[8, 1] - points[27, 1])
+
+    def scale(indices: list[int], *, sx: float, sy: float, dy: float = 0.0) -> None:
+        part = moved[indices]
+        moved[indices] = np.c_[
+            centre[0] + (part[:, 0] - centre[0]) * sx,
+            centre[1] + (part[:, 1] - centre[1]) * sy + dy * face_height,
+        ]
+
+    scale(list(range(17, 27)) + list(range(36, 48)), sx=1.18, sy=1.0, dy=-0.04)
+    scale(list(range(48, 68)), sx=1.3, sy=1.15, dy=0.06)
+    scale(list(range(31, 36)), sx=1.25, sy=1.0, dy=0.03)
+    scale(list(range(17)), sx=0.88, sy=1.1)
+    w, h = width - 1, height - 1
+    anchors = np.float32(
+        [[0, 0], [w, 0], [0, h], [w, h], [w // 2, 0], [w // 2, h], [0, h // 2], [w, h // 2]]
+    )
+    warped = warp_triangles(
+        source=image,
+        src_points=np.r_[points, anchors].astype(np.float32),
+        dst_points=np.r_[moved, anchors].astype(np.float32),
+        shape=(height, width),
+    )
+    hsv = cv2.cvtColor(warped, cv2.COLOR_RGB2HSV).astype(np.int16)
+    hsv[..., 0] = (hsv[..., 0] + HUE_SHIFT) % 180
+    return np.asarray(cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB), dtype=np.uint8)
+
+
+def find_face(detector: FaceDetector, landmarker: FaceLandmarker, image: Image) -> Face:
+    """The largest face of ``image`` with its landmarks; fails the test if there is none."""
+    boxes = detector.detect(image)
+    assert boxes, "no face found"
+    return landmarker.landmarks(image, boxes[0])

@@ -1,0 +1,113 @@
+"""The face-swap pipeline in-process: identity moves, formats follow the target, bad faces fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from tests.faces import ASTRONAUT, derive_face, find_face
+from visiovox.engines.face.detect import FaceDetector
+from visiovox.engines.face.embed import FaceEmbedder
+from visiovox.engines.face.landmarks import FaceLandmarker
+from visiovox.jobs.model import EventType
+from visiovox.media.image import read_image, write_image
+from visiovox.models.engine_pool import EnginePool
+from visiovox.pipelines import face_swap
+from visiovox.pipelines.errors import PipelineError
+from visiovox.pipelines.testing import LocalContext, run_pipeline
+
+
+@pytest.fixture(scope="module")
+def faces(engine_pool: EnginePool) -> tuple[FaceDetector, FaceLandmarker]:
+    return (
+        engine_pool.get("face.detect", FaceDetector),
+        engine_pool.get("face.landmarks", FaceLandmarker),
+    )
+
+
+@pytest.fixture(scope="module")
+def other_png(
+    tmp_path_factory: pytest.TempPathFactory, faces: tuple[FaceDetector, FaceLandmarker]
+) -> Path:
+    astronaut = read_image(ASTRONAUT)
+    path = tmp_path_factory.mktemp("faces") / "other.png"
+    write_image(path, derive_face(astronaut, find_face(*faces, astronaut).points))
+    return path
+
+
+@pytest.fixture(scope="module")
+def blank_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("blank") / "blank.png"
+    write_image(path, np.full((200, 300, 3), 90, dtype=np.uint8))
+    return path
+
+
+def swap(
+    root: Path, pool: EnginePool, *, source: Path, target: Path, **params: object
+) -> LocalContext:
+    ctx = LocalContext.with_files(root=root, pool=pool, files={"source": source, "target": target})
+    run_pipeline(face_swap.SPEC, params, ctx)
+    return ctx
+
+
+def test_swap_moves_identity(
+    tmp_path: Path,
+    engine_pool: EnginePool,
+    faces: tuple[FaceDetector, FaceLandmarker],
+    other_png: Path,
+) -> None:
+    ctx = swap(tmp_path, engine_pool, source=other_png, target=ASTRONAUT)
+    assert ctx.output_names() == ["swapped.png"]
+    assert ctx.outputs[0].content_type == "image/png"
+    embedder = engine_pool.get("face.embed", FaceEmbedder)
+    try:
+        vectors = []
+        for path in (ctx.output_path("swapped.png"), ASTRONAUT, other_png):
+            image = read_image(path)
+            vectors.append(embedder.embed(image, find_face(*faces, image)))
+    finally:
+        engine_pool.release("face.embed")
+    result, target, source = vectors
+    assert np.linalg.norm(result - source) < np.linalg.norm(result - target)
+    stages = [event["stage"] for event in ctx.of_type(EventType.STAGE)]
+    assert stages == ["detect", "swap", "encode"]
+    assert ctx.of_type(EventType.PROGRESS)[-1]["percent"] == 100.0
+
+
+def test_output_keeps_the_target_format(
+    tmp_path: Path, engine_pool: EnginePool, other_png: Path
+) -> None:
+    target = tmp_path / "target.jpg"
+    write_image(target, read_image(ASTRONAUT))
+    ctx = swap(tmp_path / "job", engine_pool, source=other_png, target=target, blend=0.7)
+    assert ctx.output_names() == ["swapped.jpg"]
+    assert ctx.output_path("swapped.jpg").read_bytes()[:3] == b"\xff\xd8\xff"
+    assert read_image(ctx.output_path("swapped.jpg")).shape == (512, 512, 3)
+
+
+def test_source_without_a_face_fails_first(
+    tmp_path: Path, engine_pool: EnginePool, blank_png: Path
+) -> None:
+    ctx = LocalContext.with_files(
+        root=tmp_path, pool=engine_pool, files={"source": blank_png, "target": ASTRONAUT}
+    )
+    with pytest.raises(PipelineError) as caught:
+        run_pipeline(face_swap.SPEC, {}, ctx)
+    assert caught.value.code == "no_face_found" and "source" in caught.value.message
+    assert [event["stage"] for event in ctx.of_type(EventType.STAGE)] == ["detect"]
+    assert ctx.output_names() == []
+
+
+def test_target_without_a_face(tmp_path: Path, engine_pool: EnginePool, blank_png: Path) -> None:
+    with pytest.raises(PipelineError) as caught:
+        swap(tmp_path, engine_pool, source=ASTRONAUT, target=blank_png)
+    assert caught.value.code == "no_face_found" and "target" in caught.value.message
+
+
+@pytest.mark.parametrize("params", [{"blend": 1.5}, {"mode": "some"}, {"engine": "gan"}])
+def test_bad_params(params: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        face_swap.FaceSwapParams.model_validate(params)
