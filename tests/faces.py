@@ -61,3 +61,33 @@ def find_face(detector: FaceDetector, landmarker: FaceLandmarker, image: Image) 
     boxes = detector.detect(image)
     assert boxes, "no face found"
     return landmarker.landmarks(image, boxes[0])
+
+
+def write_face_video(path: Path, image: Image, *, frames: int = 6, side: int = 256) -> Path:
+    """An MP4 of ``image`` shrunk to ``side`` pixels, drifting right, with an AAC tone."""
+    from fractions import Fraction
+
+    from visiovox.media._av import av
+
+    fps = 5
+    picture = cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA)
+    with av.open(str(path), mode="w", format="mp4") as out:
+        video = out.add_stream("mpeg4", rate=fps)
+        assert isinstance(video, av.VideoStream)
+        video.width, video.height, video.pix_fmt = side, side, "yuv420p"
+        audio = out.add_stream("aac", rate=48_000, layout="mono")
+        assert isinstance(audio, av.AudioStream)
+        for index in range(frames):
+            shifted = np.ascontiguousarray(np.roll(picture, 2 * index, axis=1))
+            frame = av.VideoFrame.from_ndarray(shifted, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        seconds = frames / fps
+        t = np.arange(int(48_000 * seconds), dtype=np.float32) / 48_000
+        tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[np.newaxis, :]
+        sound = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+        sound.sample_rate, sound.pts, sound.time_base = 48_000, 0, Fraction(1, 48_000)
+        out.mux(audio.encode(sound))
+        out.mux(audio.encode(None))
+    return path

@@ -6,6 +6,7 @@ import io
 import struct
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -85,3 +86,22 @@ def test_bad_images_are_refused(alice: httpx.Client, target: bytes, status: int,
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert error["code"] == code and "target" in error["message"]
+
+
+def test_swap_in_a_video(alice: httpx.Client, tmp_path: Path) -> None:
+    from tests.faces import write_face_video
+    from visiovox.media.image import read_image
+
+    clip = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=4)
+    files = {
+        "source": ("source.png", io.BytesIO(ASTRONAUT.read_bytes()), "image/png"),
+        "target": ("clip.mp4", io.BytesIO(clip.read_bytes()), "video/mp4"),
+    }
+    response = alice.post("/v1/jobs/face-swap", files=files)
+    assert response.status_code == 202, response.text
+    job = wait_for_job(alice, response.json()["id"], timeout_s=120)
+    assert job["status"] == "succeeded", job
+    assert (job["result"]["frames"], job["result"]["audio"]) == (4, "copied")
+    (output,) = job["outputs"]
+    assert output["name"] == "swapped.mp4"
+    assert alice.get(output["url"]).content[4:8] == b"ftyp"

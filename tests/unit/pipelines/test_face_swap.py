@@ -111,3 +111,31 @@ def test_target_without_a_face(tmp_path: Path, engine_pool: EnginePool, blank_pn
 def test_bad_params(params: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         face_swap.FaceSwapParams.model_validate(params)
+
+
+def test_swap_in_a_video_keeps_its_audio(
+    tmp_path: Path, engine_pool: EnginePool, other_png: Path
+) -> None:
+    from tests.faces import write_face_video
+    from visiovox.media.probe import probe_media
+    from visiovox.pipelines.spec import MediaKind
+
+    target = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=6)
+    ctx = swap(tmp_path / "job", engine_pool, source=other_png, target=target)
+    assert ctx.output_names() == ["swapped.mp4"]
+    assert ctx.outputs[0].content_type == "video/mp4"
+    info = probe_media(ctx.output_path("swapped.mp4"), kind=MediaKind.VIDEO)
+    assert info.has_audio and (info.width, info.height) == (256, 256)
+    progress = ctx.of_type(EventType.PROGRESS)
+    assert [event["message"] for event in progress[:-1]] == [f"frame {i}" for i in range(1, 7)]
+    assert progress[-1]["percent"] == 100.0
+
+
+def test_video_without_faces(tmp_path: Path, engine_pool: EnginePool, blank_png: Path) -> None:
+    from tests.faces import write_face_video
+
+    target = write_face_video(tmp_path / "blank.mp4", read_image(blank_png), frames=3)
+    with pytest.raises(PipelineError) as caught:
+        swap(tmp_path / "job", engine_pool, source=ASTRONAUT, target=target)
+    assert caught.value.code == "no_face_found"
+    assert not (tmp_path / "job" / "out" / "swapped.mp4").exists()
