@@ -13,6 +13,7 @@ ENGINES: dict[str, str] = {
     "face.landmarks": "visiovox.engines.face.landmarks:FaceLandmarker",
     "face.embed": "visiovox.engines.face.embed:FaceEmbedder",
     "face.swap_warp": "visiovox.engines.face.swap_warp:WarpSwapper",
+    "face.swap_inswapper": "visiovox.engines.face.swap_inswapper:InSwapper",
 }
 
 

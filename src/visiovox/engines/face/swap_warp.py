@@ -13,14 +13,14 @@ import math
 
 import numpy as np
 
-from visiovox.engines.base import Engine
+from visiovox.engines.face.swap_base import FaceSwapEngine
 from visiovox.engines.face.types import Face, Image
 
 # Feather radius as a share of the face's size (square root of the hull's box).
 FEATHER_SHARE = 0.06
 
 
-class WarpSwapper(Engine):
+class WarpSwapper(FaceSwapEngine):
     """Pastes the source face onto each target face; needs no model file."""
 
     name = "face.swap_warp"
