@@ -63,8 +63,13 @@ def find_face(detector: FaceDetector, landmarker: FaceLandmarker, image: Image) 
     return landmarker.landmarks(image, boxes[0])
 
 
-def write_face_video(path: Path, image: Image, *, frames: int = 6, side: int = 256) -> Path:
-    """An MP4 of ``image`` shrunk to ``side`` pixels, drifting right, with an AAC tone."""
+def write_face_video(
+    path: Path, image: Image, *, frames: int = 6, side: int = 256, blank_every: int = 0
+) -> Path:
+    """An MP4 of ``image`` shrunk to ``side`` pixels, drifting right, with an AAC tone.
+
+    With ``blank_every`` = n, every n-th frame (from the first) is flat grey: no face.
+    """
     from fractions import Fraction
 
     from visiovox.media._av import av
@@ -79,6 +84,8 @@ def write_face_video(path: Path, image: Image, *, frames: int = 6, side: int = 2
         assert isinstance(audio, av.AudioStream)
         for index in range(frames):
             shifted = np.ascontiguousarray(np.roll(picture, 2 * index, axis=1))
+            if blank_every and index % blank_every == 0:
+                shifted = np.full_like(picture, 90)
             frame = av.VideoFrame.from_ndarray(shifted, format="rgb24")
             frame.pts, frame.time_base = index, Fraction(1, fps)
             out.mux(video.encode(frame))

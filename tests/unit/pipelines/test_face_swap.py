@@ -139,3 +139,27 @@ def test_video_without_faces(tmp_path: Path, engine_pool: EnginePool, blank_png:
         swap(tmp_path / "job", engine_pool, source=ASTRONAUT, target=target)
     assert caught.value.code == "no_face_found"
     assert not (tmp_path / "job" / "out" / "swapped.mp4").exists()
+
+
+def test_video_frames_without_a_face_pass_unchanged(
+    tmp_path: Path, engine_pool: EnginePool, other_png: Path
+) -> None:
+    from tests.faces import write_face_video
+    from visiovox.media._av import av
+
+    target = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=6, blank_every=2)
+    ctx = LocalContext.with_files(
+        root=tmp_path / "job", pool=engine_pool, files={"source": other_png, "target": target}
+    )
+    result = run_pipeline(face_swap.SPEC, {}, ctx)
+    assert result is not None
+    assert (result["frames"], result["frames_swapped"]) == (6, 3)
+    with av.open(str(target)) as before, av.open(str(ctx.output_path("swapped.mp4"))) as after:
+        assert after.streams.video[0].average_rate == before.streams.video[0].average_rate
+        assert after.streams.audio[0].codec_context.name == "aac"
+        old = [f.to_ndarray(format="rgb24").astype(int) for f in before.decode(video=0)]
+        new = [f.to_ndarray(format="rgb24").astype(int) for f in after.decode(video=0)]
+    assert len(new) == len(old) == 6
+    # Blank frames only went through two lossy codecs; face frames changed around the face.
+    assert all(np.abs(new[i] - old[i]).mean() < 2 for i in (0, 2, 4))
+    assert all(np.abs(new[i] - old[i]).max() > 60 for i in (1, 3, 5))
