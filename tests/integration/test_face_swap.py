@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -105,3 +105,20 @@ def test_swap_in_a_video(alice: httpx.Client, tmp_path: Path) -> None:
     (output,) = job["outputs"]
     assert output["name"] == "swapped.mp4"
     assert alice.get(output["url"]).content[4:8] == b"ftyp"
+
+
+def test_video_over_the_duration_cap(make_stack: Callable[..., Stack], tmp_path: Path) -> None:
+    from tests.faces import write_face_video
+    from visiovox.media.image import read_image
+
+    stack = make_stack(workers=0, settings={"VISIOVOX_UPLOADS__MAX_DURATION_S": "1"})
+    clip = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=10, side=64)
+    files = {
+        "source": ("source.png", io.BytesIO(ASTRONAUT.read_bytes()), "image/png"),
+        "target": ("clip.mp4", io.BytesIO(clip.read_bytes()), "video/mp4"),
+    }
+    with stack.client() as client:
+        response = client.post("/v1/jobs/face-swap", files=files)
+    assert response.status_code == 413, response.text
+    error = response.json()["error"]
+    assert error["code"] == "too_long" and "target" in error["message"]

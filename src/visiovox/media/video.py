@@ -47,18 +47,28 @@ class VideoResult:
 
 
 def map_video(
-    source: Path, dest: Path, *, transform: Transform, progress: Progress | None = None
+    source: Path,
+    dest: Path,
+    *,
+    transform: Transform,
+    progress: Progress | None = None,
+    keep_audio: bool = True,
 ) -> VideoResult:
     """Write ``source`` to ``dest`` (MP4) with every frame passed through ``transform``."""
     try:
         with av.open(str(source)) as src, av.open(str(dest), mode="w", format="mp4") as out:
-            return _map(src, out, transform=transform, progress=progress)
+            return _map(src, out, transform=transform, progress=progress, keep_audio=keep_audio)
     except av.FFmpegError as exc:
         raise MediaError("invalid_media", f"cannot transcode the video: {exc}") from exc
 
 
 def _map(
-    src: InputContainer, out: OutputContainer, *, transform: Transform, progress: Progress | None
+    src: InputContainer,
+    out: OutputContainer,
+    *,
+    transform: Transform,
+    progress: Progress | None,
+    keep_audio: bool,
 ) -> VideoResult:
     if not src.streams.video:
         raise MediaError("invalid_media", "the file has no video track")
@@ -69,7 +79,7 @@ def _map(
     video_out = out.add_stream(VIDEO_CODEC, rate=rate, options=VIDEO_OPTIONS)
     assert isinstance(video_out, VideoStream)
     video_out.width, video_out.height, video_out.pix_fmt = width, height, "yuv420p"
-    audio_in = src.streams.audio[0] if src.streams.audio else None
+    audio_in = src.streams.audio[0] if src.streams.audio and keep_audio else None
     audio_out, audio_mode = _audio_stream(out, audio_in)
     total = video_in.frames or _estimated_frames(src, rate)
     index = 0

@@ -46,6 +46,7 @@ class FaceSwapParams(BaseModel):
     blend: float = Field(
         default=1.0, ge=0.0, le=1.0, description="1 the source face, 0 the target unchanged."
     )
+    keep_audio: bool = Field(default=True, description="Video: carry the target's audio over.")
 
 
 class _Swapper:
@@ -141,7 +142,13 @@ def _swap_video(ctx: RunContext, swapper: _Swapper) -> dict[str, Any]:
 
     name = "swapped.mp4"
     path: Path = ctx.output_path(name)
-    written = map_video(ctx.input_path("target"), path, transform=transform, progress=progress)
+    written = map_video(
+        ctx.input_path("target"),
+        path,
+        transform=transform,
+        progress=progress,
+        keep_audio=swapper.params.keep_audio,
+    )
     if swapped_frames == 0:
         path.unlink(missing_ok=True)
         raise PipelineError("no_face_found", "no frame of the target video has a face")

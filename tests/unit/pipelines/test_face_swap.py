@@ -163,3 +163,13 @@ def test_video_frames_without_a_face_pass_unchanged(
     # Blank frames only went through two lossy codecs; face frames changed around the face.
     assert all(np.abs(new[i] - old[i]).mean() < 2 for i in (0, 2, 4))
     assert all(np.abs(new[i] - old[i]).max() > 60 for i in (1, 3, 5))
+
+
+def test_video_without_its_audio(tmp_path: Path, engine_pool: EnginePool, other_png: Path) -> None:
+    from tests.faces import write_face_video
+    from visiovox.media.probe import probe_media
+    from visiovox.pipelines.spec import MediaKind
+
+    target = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=2)
+    ctx = swap(tmp_path / "job", engine_pool, source=other_png, target=target, keep_audio=False)
+    assert not probe_media(ctx.output_path("swapped.mp4"), kind=MediaKind.VIDEO).has_audio
