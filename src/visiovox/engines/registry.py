@@ -9,6 +9,7 @@ from visiovox.engines.base import Engine
 ENGINES: dict[str, str] = {
     "tts.piper": "visiovox.engines.tts.piper:PiperTTS",
     "stt.whisper": "visiovox.engines.stt.whisper:WhisperSTT",
+    "llm.llama_cpp": "visiovox.engines.llm.llama_cpp:LlamaCppLLM",
 }
 
 

@@ -12,6 +12,8 @@ PIPELINES: dict[str, str] = {
     "noop-gpu": "visiovox.pipelines.noop:GPU_SPEC",
     "tts": "visiovox.pipelines.tts",
     "stt": "visiovox.pipelines.stt",
+    "chat": "visiovox.pipelines.chat",
+    "assistant": "visiovox.pipelines.assistant",
 }
 
 
