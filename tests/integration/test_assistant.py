@@ -27,9 +27,12 @@ def _spoken(client: httpx.Client, text: str) -> bytes:
 def test_spoken_question_gets_a_spoken_answer(stack: Stack, tmp_path: Path) -> None:
     with stack.client("alice") as client:
         client.timeout = httpx.Timeout(60)
-        created = client.post("/v1/assistant/sessions", json={"system_prompt": SYSTEM})
+        created = client.post(
+            "/v1/assistant/sessions", json={"system_prompt": SYSTEM, "language": "en"}
+        )
         assert created.status_code == 201, created.text
         session_id = created.json()["id"]
+        assert created.json()["language"] == "en"
         question = _spoken(client, QUESTION)
         started = time.perf_counter()
         turn = client.post(

@@ -28,6 +28,7 @@ class Session:
     owner: str
     system_prompt: str
     voice: str | None
+    language: str | None
     created_at: float
     messages: list[dict[str, str]] = field(default_factory=list)
 
@@ -41,6 +42,7 @@ class Session:
             "object": "assistant.session",
             "system_prompt": self.system_prompt,
             "voice": self.voice,
+            "language": self.language,
             "created_at": int(self.created_at),
             "messages": self.messages,
         }
@@ -57,13 +59,19 @@ class SessionStore:
         self._settings = settings
 
     async def create(
-        self, *, owner: str, system_prompt: str | None = None, voice: str | None = None
+        self,
+        *,
+        owner: str,
+        system_prompt: str | None = None,
+        voice: str | None = None,
+        language: str | None = None,
     ) -> Session:
         session = Session(
             id=uuid.uuid4().hex,
             owner=owner,
             system_prompt=system_prompt or self._settings.system_prompt,
             voice=voice,
+            language=language,
             created_at=time.time(),
         )
         key = self._keys.session(session.id)
@@ -74,6 +82,7 @@ class SessionStore:
                     "owner": owner,
                     "system_prompt": session.system_prompt,
                     "voice": voice or "",
+                    "language": language or "",
                     "created_at": repr(session.created_at),
                 },
             )
@@ -97,6 +106,7 @@ class SessionStore:
             owner=owner,
             system_prompt=fields.get("system_prompt", ""),
             voice=fields.get("voice") or None,
+            language=fields.get("language") or None,
             created_at=float(fields.get("created_at", "0")),
             messages=[json.loads(as_text(item)) for item in history],
         )

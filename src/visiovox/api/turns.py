@@ -45,8 +45,10 @@ async def submit_turn(
         **sent,
         "history": session.conversation(),
     }
-    if session.voice and "voice" not in full:
-        full["voice"] = session.voice
+    for name in ("voice", "language"):
+        value = getattr(session, name)
+        if value and name not in full:
+            full[name] = value
     return await job_runs.submit(
         gateway,
         pipeline="assistant",

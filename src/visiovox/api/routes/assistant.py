@@ -1,7 +1,8 @@
 """Voice assistant sessions and their turns.
 
-``POST /v1/assistant/sessions`` opens a session (optional ``system_prompt`` and
-``voice``); ``GET``/``DELETE /v1/assistant/sessions/{id}`` read and end it.
+``POST /v1/assistant/sessions`` opens a session (optional ``system_prompt``,
+``voice`` and ``language``, which spares Whisper its detection pass);
+``GET``/``DELETE /v1/assistant/sessions/{id}`` read and end it.
 ``POST /v1/assistant/sessions/{id}/turns`` takes multipart ``audio`` (or a
 ``text`` field) and runs an ``assistant`` job with the session's history.
 Without ``wait`` it answers 202 with the job (follow its events for tokens and
@@ -48,6 +49,9 @@ class SessionIn(BaseModel):
 
     system_prompt: str | None = Field(default=None, max_length=4_000)
     voice: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2,3}$", description="Spoken language; empty: detected."
+    )
 
 
 @router.post("", status_code=201, responses=_ERRORS)
@@ -57,7 +61,10 @@ async def create_session(
     """Open a session; it expires ``assistant.session_ttl_s`` after its last turn."""
     body = body or SessionIn()
     session = await session_store(gateway).create(
-        owner=caller.owner, system_prompt=body.system_prompt, voice=body.voice
+        owner=caller.owner,
+        system_prompt=body.system_prompt,
+        voice=body.voice,
+        language=body.language,
     )
     headers = {"Location": f"/v1/assistant/sessions/{session.id}"}
     return JSONResponse(session.to_json(), status_code=201, headers=headers)
