@@ -205,7 +205,7 @@ class AssistantSettings(BaseModel):
     """Voice assistant sessions: their default system prompt, history cap and lifetime."""
 
     system_prompt: str = "You are a helpful voice assistant. Answer in one or two short sentences."
-    max_history_messages: int = 20
+    max_history_messages: int = 10
     session_ttl_s: int = 3_600
     max_tokens: int = 96
 

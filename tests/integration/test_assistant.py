@@ -52,6 +52,13 @@ def test_spoken_question_gets_a_spoken_answer(stack: Stack, tmp_path: Path) -> N
         path = tmp_path / "reply.wav"
         path.write_bytes(turn.content)
         assert len(decode_audio(path)) / 16_000 > 0.5
+        # The spoken reply itself says Paris.
+        spoken = client.post(
+            "/v1/audio/transcriptions",
+            files={"file": ("reply.wav", turn.content, "audio/wav")},
+            data={"model": "whisper-1", "language": "en"},
+        )
+        assert "paris" in spoken.json()["text"].lower(), spoken.text
 
         history = client.get(f"/v1/assistant/sessions/{session_id}").json()["messages"]
         assert history == [
@@ -69,7 +76,9 @@ def test_turn_as_a_job_then_history(stack: Stack) -> None:
         job = wait_for_job(client, accepted.json()["id"])
         assert job["status"] == "succeeded"
         names = [output["name"] for output in job["outputs"]]
-        assert "reply.wav" in names and "sentence-001.wav" in names
+        assert {"reply.wav", "sentence-001.wav", "turn.json"} <= set(names)
+        turn = client.get(f"/v1/jobs/{job['id']}/files/turn.json").json()
+        assert turn["transcription"] == "Say hello." and turn["timings"]["total"] > 0
         messages = wait_until(
             lambda: client.get(f"/v1/assistant/sessions/{session_id}").json()["messages"],
             timeout_s=10,
@@ -85,5 +94,10 @@ def test_sessions_are_private_and_deletable(stack: Stack) -> None:
         assert bob.get(url).status_code == 404
         assert bob.delete(url).status_code == 404
         assert alice.get(url).json()["messages"] == []
+        listed = [s["id"] for s in alice.get("/v1/assistant/sessions").json()["data"]]
+        assert listed[0] == session_id
+        assert session_id not in [s["id"] for s in bob.get("/v1/assistant/sessions").json()["data"]]
         assert alice.delete(url).status_code == 204
         assert alice.get(url).json()["error"]["code"] == "session_not_found"
+        listed = [s["id"] for s in alice.get("/v1/assistant/sessions").json()["data"]]
+        assert session_id not in listed

@@ -87,8 +87,24 @@ class SessionStore:
                 },
             )
             pipe.expire(key, self._settings.session_ttl_s)
+            pipe.zadd(self._keys.owner_sessions(owner), {session.id: session.created_at})
             await pipe.execute()
         return session
+
+    async def for_owner(self, owner: str) -> list[Session]:
+        """The owner's live sessions, newest first; expired ones leave the index here."""
+        index = self._keys.owner_sessions(owner)
+        ids = [as_text(raw) for raw in await self._redis.zrevrange(index, 0, -1)]
+        sessions, expired = [], []
+        for session_id in ids:
+            session = await self.get(session_id, owner)
+            if session is None:
+                expired.append(session_id)
+            else:
+                sessions.append(session)
+        if expired:
+            await self._redis.zrem(index, *expired)
+        return sessions
 
     async def get(self, session_id: str, owner: str) -> Session | None:
         """The caller's session, or None (another owner's session is None too)."""
@@ -122,7 +138,8 @@ class SessionStore:
             pipe.expire(self._keys.session(session_id), ttl)
             await pipe.execute()
 
-    async def delete(self, session_id: str) -> None:
-        await self._redis.delete(
-            self._keys.session(session_id), self._keys.session_history(session_id)
-        )
+    async def delete(self, session: Session) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._keys.session(session.id), self._keys.session_history(session.id))
+            pipe.zrem(self._keys.owner_sessions(session.owner), session.id)
+            await pipe.execute()

@@ -27,6 +27,9 @@ class RedisKeys:
     def session_history(self, session_id: str) -> str:
         return f"{self.prefix}:session:{session_id}:history"
 
+    def owner_sessions(self, owner: str) -> str:
+        return f"{self.prefix}:owner:{owner}:sessions"
+
     def owner_index(self, owner: str) -> str:
         return f"{self.prefix}:owner:{owner}"
 

@@ -5,12 +5,14 @@ Stages: ``transcribe`` (Whisper, skipped when ``text`` is given), ``generate``
 synthesised at once and published as ``sentence-NNN.wav`` (an ``output``
 event a live client can fetch while the model still writes), then ``encode``
 writes the whole reply as ``reply.<format>``. The conversation so far comes in
-``history`` (the gateway keeps sessions); the result carries the transcription,
-the reply, token usage and stage timings in seconds.
+``history`` (the gateway keeps sessions); the result, also written as
+``turn.json``, carries the transcription, the reply, token usage and stage
+timings in seconds.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Literal
 
@@ -102,7 +104,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     reply = "".join(pieces).strip()
     duration_s = speaker.write_reply(params.format)
     timings["total"] = time.perf_counter() - started
-    return {
+    result = {
         "transcription": heard,
         "text": reply,
         "usage": usage.to_json(),
@@ -110,6 +112,9 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         "duration_s": duration_s,
         "timings": {name: round(value, 3) for name, value in timings.items()},
     }
+    ctx.output_path("turn.json").write_text(json.dumps(result, ensure_ascii=False), "utf-8")
+    ctx.add_output("turn.json", "application/json")
+    return result
 
 
 SPEC = PipelineSpec(

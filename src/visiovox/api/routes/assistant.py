@@ -2,7 +2,8 @@
 
 ``POST /v1/assistant/sessions`` opens a session (optional ``system_prompt``,
 ``voice`` and ``language``, which spares Whisper its detection pass);
-``GET``/``DELETE /v1/assistant/sessions/{id}`` read and end it.
+``GET``/``DELETE /v1/assistant/sessions/{id}`` read and end it;
+``GET /v1/assistant/sessions`` lists the caller's.
 ``POST /v1/assistant/sessions/{id}/turns`` takes multipart ``audio`` (or a
 ``text`` field) and runs an ``assistant`` job with the session's history.
 Without ``wait`` it answers 202 with the job (follow its events for tokens and
@@ -70,6 +71,13 @@ async def create_session(
     return JSONResponse(session.to_json(), status_code=201, headers=headers)
 
 
+@router.get("", responses=_ERRORS)
+async def list_sessions(caller: CallerDep, gateway: GatewayDep) -> JSONResponse:
+    """The caller's live sessions, newest first."""
+    sessions = await session_store(gateway).for_owner(caller.owner)
+    return JSONResponse({"object": "list", "data": [s.to_json() for s in sessions]})
+
+
 @router.get("/{session_id}", responses=_ERRORS)
 async def get_session(session_id: str, caller: CallerDep, gateway: GatewayDep) -> JSONResponse:
     """The session and its history (newest ``assistant.max_history_messages`` messages)."""
@@ -79,8 +87,8 @@ async def get_session(session_id: str, caller: CallerDep, gateway: GatewayDep) -
 @router.delete("/{session_id}", status_code=204, responses=_ERRORS)
 async def delete_session(session_id: str, caller: CallerDep, gateway: GatewayDep) -> Response:
     """End the session and forget its history."""
-    await find_session(gateway, session_id, caller.owner)
-    await session_store(gateway).delete(session_id)
+    session = await find_session(gateway, session_id, caller.owner)
+    await session_store(gateway).delete(session)
     return Response(status_code=204)
 
 
