@@ -30,7 +30,9 @@ def _question_pcm(stack: Stack, tmp_path: Any) -> bytes:
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
 
 
-def _turn(socket: Any) -> tuple[list[str], list[bytes], dict[str, Any]]:
+def _turn(
+    socket: Any, stages: list[str] | None = None
+) -> tuple[list[str], list[bytes], dict[str, Any]]:
     tokens: list[str] = []
     audio: list[bytes] = []
     while True:
@@ -41,6 +43,8 @@ def _turn(socket: Any) -> tuple[list[str], list[bytes], dict[str, Any]]:
         event = json.loads(message)
         if event["type"] == "token":
             tokens.append(event["text"])
+        elif event["type"] == "processing" and stages is not None:
+            stages.append(event["stage"])
         elif event["type"] in ("done", "error"):
             return tokens, audio, event
 
@@ -62,7 +66,9 @@ def test_spoken_turns_over_a_websocket(stack: Stack, tmp_path: Any) -> None:
         for start in range(0, len(pcm), 8_000):
             socket.send(pcm[start : start + 8_000])
         socket.send(json.dumps({"type": "end_turn"}))
-        tokens, audio, done = _turn(socket)
+        stages: list[str] = []
+        tokens, audio, done = _turn(socket, stages)
+        assert stages == ["transcribe", "generate", "encode"]
         assert done["type"] == "done", done
         assert "capital of france" in done["transcription"].lower()
         assert "Paris" in done["text"] and "".join(tokens).strip() == done["text"]
@@ -73,10 +79,16 @@ def test_spoken_turns_over_a_websocket(stack: Stack, tmp_path: Any) -> None:
         assert second["type"] == "done" and second["transcription"] == "Thank you."
         socket.send(json.dumps({"type": "end_turn"}))
         assert _turn(socket)[2]["code"] == "invalid_message"
+        socket.send(json.dumps({"type": "ping"}))
+        assert json.loads(socket.recv(timeout=10)) == {"type": "pong"}
 
-    with stack.client("alice") as client:
-        messages = client.get(f"/v1/assistant/sessions/{session_id}").json()["messages"]
-    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+        with stack.client("alice") as client:
+            messages = client.get(f"/v1/assistant/sessions/{session_id}").json()["messages"]
+            assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+            socket.send(json.dumps({"type": "end_session"}))
+            with pytest.raises(ConnectionClosed):
+                socket.recv(timeout=10)
+            assert client.get(f"/v1/assistant/sessions/{session_id}").status_code == 404
 
 
 def test_unknown_session_closes_4404(stack: Stack) -> None:

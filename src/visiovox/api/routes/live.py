@@ -5,10 +5,13 @@ Query: ``session_id`` (an assistant session of the caller; empty: a new one),
 The client streams its utterance as binary frames of 16 kHz mono 16-bit
 little-endian PCM and ends it with ``{"type": "end_turn"}`` (or sends
 ``{"type": "text", "text": "..."}``). Each turn runs as an ``assistant`` job;
-the server relays ``{"type": "token", "text"}`` as the model writes, each
+the server relays ``{"type": "processing", "stage"}`` as each stage starts,
+``{"type": "token", "text"}`` as the model writes, each
 spoken sentence as ``{"type": "audio", "name"}`` followed by one binary frame
 of WAV, and ends the turn with ``{"type": "done", "transcription", "text",
-"timings", "job_id"}`` or ``{"type": "error", "code", "message"}``. Failures
+"timings", "job_id"}`` or ``{"type": "error", "code", "message"}``.
+``{"type": "ping"}`` answers ``{"type": "pong"}``; ``{"type": "end_session"}``
+deletes the session and closes the socket (1000). Failures
 before the session starts close with 4401 (bad key) or 4404 (no such session).
 """
 
@@ -76,7 +79,9 @@ async def _turn(
     job = await submit_turn(gateway, session, params=params, inputs=inputs, job_id=job_id)
     files = gateway.domain.files
     async for event in job_runs.events(gateway, job):
-        if event.type is EventType.LOG and "token" in event.data:
+        if event.type is EventType.STAGE:
+            await websocket.send_json({"type": "processing", "stage": event.data["stage"]})
+        elif event.type is EventType.LOG and "token" in event.data:
             await websocket.send_json({"type": "token", "text": event.data["token"]})
         elif event.type is EventType.OUTPUT and event.data["name"].startswith("sentence-"):
             name = event.data["name"]
@@ -115,6 +120,13 @@ async def _converse(websocket: WebSocket, gateway: Gateway, session: Session) ->
         except ValueError:
             command = {}
         kind = command.get("type") if isinstance(command, dict) else None
+        if kind == "ping":
+            await websocket.send_json({"type": "pong"})
+            continue
+        if kind == "end_session":
+            await session_store(gateway).delete(session)
+            await websocket.close(code=1000, reason="session_ended")
+            return
         try:
             if kind == "end_turn" and pcm:
                 await _turn(websocket, gateway, session, pcm=bytes(pcm))
