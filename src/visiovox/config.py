@@ -190,6 +190,26 @@ class STTSettings(BaseModel):
     vad: bool = True
 
 
+class LLMSettings(BaseModel):
+    """The language model behind the chat pipeline and /v1/chat/completions."""
+
+    engine: Literal["llm.llama_cpp"] = "llm.llama_cpp"
+    model: str = "smollm2-135m-instruct"
+    max_tokens: int = 256
+    temperature: float = 0.0
+    n_ctx: int = 2_048
+    threads: int = 0
+
+
+class AssistantSettings(BaseModel):
+    """Voice assistant sessions: their default system prompt, history cap and lifetime."""
+
+    system_prompt: str = "You are a helpful voice assistant. Answer in one or two short sentences."
+    max_history_messages: int = 10
+    session_ttl_s: int = 3_600
+    max_tokens: int = 96
+
+
 class Settings(BaseSettings):
     """Every setting of a VisioVox deployment."""
 
@@ -213,6 +233,8 @@ class Settings(BaseSettings):
     engines: EngineSettings = Field(default_factory=EngineSettings)
     tts: TTSSettings = Field(default_factory=TTSSettings)
     stt: STTSettings = Field(default_factory=STTSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    assistant: AssistantSettings = Field(default_factory=AssistantSettings)
 
     @model_validator(mode="after")
     def _offline_switches(self) -> Settings:

@@ -21,7 +21,20 @@ from visiovox.api.deps import Gateway
 from visiovox.api.errors import install_error_handlers
 from visiovox.api.hub import NoticeHub
 from visiovox.api.metrics import GatewayMetrics, RequestMetrics
-from visiovox.api.routes import events, files, health, jobs, metrics, models, pipelines, workers
+from visiovox.api.routes import (
+    assistant,
+    events,
+    files,
+    health,
+    jobs,
+    live,
+    metrics,
+    models,
+    openai_audio,
+    openai_chat,
+    pipelines,
+    workers,
+)
 from visiovox.config import Settings, get_settings
 from visiovox.jobs.apikeys import ApiKeyStore
 from visiovox.jobs.dispatch import Dispatcher
@@ -86,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = GatewayMetrics()
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     install_error_handlers(app)
-    for module in (health, pipelines, jobs, files, events, workers, models, metrics):
+    routers = (health, pipelines, jobs, files, events, workers, models, metrics)
+    for module in (*routers, openai_chat, openai_audio, assistant, live):
         app.include_router(module.router)
     return app

@@ -14,6 +14,7 @@ ENGINES: dict[str, str] = {
     "face.embed": "visiovox.engines.face.embed:FaceEmbedder",
     "face.swap_warp": "visiovox.engines.face.swap_warp:WarpSwapper",
     "face.swap_inswapper": "visiovox.engines.face.swap_inswapper:InSwapper",
+    "llm.llama_cpp": "visiovox.engines.llm.llama_cpp:LlamaCppLLM",
 }
 
 

@@ -21,6 +21,15 @@ class RedisKeys:
     def events(self, job_id: str) -> str:
         return f"{self.prefix}:events:{job_id}"
 
+    def session(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}"
+
+    def session_history(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:history"
+
+    def owner_sessions(self, owner: str) -> str:
+        return f"{self.prefix}:owner:{owner}:sessions"
+
     def owner_index(self, owner: str) -> str:
         return f"{self.prefix}:owner:{owner}"
 

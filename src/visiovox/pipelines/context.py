@@ -47,6 +47,9 @@ class RunContext(Protocol):
     def log(self, message: str) -> None:
         """Append a human-readable log event."""
 
+    def token(self, text: str) -> None:
+        """Stream a piece of generated text: a ``log`` event whose data is ``{"token": text}``."""
+
     def check_cancelled(self) -> None:
         """Raise ``JobCanceled`` if the job was canceled; call between units of work."""
 

@@ -13,6 +13,8 @@ PIPELINES: dict[str, str] = {
     "tts": "visiovox.pipelines.tts",
     "stt": "visiovox.pipelines.stt",
     "face-swap": "visiovox.pipelines.face_swap",
+    "chat": "visiovox.pipelines.chat",
+    "assistant": "visiovox.pipelines.assistant",
 }
 
 

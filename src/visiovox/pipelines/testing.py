@@ -141,6 +141,9 @@ class LocalContext:
     def log(self, message: str) -> None:
         self._record(EventType.LOG, {"message": message})
 
+    def token(self, text: str) -> None:
+        self._record(EventType.LOG, {"token": text})
+
     def cancel(self) -> None:
         """Ask the running pipeline to stop at its next ``check_cancelled``."""
         self._cancelled.set()

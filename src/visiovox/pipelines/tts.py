@@ -29,8 +29,10 @@ class TTSParams(BaseModel):
         default=None, max_length=64, description="Voice name; empty: the configured default."
     )
     speed: float = Field(default=1.0, ge=0.25, le=4.0, description="1.0 normal, 2.0 twice as fast.")
-    format: Literal["wav", "mp3", "ogg", "flac"] = Field(
-        default="wav", description="Audio format of speech.<format> (ogg is Opus)."
+    format: Literal["wav", "mp3", "ogg", "opus", "flac", "aac", "pcm"] = Field(
+        default="wav",
+        description="Audio format of speech.<ext>: ogg and opus are both Opus in Ogg, "
+        "aac is ADTS, pcm is raw 16-bit little-endian mono.",
     )
 
 
@@ -39,7 +41,12 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     import numpy as np
 
     from visiovox.engines.tts.base import TTSEngine
-    from visiovox.media.audio import AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, encode_audio
+    from visiovox.media.audio import (
+        AUDIO_CONTENT_TYPES,
+        AUDIO_EXTENSIONS,
+        AudioFormat,
+        encode_audio,
+    )
 
     ctx.stage("synthesize")
     engine = ctx.engine(ENGINE, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
@@ -63,11 +70,12 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
 
     ctx.stage("encode")
     samples = np.concatenate(pieces)
-    name = f"speech.{AUDIO_EXTENSIONS[params.format]}"
+    fmt: AudioFormat = "ogg" if params.format == "opus" else params.format
+    name = f"speech.{AUDIO_EXTENSIONS[fmt]}"
     written_rate = encode_audio(
-        samples, sample_rate=engine.sample_rate, fmt=params.format, path=ctx.output_path(name)
+        samples, sample_rate=engine.sample_rate, fmt=fmt, path=ctx.output_path(name)
     )
-    ctx.add_output(name, AUDIO_CONTENT_TYPES[params.format])
+    ctx.add_output(name, AUDIO_CONTENT_TYPES[fmt])
     ctx.progress(100.0, stage="encode")
     return {
         "duration_s": round(len(samples) / engine.sample_rate, 3),
@@ -79,7 +87,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
 
 SPEC = PipelineSpec(
     name="tts",
-    summary="Text to speech with Piper: speech.<format> (wav, mp3, ogg/Opus, flac).",
+    summary="Text to speech with Piper: speech.<format> (wav, mp3, ogg/opus, flac, aac, pcm).",
     params=TTSParams,
     run=run,
     engines=(ENGINE,),

@@ -115,6 +115,9 @@ class JobContext:
     def log(self, message: str) -> None:
         self._domain.events.append(self._job.id, EventType.LOG, {"message": message})
 
+    def token(self, text: str) -> None:
+        self._domain.events.append(self._job.id, EventType.LOG, {"token": text})
+
     def check_cancelled(self) -> None:
         now = time.monotonic()
         if now - self._last_cancel_check_at < self._cancel_poll_s:

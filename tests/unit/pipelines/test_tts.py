@@ -38,14 +38,28 @@ def test_speaks_sentence_by_sentence(ctx: LocalContext) -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "content_type"),
-    [("mp3", "audio/mpeg"), ("ogg", "audio/ogg"), ("flac", "audio/flac")],
+    [
+        ("mp3", "audio/mpeg"),
+        ("ogg", "audio/ogg"),
+        ("opus", "audio/ogg"),
+        ("flac", "audio/flac"),
+        ("aac", "audio/aac"),
+    ],
 )
 def test_formats(ctx: LocalContext, fmt: str, content_type: str) -> None:
     run_pipeline(SPEC, {"text": "Testing one two three.", "format": fmt}, ctx)
-    name = f"speech.{fmt}"
+    name = f"speech.{'ogg' if fmt == 'opus' else fmt}"
     assert [(o.name, o.content_type) for o in ctx.outputs] == [(name, content_type)]
     sniffed = sniff_file(ctx.output_path(name))
     assert sniffed is not None and sniffed.kind is MediaKind.AUDIO
+
+
+def test_pcm_is_raw_16_bit(ctx: LocalContext) -> None:
+    result = run_pipeline(SPEC, {"text": "Testing one two three.", "format": "pcm"}, ctx)
+    assert result is not None
+    assert [(o.name, o.content_type) for o in ctx.outputs] == [("speech.pcm", "audio/pcm")]
+    size = ctx.output_path("speech.pcm").stat().st_size
+    assert size == pytest.approx(2 * result["duration_s"] * result["sample_rate"], abs=50)
 
 
 def test_speed_changes_duration(ctx: LocalContext) -> None:

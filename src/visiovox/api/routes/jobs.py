@@ -61,14 +61,14 @@ def job_not_found(job_id: str) -> ApiError:
     return ApiError(404, "job_not_found", f"no job {job_id!r}")
 
 
-def _lookup_spec(pipeline: str) -> PipelineSpec:
+def lookup_spec(pipeline: str) -> PipelineSpec:
     try:
         return get_spec(pipeline)
     except UnknownPipeline:
         raise ApiError(404, "unknown_pipeline", f"no pipeline named {pipeline!r}") from None
 
 
-def _validate_params(spec: PipelineSpec, raw: dict[str, Any]) -> dict[str, Any]:
+def validate_params(spec: PipelineSpec, raw: dict[str, Any]) -> dict[str, Any]:
     known: set[str] = set()
     for name, info in spec.params.model_fields.items():
         known.update({name, info.alias or name})
@@ -97,7 +97,7 @@ def _take_priority(params: dict[str, Any]) -> Priority:
         ) from None
 
 
-async def _route(gateway: Gateway, spec: PipelineSpec) -> Route:
+async def route_job(gateway: Gateway, spec: PipelineSpec) -> Route:
     """The scheduler's placement from the live workers; 503 when none can run ``spec``."""
     max_age_s = gateway.settings.scheduler.workers_max_age_s
     workers = await gateway.workers.live_async(gateway.aredis, max_age_s=max_age_s)
@@ -108,7 +108,7 @@ async def _route(gateway: Gateway, spec: PipelineSpec) -> Route:
         raise ApiError(503, "no_capable_worker", str(exc), headers={"Retry-After": retry}) from exc
 
 
-async def _create(
+async def create_job(
     gateway: Gateway,
     *,
     job: Job,
@@ -133,14 +133,14 @@ async def _create(
         ) from exc
 
 
-def _new_job(spec: PipelineSpec, *, job_id: str, owner: str, submission: Submission) -> Job:
+def new_job(spec: PipelineSpec, *, job_id: str, owner: str, submission: Submission) -> Job:
     params = dict(submission.params)
     priority = _take_priority(params)
     return Job(
         id=job_id,
         pipeline=spec.name,
         owner=owner,
-        params=_validate_params(spec, params),
+        params=validate_params(spec, params),
         inputs=submission.inputs,
         priority=priority,
     )
@@ -151,22 +151,22 @@ async def submit_job(
     pipeline: str, request: Request, caller: CallerDep, gateway: GatewayDep
 ) -> Response:
     """Submit a job: multipart (files + params), urlencoded or JSON params. Answers 202."""
-    spec = _lookup_spec(pipeline)
+    spec = lookup_spec(pipeline)
     idempotency_key = request.headers.get("idempotency-key") or None
     if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise ApiError(
             400, "invalid_idempotency_key", f"Idempotency-Key is over {MAX_IDEMPOTENCY_KEY} chars"
         )
-    route = await _route(gateway, spec)
+    route = await route_job(gateway, spec)
     job_id = uuid.uuid4().hex
     files = gateway.domain.files
     submission = await receive_submission(
         request, spec=spec, job_id=job_id, files=files, limits=gateway.settings.uploads
     )
     try:
-        job = _new_job(spec, job_id=job_id, owner=caller.owner, submission=submission)
+        job = new_job(spec, job_id=job_id, owner=caller.owner, submission=submission)
         # The record, its queued event and the run_job message land in one script.
-        job, created = await _create(
+        job, created = await create_job(
             gateway,
             job=job,
             route=replace(route, priority=job.priority),

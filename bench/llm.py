@@ -1,0 +1,112 @@
+"""SmolLM2-135M tokens per second in-process and through /v1/chat/completions, and a spoken turn.
+
+In-process: the llama.cpp engine from the pool, greedy, the same prompt each run.
+API: the official ``openai`` client streaming from a one-worker stack (the
+engine already loaded). Spoken turn: ``/v1/assistant/sessions/{id}/turns?wait=true``
+with a synthesised question; the stage timings come from the job's result.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import openai
+from tests.integration.stack import Stack
+
+from visiovox.config import load_settings
+from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
+from visiovox.models.engine_pool import EnginePool
+
+PROMPT = "Write a long story about a dragon who learns to cook."
+MAX_TOKENS = 200
+RUNS = 3
+
+
+def in_process(engine: LLMEngine) -> tuple[int, float, float]:
+    """Completion tokens, seconds to the first token, seconds in all."""
+    usage = Usage()
+    started = time.perf_counter()
+    first = 0.0
+    messages = [ChatMessage(role="user", content=PROMPT)]
+    for _piece in engine.chat(messages, max_tokens=MAX_TOKENS, temperature=0.0, usage=usage):
+        first = first or time.perf_counter() - started
+    return usage.completion_tokens, first, time.perf_counter() - started
+
+
+def through_api(client: openai.OpenAI) -> tuple[int, float, float]:
+    started = time.perf_counter()
+    first = 0.0
+    pieces = 0
+    stream = client.chat.completions.create(
+        model="smollm2",
+        messages=[{"role": "user", "content": PROMPT}],
+        max_tokens=MAX_TOKENS,
+        temperature=0,
+        stream=True,
+    )
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            first = first or time.perf_counter() - started
+            pieces += 1
+    return pieces, first, time.perf_counter() - started
+
+
+def report(label: str, runs: list[tuple[int, float, float]]) -> None:
+    tokens, first, total = (statistics.median(run[i] for run in runs) for i in range(3))
+    print(
+        f"{label:<28} {tokens:5.0f} tokens  first {first * 1000:6.0f} ms  "
+        f"{tokens / total:6.1f} tok/s overall  {(tokens - 1) / (total - first):6.1f} tok/s decode"
+    )
+
+
+def spoken_turn(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.base_url, timeout=120) as client:
+        speech = client.post(
+            "/v1/audio/speech",
+            json={"model": "tts-1", "voice": "joe", "input": "What is the capital of France?"},
+        )
+        session = client.post("/v1/assistant/sessions", json={}).json()["id"]
+        for _ in range(2):  # the first turn loads Whisper, the LLM and Piper
+            started = time.perf_counter()
+            turn = client.post(
+                f"/v1/assistant/sessions/{session}/turns",
+                params={"wait": "true"},
+                files={"audio": ("q.mp3", speech.content, "audio/mpeg")},
+            )
+            elapsed = time.perf_counter() - started
+        job = client.get(f"/v1/jobs/{turn.headers['x-job-id']}").json()
+    timings = ", ".join(
+        f"{name} {value * 1000:.0f} ms" for name, value in job["result"]["timings"].items()
+    )
+    print(f"spoken turn (warm): HTTP round trip {elapsed * 1000:.0f} ms; in the job: {timings}")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        pool = EnginePool(
+            settings=load_settings(models={"cache_dir": folder / "models"}), device="cpu"
+        )
+        engine = pool.get("llm.llama_cpp", LLMEngine)  # type: ignore[type-abstract]
+        in_process(engine)
+        local = [in_process(engine) for _ in range(RUNS)]
+        pool.close()
+        stack = Stack(folder / "stack").start(workers=1)
+        try:
+            client = openai.OpenAI(base_url=f"{stack.base_url}/v1", api_key="none")
+            through_api(client)
+            remote = [through_api(client) for _ in range(RUNS)]
+            spoken_turn(stack)
+        finally:
+            stack.stop()
+    print(f"prompt: {PROMPT!r}, greedy, at most {MAX_TOKENS} tokens; median of {RUNS} runs")
+    report("in-process llama.cpp", local)
+    report("/v1/chat/completions stream", remote)
+
+
+if __name__ == "__main__":
+    main()

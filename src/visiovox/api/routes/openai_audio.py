@@ -1,0 +1,157 @@
+"""``POST /v1/audio/speech`` and ``POST /v1/audio/transcriptions``, as OpenAI's audio API.
+
+Both run as jobs (``tts``, ``stt``) on workers and answer when the job ends.
+Speech: OpenAI's voice names (alloy, echo, ...) speak in the default voice,
+VisioVox's own names (``joe``) as themselves; ``opus`` is Opus in Ogg.
+Transcriptions: ``model``, ``prompt`` and ``temperature`` are accepted and
+ignored (the deployment's Whisper model decodes greedily); ``verbose_json``
+carries segments, and words when ``timestamp_granularities[]`` asks for them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Literal
+
+import anyio
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from visiovox.api import job_runs
+from visiovox.api.deps import Gateway, GatewayDep
+from visiovox.api.routes.jobs import lookup_spec
+from visiovox.api.schemas import ErrorBody
+from visiovox.api.security import CallerDep
+from visiovox.api.uploads import discard_job_files, receive_submission
+from visiovox.jobs.model import Job
+
+router = APIRouter(prefix="/v1/audio", tags=["openai"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 409, 413, 415, 422, 429, 500, 503)
+}
+
+OPENAI_VOICES = frozenset(
+    {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}
+)
+SPEECH_TYPES = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+# OpenAI's transcription formats -> the stt pipeline's ``format``.
+TRANSCRIPT_FORMATS = {
+    "json": "json",
+    "verbose_json": "json",
+    "text": "text",
+    "srt": "srt",
+    "vtt": "vtt",
+}
+
+
+class SpeechRequest(BaseModel):
+    """OpenAI's speech request; ``instructions`` and other extras are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1, max_length=200)
+    input: str = Field(min_length=1, max_length=4_096)
+    voice: str = Field(min_length=1, max_length=64)
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
+    speed: float = Field(default=1.0, ge=0.25, le=4.0)
+
+
+async def _read_output(gateway: Gateway, job: Job, name: str) -> bytes:
+    path = gateway.domain.files.output_path(job.id, name)
+    return await anyio.Path(path).read_bytes()
+
+
+@router.post("/speech", response_class=Response, responses=_ERRORS)
+async def speech(request: SpeechRequest, caller: CallerDep, gateway: GatewayDep) -> Response:
+    """Speak ``input``; the body is the audio in ``response_format`` (mp3 by default)."""
+    voice = None if request.voice.lower() in OPENAI_VOICES else request.voice
+    params: dict[str, Any] = {
+        "text": request.input,
+        "format": request.response_format,
+        "speed": request.speed,
+    }
+    if voice is not None:
+        params["voice"] = voice
+    job = await job_runs.submit(gateway, pipeline="tts", owner=caller.owner, params=params)
+    done = await job_runs.finished(gateway, job)
+    (output,) = done.outputs
+    audio = await _read_output(gateway, done, output.name)
+    return Response(
+        audio,
+        media_type=SPEECH_TYPES[request.response_format],
+        headers={"X-Job-ID": job.id},
+    )
+
+
+def _verbose(transcript: dict[str, Any], *, words: bool) -> dict[str, Any]:
+    segments = transcript.get("segments", [])
+    body: dict[str, Any] = {
+        "task": "transcribe",
+        "language": transcript.get("language"),
+        "duration": transcript.get("duration_s"),
+        "text": transcript.get("text", ""),
+        "segments": [
+            {"id": s["id"], "start": s["start"], "end": s["end"], "text": s["text"]}
+            for s in segments
+        ],
+    }
+    if words:
+        body["words"] = [
+            {"word": w["word"], "start": w["start"], "end": w["end"]}
+            for s in segments
+            for w in s.get("words", [])
+        ]
+    return body
+
+
+@router.post("/transcriptions", response_model=None, responses=_ERRORS)
+async def transcriptions(request: Request, caller: CallerDep, gateway: GatewayDep) -> Response:
+    """Transcribe the multipart ``file``; the answer's shape follows ``response_format``."""
+    spec = lookup_spec("stt")
+    job_id = uuid.uuid4().hex
+    files = gateway.domain.files
+    submission = await receive_submission(
+        request, spec=spec, job_id=job_id, files=files, limits=gateway.settings.uploads
+    )
+    fields = submission.params
+    response_format = str(fields.get("response_format") or "json")
+    granularities = str(fields.get("timestamp_granularities[]") or "segment")
+    params: dict[str, Any] = {
+        "format": TRANSCRIPT_FORMATS.get(response_format, response_format),
+        "word_timestamps": "word" in granularities,
+    }
+    if fields.get("language"):
+        params["language"] = fields["language"]
+    try:
+        job = await job_runs.submit(
+            gateway,
+            pipeline="stt",
+            owner=caller.owner,
+            params=params,
+            inputs=submission.inputs,
+            job_id=job_id,
+        )
+    except BaseException:
+        await discard_job_files(files, job_id)
+        raise
+    done = await job_runs.finished(gateway, job)
+    headers = {"X-Job-ID": job.id}
+    transcript = json.loads(await _read_output(gateway, done, "transcript.json"))
+    if response_format == "json":
+        return JSONResponse({"text": transcript["text"]}, headers=headers)
+    if response_format == "verbose_json":
+        body = _verbose(transcript, words=bool(params["word_timestamps"]))
+        return JSONResponse(body, headers=headers)
+    extension = {"text": "txt"}.get(response_format, response_format)
+    text = (await _read_output(gateway, done, f"transcript.{extension}")).decode("utf-8")
+    return PlainTextResponse(text, headers=headers)

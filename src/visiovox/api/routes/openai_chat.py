@@ -1,0 +1,156 @@
+"""``POST /v1/chat/completions``: OpenAI's chat API on the ``chat`` pipeline.
+
+The request runs as a ``chat`` job on a worker; the gateway follows its events
+and answers when it ends, or, with ``stream: true``, relays each ``token``
+event as a ``chat.completion.chunk`` SSE frame and ends with ``data: [DONE]``.
+``model`` is echoed back; the deployment's ``llm.model`` does the work.
+Errors keep VisioVox's ``{"error": {"code", "message"}}`` shape (OpenAI's
+clients raise ``APIStatusError`` on them); an error after streaming began is
+sent as a ``data: {"error": ...}`` frame, which those clients raise too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from visiovox.api import job_runs
+from visiovox.api.deps import Gateway, GatewayDep
+from visiovox.api.errors import ApiError, error_body
+from visiovox.api.schemas import ErrorBody
+from visiovox.api.security import CallerDep
+from visiovox.jobs.model import EventType, Job
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 409, 422, 429, 500, 503)
+}
+
+
+class ContentPart(BaseModel):
+    """A part of a message's content; only text parts are understood."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    text: str = ""
+
+
+class ChatMessageIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[ContentPart] | None = None
+
+    def plain(self) -> dict[str, str]:
+        content = self.content or ""
+        if not isinstance(content, str):
+            content = "".join(part.text for part in content if part.type == "text")
+        return {"role": "system" if self.role == "developer" else self.role, "content": content}
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """The subset of OpenAI's request that a local model honours; other fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1, max_length=200)
+    messages: list[ChatMessageIn] = Field(min_length=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+
+
+def _chunk(job: Job, model: str, created: int, **choice: Any) -> str:
+    body = {
+        "id": f"chatcmpl-{job.id}",
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "logprobs": None, "finish_reason": None, **choice}],
+    }
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+
+async def _stream(gateway: Gateway, job: Job, request: ChatCompletionRequest) -> AsyncIterator[str]:
+    created = int(time.time())
+    yield _chunk(job, request.model, created, delta={"role": "assistant", "content": ""})
+    async for event in job_runs.events(gateway, job):
+        if event.type is EventType.LOG and "token" in event.data:
+            yield _chunk(job, request.model, created, delta={"content": event.data["token"]})
+    try:
+        done = await job_runs.outcome(gateway, job)
+    except ApiError as exc:
+        yield f"data: {json.dumps(error_body(exc.code, exc.message))}\n\n"
+        return
+    result = done.result or {}
+    yield _chunk(
+        job, request.model, created, delta={}, finish_reason=result.get("finish_reason", "stop")
+    )
+    if request.stream_options and request.stream_options.include_usage:
+        usage: dict[str, Any] = {
+            "id": f"chatcmpl-{job.id}",
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": request.model,
+            "choices": [],
+            "usage": result.get("usage"),
+        }
+        yield f"data: {json.dumps(usage)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+@router.post("/chat/completions", response_model=None, responses=_ERRORS)
+async def chat_completions(
+    request: ChatCompletionRequest, caller: CallerDep, gateway: GatewayDep
+) -> JSONResponse | StreamingResponse:
+    """OpenAI-compatible chat completion, run as a ``chat`` job; SSE chunks with ``stream``."""
+    params: dict[str, Any] = {
+        "messages": [message.plain() for message in request.messages],
+        "stream": request.stream,
+    }
+    max_tokens = request.max_completion_tokens or request.max_tokens
+    if max_tokens is not None:
+        params["max_tokens"] = max_tokens
+    if request.temperature is not None:
+        params["temperature"] = request.temperature
+    job = await job_runs.submit(gateway, pipeline="chat", owner=caller.owner, params=params)
+    if request.stream:
+        return StreamingResponse(
+            _stream(gateway, job, request),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Job-ID": job.id},
+        )
+    done = await job_runs.finished(gateway, job)
+    result = done.result or {}
+    body = {
+        "id": f"chatcmpl-{job.id}",
+        "object": "chat.completion",
+        "created": int(done.created_at),
+        "model": request.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": result.get("text", "")},
+                "logprobs": None,
+                "finish_reason": result.get("finish_reason", "stop"),
+            }
+        ],
+        "usage": result.get("usage"),
+    }
+    return JSONResponse(body, headers={"X-Job-ID": job.id})

@@ -1,0 +1,1 @@
+"""Language model engines: chat messages in, a token stream out."""

@@ -1,0 +1,81 @@
+"""Speaking a reply while it is written: complete sentences are synthesised at once.
+
+Imported by the assistant pipeline inside ``run`` (it imports the TTS engine's
+interface and numpy, which the gateway does not need).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import numpy.typing as npt
+
+from visiovox.engines.tts.base import TTSEngine
+from visiovox.engines.tts.sentences import split_sentences
+from visiovox.media.audio import AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, AudioFormat, encode_audio
+from visiovox.pipelines.context import RunContext
+
+TTS = "tts.piper"
+
+
+class SentenceSpeaker:
+    """Collects streamed text; each sentence, once followed by another, becomes audio."""
+
+    def __init__(self, ctx: RunContext, *, voice: str | None) -> None:
+        self._ctx = ctx
+        self._engine = ctx.engine(TTS, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717
+        self._voice = voice or self._engine.settings.tts.voice
+        self._text = ""
+        self._spoken = 0
+        self._audio: list[npt.NDArray[np.float32]] = []
+        self.count = 0
+        self.seconds = 0.0
+        self.first_audio_at: float | None = None
+
+    def feed(self, piece: str) -> None:
+        """Add streamed text; speak every sentence that is now complete."""
+        self._text += piece
+        # The last sentence may still grow; the ones before it ended at a boundary
+        # (which later text cannot move: a boundary needs the next sentence's start).
+        self._speak_until(len(split_sentences(self._text)) - 1)
+
+    def flush(self) -> None:
+        """Speak whatever is left once generation ended."""
+        self._speak_until(None)
+
+    def _speak_until(self, end: int | None) -> None:
+        sentences = split_sentences(self._text)[:end]
+        for sentence in sentences[self._spoken :]:
+            self._speak(sentence)
+        self._spoken = max(self._spoken, len(sentences))
+
+    def write_reply(self, fmt: str) -> float:
+        """Write ``reply.<ext>`` from every sentence; answers its duration in seconds."""
+        audio_format: AudioFormat = "ogg" if fmt == "opus" else fmt  # type: ignore[assignment]
+        rate = self._engine.sample_rate
+        samples = np.concatenate(self._audio) if self._audio else np.zeros(0, np.float32)
+        name = f"reply.{AUDIO_EXTENSIONS[audio_format]}"
+        encode_audio(samples, sample_rate=rate, fmt=audio_format, path=self._ctx.output_path(name))
+        self._ctx.add_output(name, AUDIO_CONTENT_TYPES[audio_format])
+        return round(len(samples) / rate, 3)
+
+    def _speak(self, sentence: str) -> None:
+        started = time.perf_counter()
+        chunks = [c.samples for c in self._engine.synthesize(sentence, voice=self._voice)]
+        if not chunks:
+            return
+        samples = np.concatenate(chunks)
+        self.count += 1
+        name = f"sentence-{self.count:03d}.wav"
+        encode_audio(
+            samples,
+            sample_rate=self._engine.sample_rate,
+            fmt="wav",
+            path=self._ctx.output_path(name),
+        )
+        self._ctx.add_output(name, "audio/wav")
+        self._audio.append(samples)
+        self.seconds += time.perf_counter() - started
+        if self.first_audio_at is None:
+            self.first_audio_at = time.perf_counter()
