@@ -19,7 +19,7 @@ from visiovox.api.hub import NoticeHub
 from visiovox.jobs.events import decode_event
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.model import Job, JobEvent
-from visiovox.jobs.store import decode_job
+from visiovox.jobs.records import decode_job
 
 # Bounds what one read holds in memory; a longer backlog is sent in batches.
 READ_BATCH = 500

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
+from visiovox.jobs.records import ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
-from visiovox.jobs.store import ClaimOutcome
 from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.errors import JobCanceled, PipelineError
 from visiovox.pipelines.registry import UnknownPipeline, get_spec

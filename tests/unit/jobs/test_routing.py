@@ -9,9 +9,9 @@ import pytest
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.model import Job, JobStatus
 from visiovox.jobs.queues import DeviceClass, Priority, Route, priority_list
+from visiovox.jobs.records import QueueFull
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.stats import load_stats
-from visiovox.jobs.store import QueueFull
 from visiovox.jobs.workers import WorkerInfo, WorkerRegistry, WorkerState
 
 

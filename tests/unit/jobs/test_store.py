@@ -10,8 +10,8 @@ import redis.asyncio
 from visiovox.config import Settings
 from visiovox.jobs.model import EventType, Job, JobError, JobStatus, OutputFile
 from visiovox.jobs.queues import DeviceClass, Priority, Route
+from visiovox.jobs.records import ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
-from visiovox.jobs.store import ClaimOutcome
 
 
 def new_job(domain: JobDomain, job_id: str = "j1", owner: str = "alice") -> Job:

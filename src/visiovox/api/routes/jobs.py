@@ -30,8 +30,8 @@ from visiovox.api.security import CallerDep
 from visiovox.api.uploads import Submission, discard_job_files, receive_submission
 from visiovox.jobs.model import Job, JobStatus
 from visiovox.jobs.queues import Priority, Route
+from visiovox.jobs.records import QueueFull
 from visiovox.jobs.scheduler import NoCapableWorker, place
-from visiovox.jobs.store import QueueFull
 from visiovox.pipelines.registry import UnknownPipeline, get_spec
 from visiovox.pipelines.spec import PipelineSpec
 
