@@ -73,6 +73,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         api_keys=ApiKeyStore(domain.redis, keys=domain.keys),
         hub=hub,
         aredis=aredis,
+        auth_enabled=settings.auth_enabled,
     )
     log.info(
         "gateway ready: auth %s, uploads capped at %d bytes",

@@ -32,6 +32,8 @@ class Gateway:
     api_keys: ApiKeyStore
     hub: NoticeHub
     aredis: redis.asyncio.Redis
+    # Decided once at start-up (it parses the bind address), not per request.
+    auth_enabled: bool
 
 
 async def get_gateway(conn: HTTPConnection) -> Gateway:

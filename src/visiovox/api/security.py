@@ -51,7 +51,7 @@ async def authenticate(
     conn: HTTPConnection, gateway: Gateway, *, allow_query: bool = False
 ) -> Caller:
     """The caller of ``conn``; raises a 401 ``ApiError`` when auth is on and the key is bad."""
-    if not gateway.settings.auth_enabled:
+    if not gateway.auth_enabled:
         return Caller(owner=ANONYMOUS)
     key = presented_key(conn, allow_query=allow_query)
     if key is None:

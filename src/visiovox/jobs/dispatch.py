@@ -9,23 +9,8 @@ from __future__ import annotations
 
 import redis
 
-from visiovox.jobs.queues import (
-    Priority,
-    device_class,
-    priority_list,
-    private_queue,
-    queue_lists,
-    shared_queue,
-)
-from visiovox.jobs.task_message import RUN_JOB_TASK, job_id_of, run_job_message
-
-__all__ = [
-    "RUN_JOB_TASK",
-    "Dispatcher",
-    "device_class",
-    "private_queue",
-    "shared_queue",
-]
+from visiovox.jobs.queues import Priority, priority_list, queue_lists
+from visiovox.jobs.task_message import job_id_of, run_job_message
 
 
 class Dispatcher:

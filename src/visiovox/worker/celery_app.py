@@ -37,9 +37,6 @@ def make_celery(settings: Settings) -> Celery:
             "socket_timeout": settings.redis.socket_timeout_s,
             "socket_connect_timeout": settings.redis.connect_timeout_s,
         },
-        # Fail a submission fast when Redis is away rather than hanging the request.
-        task_publish_retry=True,
-        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
         worker_hijack_root_logger=False,
         # Off unless Flower watches (worker.celery_events): they cost Redis traffic per task.
         worker_send_task_events=settings.worker.celery_events,

@@ -16,10 +16,11 @@ from celery import Celery
 from celery.signals import worker_ready, worker_shutting_down
 
 from visiovox.config import Settings
-from visiovox.jobs.dispatch import RUN_JOB_TASK, Dispatcher
+from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.queues import device_class, private_queue, shared_queue
 from visiovox.jobs.redis_client import JobDomain, build_domain
+from visiovox.jobs.task_message import RUN_JOB_TASK
 from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry, WorkerState
 from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.registry import PIPELINES

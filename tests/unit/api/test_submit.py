@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 
 from tests.unit.api.helpers import assert_error
 from visiovox.config import Settings
-from visiovox.jobs.dispatch import RUN_JOB_TASK, Dispatcher
+from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.model import EventType
 from visiovox.jobs.queues import queue_lists
 from visiovox.jobs.redis_client import JobDomain
+from visiovox.jobs.task_message import RUN_JOB_TASK
 
 CPU_QUEUE = "vv.cpu"
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
