@@ -21,3 +21,9 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
             )
         previous = current
     return previous[-1] / max(1, len(ref))
+
+
+# A sentence that survives Piper → Whisper: long enough that one misheard word
+# stays under 10% WER, and free of pairs Whisper may join ("stone bridge" came
+# back as "Stonebridge"); the short pangram alone failed 3 runs of 12.
+SPOKEN_SENTENCE = "The quick brown fox jumps over the lazy dog near the old mill."

@@ -8,9 +8,9 @@ import time
 import httpx
 
 from tests.integration.stack import Stack, wait_for_job
-from tests.wer import word_error_rate
+from tests.wer import SPOKEN_SENTENCE, word_error_rate
 
-SENTENCE = "The quick brown fox jumps over the lazy dog near the old stone bridge."
+SENTENCE = SPOKEN_SENTENCE
 
 
 def events_of(client: httpx.Client, job_id: str) -> list[str]:

@@ -9,10 +9,10 @@ import openai
 import pytest
 
 from tests.integration.stack import Stack
-from tests.wer import word_error_rate
+from tests.wer import SPOKEN_SENTENCE, word_error_rate
 from visiovox.media.audio import decode_audio
 
-SENTENCE = "The quick brown fox jumps over the lazy dog near the old mill."
+SENTENCE = SPOKEN_SENTENCE
 QUESTION = [
     {"role": "system", "content": "You are a helpful assistant. Answer in one short sentence."},
     {"role": "user", "content": "What is the capital of France?"},

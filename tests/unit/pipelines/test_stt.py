@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from tests.wer import word_error_rate
+from tests.wer import SPOKEN_SENTENCE, word_error_rate
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import encode_audio
 from visiovox.models.engine_pool import EnginePool
@@ -19,10 +19,7 @@ from visiovox.pipelines import stt, tts
 from visiovox.pipelines.errors import JobCanceled, PipelineError
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 
-# Piper samples noise, so each session speaks it a little differently; this
-# sentence is long enough that one misheard word stays under 10% WER (the
-# short pangram alone came back as "The quit brown fox" in 3 of 12 runs).
-FOX = "The quick brown fox jumps over the lazy dog near the old stone bridge."
+FOX = SPOKEN_SENTENCE
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +63,7 @@ def test_word_timestamps_and_vtt(tmp_path: Path, engine_pool: EnginePool, fox_sp
         for s in json.loads(ctx.output_path("transcript.json").read_text())["segments"]
         for w in s["words"]
     ]
-    assert [w["word"].strip(".,").lower() for w in words][-3:] == ["old", "stone", "bridge"]
+    assert [w["word"].strip(".,").lower() for w in words][-3:] == ["the", "old", "mill"]
     starts = [w["start"] for w in words]
     assert starts == sorted(starts)
     assert ctx.output_path("transcript.vtt").read_text().startswith("WEBVTT\n\n00:00:")
