@@ -27,3 +27,7 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
 # stays under 10% WER, and free of pairs Whisper may join ("stone bridge" came
 # back as "Stonebridge"); the short pangram alone failed 3 runs of 12.
 SPOKEN_SENTENCE = "The quick brown fox jumps over the lazy dog near the old mill."
+
+# The spoken assistant question: "What is the capital of France?" alone came
+# back as "... capital of friends?" in 1 run of 15; this one in none of 15.
+SPOKEN_QUESTION = "Tell me, what is the capital city of France?"

@@ -9,9 +9,10 @@ from urllib.parse import unquote
 import httpx
 
 from tests.integration.stack import Stack, wait_for_job, wait_until
+from tests.wer import SPOKEN_QUESTION
 from visiovox.media.audio import decode_audio
 
-QUESTION = "What is the capital of France?"
+QUESTION = SPOKEN_QUESTION
 SYSTEM = "You are a helpful assistant. Answer in one short sentence."
 
 
@@ -45,7 +46,7 @@ def test_spoken_question_gets_a_spoken_answer(stack: Stack, tmp_path: Path) -> N
         assert turn.headers["content-type"] == "audio/wav"
         heard = unquote(turn.headers["x-transcription"])
         reply = unquote(turn.headers["x-response-text"])
-        assert "capital of france" in heard.lower()
+        assert "capital city of france" in heard.lower()
         assert "Paris" in reply, reply
         assert turn.headers["x-session-id"] == session_id
         assert 0 < float(turn.headers["x-processing-time"]) <= elapsed

@@ -11,9 +11,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.integration.stack import Stack
+from tests.wer import SPOKEN_QUESTION
 from visiovox.media.audio import decode_audio
 
-QUESTION = "What is the capital of France?"
+QUESTION = SPOKEN_QUESTION
 SYSTEM = "You are a helpful assistant. Answer in one short sentence."
 
 
@@ -70,7 +71,7 @@ def test_spoken_turns_over_a_websocket(stack: Stack, tmp_path: Any) -> None:
         tokens, audio, done = _turn(socket, stages)
         assert stages == ["transcribe", "generate", "encode"]
         assert done["type"] == "done", done
-        assert "capital of france" in done["transcription"].lower()
+        assert "capital city of france" in done["transcription"].lower()
         assert "Paris" in done["text"] and "".join(tokens).strip() == done["text"]
         assert audio and all(chunk.startswith(b"RIFF") for chunk in audio)
 

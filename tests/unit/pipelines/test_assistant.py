@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.wer import SPOKEN_QUESTION
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import encode_audio
@@ -27,14 +28,14 @@ def _spoken(pool: EnginePool, text: str, path: Path) -> Path:
 
 
 def test_spoken_question_gets_a_spoken_answer(tmp_path: Path, engine_pool: EnginePool) -> None:
-    question = _spoken(engine_pool, "What is the capital of France?", tmp_path / "q.wav")
+    question = _spoken(engine_pool, SPOKEN_QUESTION, tmp_path / "q.wav")
     ctx = LocalContext.with_files(
         root=tmp_path / "job", pool=engine_pool, files={"audio": question}
     )
     history = [{"role": "system", "content": SYSTEM}]
     result = run_pipeline(SPEC, {"history": history, "max_tokens": 48}, ctx)
     assert result is not None
-    assert "capital of france" in result["transcription"].lower()
+    assert "capital city of france" in result["transcription"].lower()
     assert "Paris" in result["text"], result["text"]
     names = ctx.output_names()
     assert "reply.wav" in names and "sentence-001.wav" in names
