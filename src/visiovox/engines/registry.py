@@ -15,6 +15,8 @@ ENGINES: dict[str, str] = {
     "face.swap_warp": "visiovox.engines.face.swap_warp:WarpSwapper",
     "face.swap_inswapper": "visiovox.engines.face.swap_inswapper:InSwapper",
     "llm.llama_cpp": "visiovox.engines.llm.llama_cpp:LlamaCppLLM",
+    "lipsync.mouth_warp": "visiovox.engines.lipsync.mouth_warp:MouthWarp",
+    "lipsync.wav2lip": "visiovox.engines.lipsync.wav2lip:Wav2Lip",
 }
 
 

@@ -15,6 +15,8 @@ PIPELINES: dict[str, str] = {
     "face-swap": "visiovox.pipelines.face_swap",
     "chat": "visiovox.pipelines.chat",
     "assistant": "visiovox.pipelines.assistant",
+    "lip-sync": "visiovox.pipelines.lip_sync",
+    "talking-avatar": "visiovox.pipelines.talking_avatar",
 }
 
 

@@ -1,0 +1,136 @@
+"""Lip-sync: a face (image or video) and audio → the face speaking the audio, as an MP4.
+
+The video is re-timed to the audio's length: a still image is held, a shorter
+video loops or ping-pongs (``retime``), a longer one is cut. Its own audio is
+replaced. Faces are found on every source frame once (a looped frame is not
+searched again); frames where none is found are written unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.errors import PipelineError
+from visiovox.pipelines.lipsync_render import (
+    ANALYSIS_DONE,
+    DETECT,
+    ENGINE_HELP,
+    LANDMARKS,
+    MOUTH_WARP,
+    SPEECH_DONE,
+    EngineChoice,
+    StageClock,
+    decode_speech,
+    faces_of,
+    frame_count,
+    lipsync_engine,
+    no_face,
+    render_video,
+)
+from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
+
+if TYPE_CHECKING:
+    from visiovox.engines.face.types import Face, Image
+
+# Decoded frames a job may hold to loop a video (a 1080p frame is 6 MiB).
+MAX_HELD_BYTES = 1 << 30
+
+
+class LipSyncParams(BaseModel):
+    """How to re-time the face to the audio, and with which engine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retime: Literal["pingpong", "loop"] = Field(
+        default="pingpong",
+        description="A video shorter than the audio plays forwards and back (pingpong) or "
+        "restarts (loop).",
+    )
+    fps: int = Field(default=25, ge=5, le=60, description="Frame rate for a still image.")
+    size: int | None = Field(
+        default=None, ge=128, le=1920, description="Longer side in pixels; empty: the face's own."
+    )
+    engine: EngineChoice = Field(default="auto", description=ENGINE_HELP)
+
+
+def source_index(index: int, *, count: int, retime: str) -> int:
+    """The source frame shown at output frame ``index`` of a ``count``-frame video."""
+    if count == 1:
+        return 0
+    if retime == "loop":
+        return index % count
+    period = 2 * count - 2
+    position = index % period
+    return position if position < count else period - position
+
+
+def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
+    assert isinstance(params, LipSyncParams)
+    clock = StageClock(seconds={})
+    clock.start(ctx, "speech")
+    speech = decode_speech(ctx, "audio")
+    ctx.progress(SPEECH_DONE, stage="speech", message=f"{speech.duration_s:.1f} s of audio")
+    ctx.check_cancelled()
+
+    clock.start(ctx, "analysis")
+    pictures, fps = _pictures(ctx, params)
+    faces = faces_of(ctx, pictures)
+    if not any(face is not None for face in faces):
+        raise no_face("the face input" if len(pictures) == 1 else "no frame of the face video")
+    engine = lipsync_engine(ctx, params.engine)
+    frames = frame_count(speech, fps)
+    driver = engine.driver(speech.analysis, fps=fps, frames=frames)
+    ctx.progress(ANALYSIS_DONE, stage="analysis", message=f"{len(pictures)} source frame(s)")
+
+    def picture(index: int) -> tuple[Image, Face | None]:
+        source = source_index(index, count=len(pictures), retime=params.retime)
+        return pictures[source], faces[source]
+
+    result = render_video(
+        ctx, clock=clock, driver=driver, speech=speech, fps=fps, frames=frames, picture=picture
+    )
+    return {
+        **result,
+        "engine": engine.name,
+        "source_frames": len(pictures),
+        "source_frames_with_face": sum(face is not None for face in faces),
+    }
+
+
+def _pictures(ctx: RunContext, params: LipSyncParams) -> tuple[list[Image], float]:
+    from visiovox.media.errors import MediaError
+    from visiovox.media.image import read_image
+    from visiovox.media.video_frames import fit_frame, output_size, read_frames
+
+    face_input = ctx.input("face")
+    try:
+        if face_input is not None and face_input.content_type.startswith("video/"):
+            held = read_frames(
+                ctx.input_path("face"), max_side=params.size, max_bytes=MAX_HELD_BYTES
+            )
+            return held.frames, held.fps
+        image = read_image(ctx.input_path("face"))
+    except MediaError as exc:
+        raise PipelineError(exc.code, f"face: {exc.message}") from exc
+    height, width = image.shape[:2]
+    return [fit_frame(image, output_size(width, height, params.size))], float(params.fps)
+
+
+SPEC = PipelineSpec(
+    name="lip-sync",
+    summary="Lip-sync: a face image or video speaks the audio → video.mp4 (H.264 + AAC).",
+    params=LipSyncParams,
+    run=run,
+    inputs=(
+        InputSpec(
+            "face",
+            frozenset({MediaKind.IMAGE, MediaKind.VIDEO}),
+            description="Image or video of the face.",
+        ),
+        InputSpec("audio", frozenset({MediaKind.AUDIO}), description="The speech."),
+    ),
+    engines=(DETECT, LANDMARKS, MOUTH_WARP),
+)
