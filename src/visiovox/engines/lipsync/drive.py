@@ -103,6 +103,6 @@ def _rounding(
     power = spectra.sum(axis=1)
     centroid = (spectra * freqs[band]).sum(axis=1) / np.maximum(power, 1e-9)
     log_centroid = np.log(np.maximum(centroid, 1.0))
-    voiced = power > np.percentile(power, 50)
+    voiced = power > 0.05 * power.max()
     median = float(np.median(log_centroid[voiced])) if voiced.any() else 0.0
     return np.asarray(np.clip(-(log_centroid - median) / 0.5, -1.0, 1.0), dtype=np.float32)
