@@ -27,6 +27,7 @@ LOUD_PERCENTILE = 90.0
 # Smoothing factors per frame at 25 fps: share of the step taken towards the target.
 ATTACK, RELEASE = 0.7, 0.45
 BAND_HZ = (300.0, 4000.0)
+SETTLED = 0.02
 
 Track = npt.NDArray[np.float32]
 
@@ -84,6 +85,8 @@ def _smooth(target: npt.NDArray[np.floating], *, attack: float, release: float) 
     for index, value in enumerate(target):
         rate = attack if value > level else release
         level += rate * (float(value) - level)
+        if value == 0.0 and abs(level) < SETTLED:
+            level = 0.0  # silence ends at exactly closed, not forever nearly so
         out[index] = level
     return out
 
