@@ -76,11 +76,11 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     ctx.check_cancelled()
 
     clock.start(ctx, "analysis")
+    engine = lipsync_engine(ctx, params.engine)
     pictures, fps = _pictures(ctx, params)
     faces = faces_of(ctx, pictures)
     if not any(face is not None for face in faces):
-        raise no_face("the face input" if len(pictures) == 1 else "no frame of the face video")
-    engine = lipsync_engine(ctx, params.engine)
+        raise no_face("the face image" if len(pictures) == 1 else "no frame of the face video")
     frames = frame_count(speech, fps)
     driver = engine.driver(speech.analysis, fps=fps, frames=frames)
     ctx.progress(ANALYSIS_DONE, stage="analysis", message=f"{len(pictures)} source frame(s)")

@@ -71,8 +71,8 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     ctx.check_cancelled()
 
     clock.start(ctx, "analysis")
-    picture, face = _portrait(ctx, params.size)
     engine = lipsync_engine(ctx, params.engine)
+    picture, face = _portrait(ctx, params.size)
     frames = frame_count(speech, params.fps)
     driver = engine.driver(speech.analysis, fps=params.fps, frames=frames)
     ctx.progress(ANALYSIS_DONE, stage="analysis")

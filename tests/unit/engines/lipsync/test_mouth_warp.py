@@ -59,9 +59,7 @@ def test_only_the_mouth_region_changes(portrait: Image, portrait_face: Face) -> 
     assert rig.y0 >= portrait_face.points[29, 1] - 1  # the eyes and the nose bridge never move
 
 
-def test_driver_follows_the_speech_frame_by_frame(
-    portrait: Image, portrait_face: Face
-) -> None:
+def test_driver_follows_the_speech_frame_by_frame(portrait: Image, portrait_face: Face) -> None:
     engine = MouthWarp(settings=load_settings(), device="cpu")
     engine.load()
     t = np.arange(SPEECH_RATE) / SPEECH_RATE

@@ -1,0 +1,168 @@
+"""The talking-avatar pipeline in-process: the mouth follows the speech; bad inputs fail clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.faces import ASTRONAUT
+from tests.unit.pipelines.lipsync_checks import decoded_frames, lip_gaps, video_facts
+from tests.wer import SPOKEN_SENTENCE
+from visiovox.engines.face.detect import FaceDetector
+from visiovox.engines.face.landmarks import FaceLandmarker
+from visiovox.engines.lipsync.drive import frame_rms
+from visiovox.engines.tts.base import TTSEngine
+from visiovox.jobs.model import EventType
+from visiovox.media.audio import decode_audio, encode_audio
+from visiovox.media.image import read_image, write_image
+from visiovox.media.video_frames import fit_frame
+from visiovox.models.engine_pool import EnginePool
+from visiovox.pipelines.errors import PipelineError
+from visiovox.pipelines.talking_avatar import SPEC
+from visiovox.pipelines.testing import LocalContext, run_pipeline
+
+PAUSE_S = 0.8
+FPS = 25
+
+
+@pytest.fixture(scope="module")
+def faces(engine_pool: EnginePool) -> tuple[FaceDetector, FaceLandmarker]:
+    return (
+        engine_pool.get("face.detect", FaceDetector),
+        engine_pool.get("face.landmarks", FaceLandmarker),
+    )
+
+
+@pytest.fixture(scope="module")
+def paused_speech(tmp_path_factory: pytest.TempPathFactory, engine_pool: EnginePool) -> Path:
+    """Two spoken sentences with 0.8 s of silence before, between and after, as WAV."""
+    tts = engine_pool.get("tts.piper", TTSEngine)  # type: ignore[type-abstract]  # mypy#4717
+    try:
+        first, second = (
+            np.concatenate([chunk.samples for chunk in tts.synthesize(text)])
+            for text in ("The quick brown fox jumps.", "Over the lazy dog near the old mill.")
+        )
+        rate = tts.sample_rate
+    finally:
+        engine_pool.release("tts.piper")
+    pause = np.zeros(int(PAUSE_S * rate), dtype=np.float32)
+    path = tmp_path_factory.mktemp("speech") / "paused.wav"
+    encode_audio(
+        np.concatenate([pause, first, pause, second, pause]), sample_rate=rate, fmt="wav", path=path
+    )
+    return path
+
+
+def test_mouth_follows_speech_and_closes_in_the_pauses(
+    tmp_path: Path,
+    engine_pool: EnginePool,
+    faces: tuple[FaceDetector, FaceLandmarker],
+    paused_speech: Path,
+) -> None:
+    ctx = LocalContext.with_files(root=tmp_path, pool=engine_pool, files={"audio": paused_speech})
+    result = run_pipeline(SPEC, {"size": 384}, ctx)
+    assert result is not None and result["engine"] == "lipsync.mouth_warp"
+    video = ctx.output_path("video.mp4")
+    audio = decode_audio(paused_speech, sample_rate=16_000)
+    facts = video_facts(video)
+    assert (facts.video_codec, facts.audio_codec) == ("h264", "aac")
+    assert facts.fps == FPS
+    assert abs(facts.frames - len(audio) / 16_000 * FPS) <= 1
+    assert facts.audio_s == pytest.approx(len(audio) / 16_000, abs=1 / FPS)
+    assert (facts.width, facts.height) == (384, 384)
+
+    gaps = lip_gaps(decoded_frames(video), *faces)
+    envelope = frame_rms(audio, sample_rate=16_000, fps=FPS, frames=len(gaps))
+    assert np.corrcoef(gaps, envelope)[0, 1] >= 0.5
+    # Well inside each pause (after the mouth had 0.3 s to close) the lips are shut.
+    silences = []
+    speech_frames = np.flatnonzero(envelope > 0.1 * envelope.max())
+    for start, end in _pauses(envelope, speech_frames):
+        silences.extend(range(start + 8, end - 2))
+    assert len(silences) >= 20
+    speaking = gaps[envelope > 0.3 * envelope.max()]
+    assert np.median(gaps[silences]) < 0.5 * np.median(speaking)
+    assert gaps[silences].max() < np.percentile(speaking, 25)
+    # Shut, not just less open: the portrait smiles with parted lips, wider than in the pauses.
+    rest = lip_gaps([fit_frame(read_image(ASTRONAUT), (384, 384))], *faces)[0]
+    assert gaps[silences].max() < 0.6 * rest
+
+
+def _pauses(envelope: np.ndarray, speech_frames: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of at least 10 frames with no speech."""
+    edges = np.concatenate([[-1], speech_frames, [len(envelope)]])
+    return [(int(a) + 1, int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b - a > 10]
+
+
+def test_text_is_spoken_with_the_default_avatar_in_four_stages(
+    tmp_path: Path, engine_pool: EnginePool
+) -> None:
+    ctx = LocalContext(root=tmp_path, pool=engine_pool)
+    result = run_pipeline(SPEC, {"text": SPOKEN_SENTENCE, "fps": 20, "size": 256}, ctx)
+    assert result is not None
+    facts = video_facts(ctx.output_path("video.mp4"))
+    assert (facts.fps, facts.width, facts.height) == (20, 256, 256)
+    assert abs(facts.frames - result["audio_duration_s"] * 20) <= 1
+    assert facts.audio_codec == "aac"
+    assert result["frames_lip_synced"] == facts.frames
+    assert set(result["seconds"]) == {"speech", "analysis", "frames", "encode"}
+    stages = [event["stage"] for event in ctx.of_type(EventType.STAGE)]
+    assert stages == ["speech", "analysis", "frames", "encode"]
+    percents = [event["percent"] for event in ctx.of_type(EventType.PROGRESS)]
+    assert percents == sorted(percents) and percents[-1] == 100.0
+    assert ctx.output_names() == ["video.mp4"]
+
+
+def _fails(ctx: LocalContext, params: dict[str, object]) -> PipelineError:
+    with pytest.raises(PipelineError) as caught:
+        run_pipeline(SPEC, params, ctx)
+    assert ctx.output_names() == []
+    return caught.value
+
+
+def test_silent_audio_is_no_speech(tmp_path: Path, engine_pool: EnginePool) -> None:
+    silent = tmp_path / "silent.wav"
+    encode_audio(np.zeros(22_050, dtype=np.float32), sample_rate=22_050, fmt="wav", path=silent)
+    ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files={"audio": silent})
+    assert _fails(ctx, {}).code == "no_speech"
+
+
+def test_image_without_a_face_fails(tmp_path: Path, engine_pool: EnginePool) -> None:
+    blank = tmp_path / "blank.png"
+    write_image(blank, np.full((200, 300, 3), 90, dtype=np.uint8))
+    ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files={"image": blank})
+    error = _fails(ctx, {"text": "Hello there."})
+    assert error.code == "no_face_found" and "image" in error.message
+
+
+def test_text_and_audio_together_or_neither_fail(
+    tmp_path: Path, engine_pool: EnginePool, paused_speech: Path
+) -> None:
+    both = LocalContext.with_files(
+        root=tmp_path / "a", pool=engine_pool, files={"audio": paused_speech}
+    )
+    assert _fails(both, {"text": "Hello."}).code == "conflicting_inputs"
+    neither = LocalContext.with_files(
+        root=tmp_path / "b", pool=engine_pool, files={"image": ASTRONAUT}
+    )
+    assert _fails(neither, {"text": "  "}).code == "missing_speech"
+
+
+def test_wav2lip_without_its_weights_names_the_model_to_pull(
+    tmp_path: Path, paused_speech: Path
+) -> None:
+    from visiovox.config import load_settings
+    from visiovox.models.engine_pool import EnginePool as Pool
+
+    offline = Pool(
+        settings=load_settings(models={"cache_dir": tmp_path / "m", "offline": True}), device="cpu"
+    )
+    try:
+        files = {"audio": paused_speech}
+        ctx = LocalContext.with_files(root=tmp_path / "job", pool=offline, files=files)
+        error = _fails(ctx, {"engine": "wav2lip"})
+    finally:
+        offline.close()
+    assert error.code == "model_unavailable" and "wav2lip-gan" in error.message
