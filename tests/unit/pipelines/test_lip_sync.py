@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.faces import ASTRONAUT, write_face_video
-from tests.unit.pipelines.lipsync_checks import decoded_frames, video_facts
+from tests.lipsync_checks import decoded_frames, video_facts
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import encode_audio
 from visiovox.media.image import read_image, write_image

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.faces import ASTRONAUT
-from tests.unit.pipelines.lipsync_checks import decoded_frames, lip_gaps, video_facts
+from tests.lipsync_checks import decoded_frames, lip_gaps, video_facts
 from tests.wer import SPOKEN_SENTENCE
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
@@ -93,7 +94,7 @@ def test_mouth_follows_speech_and_closes_in_the_pauses(
 def _pauses(envelope: np.ndarray, speech_frames: np.ndarray) -> list[tuple[int, int]]:
     """Runs of at least 10 frames with no speech."""
     edges = np.concatenate([[-1], speech_frames, [len(envelope)]])
-    return [(int(a) + 1, int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b - a > 10]
+    return [(int(a) + 1, int(b)) for a, b in itertools.pairwise(edges) if b - a > 10]
 
 
 def test_text_is_spoken_with_the_default_avatar_in_four_stages(

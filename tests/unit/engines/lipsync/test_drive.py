@@ -25,7 +25,7 @@ def test_opening_follows_the_bursts_and_closes_between() -> None:
     assert track.opening[5:12].min() > 0.8
     assert track.opening[20:24].max() < 0.05  # the second half of a silence
     assert track.opening[45:].max() < 0.05
-    assert 0.0 <= track.opening.min() and track.opening.max() <= 1.0
+    assert track.opening.min() >= 0.0 and track.opening.max() <= 1.0
 
 
 def test_low_sounds_round_the_mouth_and_high_ones_spread_it() -> None:

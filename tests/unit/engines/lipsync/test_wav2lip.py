@@ -126,7 +126,7 @@ def test_crop_is_padded_10_below_and_inputs_have_the_models_shapes(
     assert faces.shape == (3, 6, 96, 96) and faces.dtype == np.float32
     assert np.all(faces[:, :3, 48:] == 0.0)  # lower half of the masked copy
     assert np.array_equal(faces[:, :3, :48], faces[:, 3:, :48])
-    assert 0.0 <= faces.min() and faces.max() <= 1.0
+    assert faces.min() >= 0.0 and faces.max() <= 1.0
     # BGR, as Wav2Lip read frames with OpenCV: skin is redder than blue, so channel 2 > 0.
     assert faces[0, 5].mean() > faces[0, 3].mean() + 0.1
     mels = mel_batch(wav2lip_mel(chirp(1.0)), [0, 5, 9], fps=FPS)
