@@ -34,7 +34,11 @@ LIFT_POINTS = (50, 51, 52, 61, 62, 63)
 LEFT_CORNERS, RIGHT_CORNERS = (48, 60), (54, 64)
 ANCHORS = (2, 3, 4, 12, 13, 14, 31, 32, 33, 34, 35)
 INNER_LIP = slice(60, 68)
-MOUTH_COLOUR = np.array([52, 18, 22], dtype=np.float32)
+MOUTH_COLOUR = np.array([58, 20, 22], dtype=np.float32)
+TEETH_COLOUR = np.array([222, 214, 204], dtype=np.float32)
+MOUTH_OPACITY, TEETH_OPACITY = 0.92, 0.8
+# The teeth band: this share of the gap, and at most this share of the mouth's width.
+TEETH_SHARE, TEETH_MAX_SHARE = 0.2, 0.08
 BORDER_ANCHORS_PER_SIDE = 6
 
 
@@ -80,18 +84,34 @@ class MouthRig:
 
 
 def _darken_inner_mouth(region: Image, inner: npt.NDArray[np.float32]) -> Image:
-    """Fill the gap between the lips with a soft-edged dark mouth, as deep as it is open."""
+    """Fill the gap between the lips with a soft-edged dark mouth and a hint of upper teeth.
+
+    The fill deepens with the gap; the teeth are a thin pale band under the upper
+    lip, at most a fifth of the gap, so the lips' edges stay where dlib looks.
+    """
     import cv2
 
     gap = float(np.mean(inner[[7, 6, 5], 1] - inner[[1, 2, 3], 1]))
     if gap <= 0.5:
         return region
-    mask = np.zeros(region.shape[:2], dtype=np.uint8)
-    cv2.fillPoly(mask, [np.round(inner * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
+    mouth = np.zeros(region.shape[:2], dtype=np.uint8)
+    cv2.fillPoly(mouth, [np.round(inner * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
+    teeth = np.zeros_like(mouth)
+    band = max(1.0, min(TEETH_SHARE * gap, TEETH_MAX_SHARE * float(np.ptp(inner[:, 0]))))
+    upper = inner[[0, 1, 2, 3, 4]] + [0.0, band / 2.0]
+    thickness = max(1, round(band))
+    cv2.polylines(
+        teeth, [np.round(upper * 4).astype(np.int32)], False, 255, thickness, cv2.LINE_AA, shift=2
+    )
+    teeth = np.minimum(teeth, mouth)
     blur = max(3, int(gap / 3) | 1)
-    alpha = cv2.GaussianBlur(mask, (blur, blur), 0).astype(np.float32)[..., None] / 255.0
-    alpha *= min(1.0, gap / 4.0) * 0.9
+    depth = min(1.0, gap / 4.0)
+    alpha = cv2.GaussianBlur(mouth, (blur, blur), 0).astype(np.float32)[..., None] / 255.0
+    alpha *= depth * MOUTH_OPACITY
+    shine = cv2.GaussianBlur(teeth, (3, 3), 0).astype(np.float32)[..., None] / 255.0
+    shine *= depth * TEETH_OPACITY
     shaded = region.astype(np.float32) * (1.0 - alpha) + MOUTH_COLOUR * alpha
+    shaded = shaded * (1.0 - shine) + TEETH_COLOUR * shine
     return np.asarray(np.clip(shaded, 0, 255), dtype=np.uint8)
 
 
