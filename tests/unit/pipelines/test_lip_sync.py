@@ -9,12 +9,13 @@ import pytest
 
 from tests.faces import ASTRONAUT, write_face_video
 from tests.lipsync_checks import decoded_frames, video_facts
+from visiovox.engines.face.types import Face, FaceBox
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import encode_audio
 from visiovox.media.image import read_image, write_image
 from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.errors import PipelineError
-from visiovox.pipelines.lip_sync import SPEC, source_index
+from visiovox.pipelines.lip_sync import SPEC, source_index, steady_faces
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 
 RATE = 24_000
@@ -35,6 +36,21 @@ def test_retiming_holds_loops_or_ping_pongs() -> None:
     assert [source_index(i, count=3, retime="loop") for i in range(7)] == [0, 1, 2, 0, 1, 2, 0]
     pingpong = [source_index(i, count=3, retime="pingpong") for i in range(9)]
     assert pingpong == [0, 1, 2, 1, 0, 1, 2, 1, 0]
+
+
+def test_landmarks_are_steadied_by_neighbours_in_the_same_place() -> None:
+    def face(x: float, shift: float = 0.0) -> Face:
+        box = FaceBox(left=int(100 + shift), top=100, right=int(200 + shift), bottom=200)
+        return Face(box=box, points=np.full((68, 2), x, dtype=np.float32))
+
+    steady = steady_faces([face(10.0), face(14.0), None, face(30.0), face(50.0, shift=80.0)])
+    assert steady[2] is None
+    assert [float(f.points[0, 0]) for f in steady if f is not None] == [
+        pytest.approx((2 * 10.0 + 14.0) / 3),
+        pytest.approx((2 * 14.0 + 10.0) / 3),
+        30.0,  # its right-hand neighbour is somewhere else: another face
+        50.0,
+    ]
 
 
 def test_still_image_is_held_for_the_audio(tmp_path: Path, engine_pool: EnginePool) -> None:
