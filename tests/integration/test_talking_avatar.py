@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +45,36 @@ def test_text_becomes_a_talking_video(alice: httpx.Client, tmp_path: Path) -> No
     assert (facts.video_codec, facts.audio_codec, facts.fps) == ("h264", "aac", 25)
     assert abs(facts.frames - job["result"]["audio_duration_s"] * 25) <= 1
     assert job["result"]["engine"] == "lipsync.mouth_warp"
+
+
+def pulsing_wav(seconds: float) -> bytes:
+    """A voiced tone pulsing four times a second, as 16-bit WAV."""
+    import numpy as np
+
+    from visiovox.media.audio import encode_audio
+
+    rate = 16_000
+    t = np.arange(int(rate * seconds)) / rate
+    samples = 0.3 * (np.sin(2 * np.pi * 4.0 * t) > 0) * np.sin(2 * np.pi * 220.0 * t)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "speech.wav"
+        encode_audio(samples, sample_rate=rate, fmt="wav", path=path)
+        return path.read_bytes()
+
+
+def test_lip_sync_makes_a_portrait_speak_the_audio(alice: httpx.Client, tmp_path: Path) -> None:
+    files = {
+        "face": ("face.png", ASTRONAUT.read_bytes(), "image/png"),
+        "audio": ("speech.wav", pulsing_wav(2.0), "audio/wav"),
+    }
+    response = alice.post("/v1/jobs/lip-sync", files=files, data={"size": "256"})
+    assert response.status_code == 202, response.text
+    job = wait_for_job(alice, response.json()["id"], timeout_s=180)
+    assert job["status"] == "succeeded", job
+    video = tmp_path / "video.mp4"
+    video.write_bytes(alice.get(job["outputs"][0]["url"]).content)
+    facts = video_facts(video)
+    assert (facts.frames, facts.audio_codec, facts.width) == (50, "aac", 256)
 
 
 def test_portrait_without_a_face_fails_the_job(alice: httpx.Client) -> None:
