@@ -40,6 +40,8 @@ MOUTH_OPACITY, TEETH_OPACITY = 0.92, 0.8
 # The teeth band: this share of the gap, and at most this share of the mouth's width.
 TEETH_SHARE, TEETH_MAX_SHARE = 0.2, 0.08
 BORDER_ANCHORS_PER_SIDE = 6
+# A mouth region smaller than this (pixels a side) is too little to warp.
+MIN_REGION = 8
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,8 @@ def _darken_inner_mouth(region: Image, inner: npt.NDArray[np.float32]) -> Image:
     return np.asarray(np.clip(shaded, 0, 255), dtype=np.uint8)
 
 
-def rig_mouth(image: Image, face: Face) -> MouthRig:
-    """Rig ``face`` in ``image`` (only the image's size is used)."""
+def rig_mouth(image: Image, face: Face) -> MouthRig | None:
+    """Rig ``face`` in ``image`` (only its size is used); None if the mouth is off the picture."""
     points = face.points.astype(np.float64)
     height, width = image.shape[:2]
     face_height = float(np.linalg.norm(points[8] - points[27]))
@@ -125,6 +127,8 @@ def rig_mouth(image: Image, face: Face) -> MouthRig:
     x1 = int(min(width, np.ceil(points[2:15, 0].max() + 0.05 * face_height)))
     y0 = int(max(0, np.floor(points[29, 1])))
     y1 = int(min(height, np.ceil(points[8, 1] + drop + 0.15 * face_height)))
+    if x1 - x0 < MIN_REGION or y1 - y0 < MIN_REGION:
+        return None
     local = points - [x0, y0]
     rest_gap = float(np.mean(local[[67, 66, 65], 1] - local[[61, 62, 63], 1]))
     rest_gap = rest_gap if rest_gap > CLOSED_GAP * face_height else 0.0

@@ -26,20 +26,23 @@ class MouthWarpDriver(LipSyncDriver):
 
     def __init__(self, track: MouthTrack) -> None:
         self.track = track
-        self._rigged: tuple[Face, MouthRig] | None = None
+        self._rigged: tuple[Face, MouthRig | None] | None = None
 
     def render(self, frames: Sequence[FaceFrame]) -> list[Image]:
         return [self._render(frame) for frame in frames]
 
     def _render(self, frame: FaceFrame) -> Image:
+        rig = self._rig(frame)
+        if rig is None:
+            return frame.image.copy()
         index = min(frame.index, len(self.track) - 1)
-        return self._rig(frame).apply(
+        return rig.apply(
             frame.image,
             opening=float(self.track.opening[index]),
             rounding=float(self.track.rounding[index]),
         )
 
-    def _rig(self, frame: FaceFrame) -> MouthRig:
+    def _rig(self, frame: FaceFrame) -> MouthRig | None:
         if self._rigged is None or self._rigged[0] is not frame.face:
             self._rigged = (frame.face, rig_mouth(frame.image, frame.face))
         return self._rigged[1]

@@ -10,8 +10,14 @@ from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.types import Face, Image
 from visiovox.engines.lipsync.base import SPEECH_RATE, FaceFrame
-from visiovox.engines.lipsync.mouth_rig import rig_mouth
+from visiovox.engines.lipsync.mouth_rig import MouthRig, rig_mouth
 from visiovox.engines.lipsync.mouth_warp import MouthWarp
+
+
+def rigged(image: Image, face: Face) -> MouthRig:
+    rig = rig_mouth(image, face)
+    assert rig is not None
+    return rig
 
 
 def lip_gap(face: Face) -> float:
@@ -26,7 +32,7 @@ def mouth_width(face: Face) -> float:
 def test_opening_parts_the_lips_as_dlib_sees_them(
     faces: tuple[FaceDetector, FaceLandmarker], portrait: Image, portrait_face: Face
 ) -> None:
-    rig = rig_mouth(portrait, portrait_face)
+    rig = rigged(portrait, portrait_face)
     gaps = [
         lip_gap(find_face(*faces, rig.apply(portrait, opening=opening, rounding=0.0)))
         for opening in (0.0, 0.5, 1.0)
@@ -41,7 +47,7 @@ def test_opening_parts_the_lips_as_dlib_sees_them(
 def test_rounding_narrows_the_mouth_and_spreading_widens_it(
     faces: tuple[FaceDetector, FaceLandmarker], portrait: Image, portrait_face: Face
 ) -> None:
-    rig = rig_mouth(portrait, portrait_face)
+    rig = rigged(portrait, portrait_face)
     widths = [
         mouth_width(find_face(*faces, rig.apply(portrait, opening=0.6, rounding=rounding)))
         for rounding in (1.0, 0.0, -1.0)
@@ -50,7 +56,7 @@ def test_rounding_narrows_the_mouth_and_spreading_widens_it(
 
 
 def test_only_the_mouth_region_changes(portrait: Image, portrait_face: Face) -> None:
-    rig = rig_mouth(portrait, portrait_face)
+    rig = rigged(portrait, portrait_face)
     moved = rig.apply(portrait, opening=1.0, rounding=0.5)
     changed = np.argwhere(np.any(moved != portrait, axis=2))
     assert len(changed) > 200
@@ -67,7 +73,20 @@ def test_driver_follows_the_speech_frame_by_frame(portrait: Image, portrait_face
     driver = engine.driver(speech, fps=25.0, frames=25)
     frames = [FaceFrame(index, portrait, portrait_face) for index in (6, 24)]
     speaking, silent = driver.render(frames)
-    rig = rig_mouth(portrait, portrait_face)
+    rig = rigged(portrait, portrait_face)
     closed = rig.apply(portrait, opening=0.0, rounding=0.0)
     assert np.array_equal(silent, closed)  # half a second after the speech
     assert np.abs(speaking.astype(int) - closed).max() > 50
+
+
+def test_a_mouth_off_the_picture_is_left_alone(portrait: Image, portrait_face: Face) -> None:
+    shift = np.array([0.0, 600.0], dtype=np.float32)
+    below = Face(box=portrait_face.box, points=portrait_face.points + shift)
+    assert rig_mouth(portrait, below) is None
+    engine = MouthWarp(settings=load_settings(), device="cpu")
+    t = np.arange(SPEECH_RATE) / SPEECH_RATE
+    driver = engine.driver(
+        (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), fps=25.0, frames=25
+    )
+    (frame,) = driver.render([FaceFrame(5, portrait, below)])
+    assert np.array_equal(frame, portrait)
