@@ -101,12 +101,22 @@ class Wav2LipDriver(LipSyncDriver):
         self.fps = fps
 
     def render(self, frames: Sequence[FaceFrame]) -> list[Image]:
-        if not frames:
-            return []
-        faces = face_batch(frames)
-        mels = mel_batch(self.mel, [frame.index for frame in frames], fps=self.fps)
-        generated = self.engine.generate(mels, faces)
-        return [_paste(frame, crop) for frame, crop in zip(frames, generated, strict=True)]
+        usable = [frame for frame in frames if _has_crop(frame)]
+        if not usable:
+            return [frame.image.copy() for frame in frames]
+        faces = face_batch(usable)
+        mels = mel_batch(self.mel, [frame.index for frame in usable], fps=self.fps)
+        generated = iter(self.engine.generate(mels, faces))
+        # A face box off the picture has nothing to crop: that frame stays as it is.
+        return [
+            _paste(frame, next(generated)) if _has_crop(frame) else frame.image.copy()
+            for frame in frames
+        ]
+
+
+def _has_crop(frame: FaceFrame) -> bool:
+    x1, y1, x2, y2 = crop_box(frame)
+    return x2 - x1 >= 2 and y2 - y1 >= 2
 
 
 def _paste(frame: FaceFrame, generated: npt.NDArray[np.float32]) -> Image:

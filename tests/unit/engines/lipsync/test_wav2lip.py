@@ -18,7 +18,7 @@ import yaml
 from onnx import TensorProto, helper, numpy_helper
 
 from visiovox.config import load_settings
-from visiovox.engines.face.types import Face, Image
+from visiovox.engines.face.types import Face, FaceBox, Image
 from visiovox.engines.lipsync.base import SPEECH_RATE, FaceFrame
 from visiovox.engines.lipsync.mel import mel_window, wav2lip_mel
 from visiovox.engines.lipsync.wav2lip import (
@@ -138,6 +138,19 @@ def test_feather_mask_is_zero_at_the_edges_and_one_inside() -> None:
     assert mask.shape == (100, 80, 1)
     assert mask[0].max() < 0.01 and mask[:, 0].max() < 0.01
     assert mask[50, 40, 0] == pytest.approx(1.0)
+
+
+def test_a_face_box_off_the_picture_leaves_that_frame_alone(
+    tmp_path: Path, portrait: Image, portrait_face: Face
+) -> None:
+    engine = load_engine(tmp_path)
+    driver = engine.driver(chirp(1.0), fps=FPS, frames=25)
+    gone = Face(box=FaceBox(left=600, top=600, right=700, bottom=700), points=portrait_face.points)
+    kept, moved = driver.render(
+        [FaceFrame(3, portrait, gone), FaceFrame(4, portrait, portrait_face)]
+    )
+    assert np.array_equal(kept, portrait)
+    assert not np.array_equal(moved, portrait)
 
 
 def test_silence_is_no_speech(tmp_path: Path) -> None:
