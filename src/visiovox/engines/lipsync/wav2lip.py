@@ -1,10 +1,12 @@
 """Wav2Lip (ONNX) exactly as it was trained: mel windows and 96×96 lower-half-masked crops.
 
-Public ONNX exports of Wav2Lip / Wav2Lip-GAN (e.g. wav2lip-onnx-HQ's
-``wav2lip_gan.onnx``) take ``mel_spectrogram`` (N×1×80×16) and
-``video_frames`` (N×6×96×96) and return N×3×96×96 in [0, 1]; FaceFusion's
-``wav2lip_gan_96.onnx`` names the same tensors ``source`` and ``target``. The
-inputs are told apart by shape, so either export works. Per output frame i:
+Public ONNX inference code for Wav2Lip exports feeds ``mel_spectrogram``
+(N×1×80×16) and ``video_frames`` (N×6×96×96, batches of 8 at warm-up) and gets
+N×3×96×96 in [0, 1] back; FaceFusion's ``wav2lip_gan_96.onnx`` names the same
+tensors ``source`` and ``target``. The inputs are told apart by shape (6
+channels: the faces, 1: the mel), so either naming works; a graph with a fixed
+batch of 1 is fed frame by frame. The manifest's ``wav2lip-gan`` file could not
+be opened here (the hub is unreachable), hence no reliance on names. Per output frame i:
 the mel window starts at ``int(i·80/fps)`` (``mel.mel_window``); the face crop
 is the detector's box padded by (top 0, bottom 10, left 0, right 0) pixels,
 resized to 96×96, in BGR as Wav2Lip's OpenCV code read it; its lower half is
