@@ -210,6 +210,12 @@ class AssistantSettings(BaseModel):
     max_tokens: int = 96
 
 
+class LipSyncSettings(BaseModel):
+    """Lip-sync engines: which Wav2Lip weights the ``wav2lip`` engine loads."""
+
+    wav2lip_model: Literal["wav2lip-gan", "wav2lip"] = "wav2lip-gan"
+
+
 class Settings(BaseSettings):
     """Every setting of a VisioVox deployment."""
 
@@ -235,6 +241,7 @@ class Settings(BaseSettings):
     stt: STTSettings = Field(default_factory=STTSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
+    lipsync: LipSyncSettings = Field(default_factory=LipSyncSettings)
 
     @model_validator(mode="after")
     def _offline_switches(self) -> Settings:

@@ -135,7 +135,7 @@ def _paste(frame: FaceFrame, generated: npt.NDArray[np.float32]) -> Image:
 
 
 class Wav2Lip(LipSyncEngine):
-    """Wav2Lip-GAN on 96×96 crops; its weights are research-only (manifest ``wav2lip-gan``)."""
+    """Wav2Lip on 96×96 crops; research-only weights, ``lipsync.wav2lip_model`` picks which."""
 
     name = "lipsync.wav2lip"
     models = (MODEL_ID,)
@@ -146,10 +146,15 @@ class Wav2Lip(LipSyncEngine):
         self._mel_input = self._face_input = ""
         self._fixed_batch: int | None = None
 
+    def required_models(self) -> tuple[str, ...]:
+        """The configured Wav2Lip weights (``wav2lip-gan`` by default)."""
+        return (self.settings.lipsync.wav2lip_model,)
+
     def load(self) -> None:
         from visiovox.models.onnx_session import create_session
 
-        model = next(prepare_model(self.settings, MODEL_ID).glob("*.onnx"))
+        model_id = self.required_models()[0]
+        model = next(prepare_model(self.settings, model_id).glob("*.onnx"))
         loaded = create_session(model, settings=self.settings, device=self.device)
         self._session = loaded.session
         for arg in loaded.session.get_inputs():

@@ -166,3 +166,14 @@ def test_without_weights_loading_names_the_model_to_pull(tmp_path: Path) -> None
         Wav2Lip(settings=settings, device="cpu").load()
     assert caught.value.code == "model_unavailable"
     assert MODEL_ID in caught.value.message
+
+
+def test_the_plain_wav2lip_weights_are_a_setting(tmp_path: Path) -> None:
+    settings = load_settings(
+        models={"cache_dir": tmp_path, "offline": True}, lipsync={"wav2lip_model": "wav2lip"}
+    )
+    engine = Wav2Lip(settings=settings, device="cpu")
+    assert engine.required_models() == ("wav2lip",)
+    with pytest.raises(ModelUnavailable) as caught:
+        engine.load()
+    assert "visiovox models pull wav2lip" in caught.value.message
