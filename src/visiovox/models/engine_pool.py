@@ -123,6 +123,7 @@ class EnginePool:
                 self._engines[key] = engine
                 self._acquire(stats)
             break
+        engine.download_progress = progress
         if not isinstance(engine, engine_type):
             self.release(name)
             raise TypeError(
