@@ -2,8 +2,10 @@
 
 In-process: the llama.cpp engine from the pool, greedy, the same prompt each run.
 API: the official ``openai`` client streaming from a one-worker stack (the
-engine already loaded). Spoken turn: ``/v1/assistant/sessions/{id}/turns?wait=true``
-with a synthesised question; the stage timings come from the job's result.
+engine already loaded). Relayed: the same client against a second stack whose
+worker uses ``llm.openai_http`` with the first stack as its server. Spoken turn:
+``/v1/assistant/sessions/{id}/turns?wait=true`` with a synthesised question; the
+stage timings come from the job's result.
 """
 
 from __future__ import annotations
@@ -100,12 +102,33 @@ def main() -> None:
             client = openai.OpenAI(base_url=f"{stack.base_url}/v1", api_key="none")
             through_api(client)
             remote = [through_api(client) for _ in range(RUNS)]
+            relayed = through_relay(stack, folder / "relay")
             spoken_turn(stack)
         finally:
             stack.stop()
     print(f"prompt: {PROMPT!r}, greedy, at most {MAX_TOKENS} tokens; median of {RUNS} runs")
     report("in-process llama.cpp", local)
     report("/v1/chat/completions stream", remote)
+    report("relayed by llm.openai_http", relayed)
+
+
+def through_relay(upstream: Stack, folder: Path) -> list[tuple[int, float, float]]:
+    """The same stream from a second stack whose LLM is ``upstream`` (``llm.openai_http``)."""
+    relay = Stack(
+        folder,
+        settings={
+            "VISIOVOX_LLM__ENGINE": "llm.openai_http",
+            "VISIOVOX_LLM__BASE_URL": f"{upstream.base_url}/v1",
+        },
+    )
+    folder.mkdir()
+    try:
+        relay.start(workers=1)
+        client = openai.OpenAI(base_url=f"{relay.base_url}/v1", api_key="none")
+        through_api(client)
+        return [through_api(client) for _ in range(RUNS)]
+    finally:
+        relay.stop()
 
 
 if __name__ == "__main__":

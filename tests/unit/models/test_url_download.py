@@ -174,3 +174,25 @@ def test_after_a_reboot_a_download_is_hashed_again_before_use(
     assert target.read_bytes() == body
     assert len(mirror.gets_of("/files/w.bin")) == 2
     assert is_ready(entry, tmp_path)
+
+
+def test_a_stalled_transfer_times_out_and_resumes(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    half = SIZE // 2
+    mirror = Mirror(files={"/files/w.bin": body}, stall_first_get_after=half, stall_s=2.0)
+    with serve(mirror):
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        folder = ensure_model(entry, tmp_path, options=FetchOptions(timeout_s=0.3))
+    assert (folder / "w.bin").read_bytes() == body
+    first, second = mirror.gets_of("/files/w.bin")
+    assert first is None and second is not None
+    assert 0 < int(second.removeprefix("bytes=").rstrip("-")) <= half
+
+
+def test_a_gzip_encoded_body_is_decoded_and_verified(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    with serve(Mirror(files={"/files/w.bin": body}, gzip=True)) as mirror:
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        folder = ensure_model(entry, tmp_path)
+    assert (folder / "w.bin").read_bytes() == body
+    assert mirror.gets_of("/files/w.bin") == [None]
