@@ -29,7 +29,7 @@ from visiovox.models.hashing import sha256_of
 from visiovox.models.http_download import download_url
 
 SIZE = 256 * 1024 * 1024
-RUNS = 5
+RUNS = 7
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
