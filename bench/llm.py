@@ -100,9 +100,7 @@ def main() -> None:
         stack = Stack(folder / "stack").start(workers=1)
         try:
             client = openai.OpenAI(base_url=f"{stack.base_url}/v1", api_key="none")
-            through_api(client)
-            remote = [through_api(client) for _ in range(RUNS)]
-            relayed = through_relay(stack, folder / "relay")
+            remote, relayed = direct_and_relayed(stack, client, folder / "relay")
             spoken_turn(stack)
         finally:
             stack.stop()
@@ -112,8 +110,11 @@ def main() -> None:
     report("relayed by llm.openai_http", relayed)
 
 
-def through_relay(upstream: Stack, folder: Path) -> list[tuple[int, float, float]]:
-    """The same stream from a second stack whose LLM is ``upstream`` (``llm.openai_http``)."""
+def direct_and_relayed(
+    upstream: Stack, client: openai.OpenAI, folder: Path
+) -> tuple[list[tuple[int, float, float]], list[tuple[int, float, float]]]:
+    """Streams from ``upstream``, interleaved with the same stream from a second stack
+    whose LLM is ``upstream`` (``llm.openai_http``), so both see the same machine load."""
     relay = Stack(
         folder,
         settings={
@@ -124,12 +125,13 @@ def through_relay(upstream: Stack, folder: Path) -> list[tuple[int, float, float
     folder.mkdir()
     try:
         relay.start(workers=1)
-        client = openai.OpenAI(base_url=f"{relay.base_url}/v1", api_key="none")
+        relayed_client = openai.OpenAI(base_url=f"{relay.base_url}/v1", api_key="none")
         through_api(client)
-        return [through_api(client) for _ in range(RUNS)]
+        through_api(relayed_client)
+        direct, relayed = [], []
+        for _ in range(RUNS):
+            direct.append(through_api(client))
+            relayed.append(through_api(relayed_client))
+        return direct, relayed
     finally:
         relay.stop()
-
-
-if __name__ == "__main__":
-    main()
