@@ -150,7 +150,7 @@ def _assemble(entry: ModelEntry, folder: Path, options: FetchOptions) -> None:
         stamp = _verified_stamp(entry, item, dest, stamps.get(item.path))
         if stamp is None:
             _fetch(entry, item, dest, options)
-            stamp = _stamp(dest, item)
+            stamp = file_stamp(dest, item)
             built.append(item.path)
         stamps[item.path] = stamp
         write_marker(folder, stamps)
@@ -173,7 +173,7 @@ def _verified_stamp(
         dest.unlink(missing_ok=True)  # a dangling link, e.g. its package was uninstalled
         return None
     if dest.stat().st_size == item.size and sha256_of(dest) == item.sha256:
-        return _stamp(dest, item)
+        return file_stamp(dest, item)
     log.warning(
         "model %s: cached %s does not match the manifest; rebuilding it", entry.id, item.path
     )
@@ -216,7 +216,8 @@ def _unchanged(
     return stat.st_size == item.size == recorded.size and stat.st_mtime_ns == recorded.mtime_ns
 
 
-def _stamp(path: Path, item: ModelFile) -> FileStamp:
+def file_stamp(path: Path, item: ModelFile) -> FileStamp:
+    """The stamp of ``path``, just verified to hold ``item``, in this boot."""
     stat = path.stat()
     return FileStamp(
         sha256=item.sha256, size=stat.st_size, mtime_ns=stat.st_mtime_ns, boot_id=boot_id()

@@ -23,6 +23,7 @@ from tests.unit.models.loopback import Mirror, serve
 from visiovox.models.cache import ensure_model, is_installed, is_ready
 from visiovox.models.errors import ModelUnavailable
 from visiovox.models.http_download import partial_path
+from visiovox.models.maintenance import FileState, verify_cached
 from visiovox.models.manifest import ModelEntry
 from visiovox.models.transfer import FetchOptions, TransferProgress
 
@@ -196,3 +197,17 @@ def test_a_gzip_encoded_body_is_decoded_and_verified(tmp_path: Path) -> None:
         folder = ensure_model(entry, tmp_path)
     assert (folder / "w.bin").read_bytes() == body
     assert mirror.gets_of("/files/w.bin") == [None]
+
+
+def test_verify_after_a_reboot_trusts_the_files_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = payload(1000)
+    with serve(Mirror(files={"/files/w.bin": body})) as mirror:
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        ensure_model(entry, tmp_path)
+    monkeypatch.setattr(cache, "boot_id", lambda: "the-next-boot")
+    assert not is_ready(entry, tmp_path)
+    (check,) = verify_cached(entry, tmp_path, lock_timeout_s=5)
+    assert check.state is FileState.OK
+    assert is_ready(entry, tmp_path)
