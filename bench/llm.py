@@ -135,3 +135,7 @@ def direct_and_relayed(
         return direct, relayed
     finally:
         relay.stop()
+
+
+if __name__ == "__main__":
+    main()
