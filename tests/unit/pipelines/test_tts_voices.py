@@ -42,6 +42,11 @@ def test_the_bundled_voice_by_short_name_and_by_id(
     assert result is not None and result["duration_s"] > 0.5
 
 
+def test_an_openai_voice_name_speaks_in_the_default_voice(ctx: LocalContext) -> None:
+    result = run_pipeline(SPEC, {"text": SENTENCE, "voice": "Alloy"}, ctx)
+    assert result is not None and result["duration_s"] > 0.5
+
+
 def test_an_unknown_voice_names_the_voices(ctx: LocalContext) -> None:
     with pytest.raises(PipelineError) as caught:
         run_pipeline(SPEC, {"text": SENTENCE, "voice": "nobody"}, ctx)

@@ -1,7 +1,8 @@
 """Piper TTS (piper-tts 1.8, ONNX Runtime) speaking any Piper voice of the manifest.
 
 A voice is a manifest entry of this engine, named in requests by its id
-(``piper-lessac-medium``) or its short ``voice`` name (``lessac``). The default
+(``piper-lessac-medium``) or its short ``voice`` name (``lessac``); OpenAI's
+voice names (``alloy``, ...) mean the default voice, on every path. The default
 voice (``tts.voice``) is loaded with the engine; any other is fetched through
 the model cache on first use (download progress on the job, the usual offline
 error naming ``visiovox models pull``), then kept while the engine is loaded.
@@ -26,6 +27,7 @@ from visiovox.engines.tts.sentences import split_sentences
 from visiovox.models.cache import prepare_model
 from visiovox.models.manifest import get_manifest
 from visiovox.pipelines.errors import PipelineError
+from visiovox.pipelines.tts import OPENAI_VOICES
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -93,6 +95,8 @@ class PiperTTS(TTSEngine):
 
     def _model_id(self, name: str) -> str:
         catalog = self._catalog()
+        if name not in catalog and name.lower() in OPENAI_VOICES:
+            name = self.settings.tts.voice
         try:
             return catalog[name]
         except KeyError:
