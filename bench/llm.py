@@ -2,8 +2,10 @@
 
 In-process: the llama.cpp engine from the pool, greedy, the same prompt each run.
 API: the official ``openai`` client streaming from a one-worker stack (the
-engine already loaded). Spoken turn: ``/v1/assistant/sessions/{id}/turns?wait=true``
-with a synthesised question; the stage timings come from the job's result.
+engine already loaded). Relayed: the same client against a second stack whose
+worker uses ``llm.openai_http`` with the first stack as its server. Spoken turn:
+``/v1/assistant/sessions/{id}/turns?wait=true`` with a synthesised question; the
+stage timings come from the job's result.
 """
 
 from __future__ import annotations
@@ -98,14 +100,41 @@ def main() -> None:
         stack = Stack(folder / "stack").start(workers=1)
         try:
             client = openai.OpenAI(base_url=f"{stack.base_url}/v1", api_key="none")
-            through_api(client)
-            remote = [through_api(client) for _ in range(RUNS)]
+            remote, relayed = direct_and_relayed(stack, client, folder / "relay")
             spoken_turn(stack)
         finally:
             stack.stop()
     print(f"prompt: {PROMPT!r}, greedy, at most {MAX_TOKENS} tokens; median of {RUNS} runs")
     report("in-process llama.cpp", local)
     report("/v1/chat/completions stream", remote)
+    report("relayed by llm.openai_http", relayed)
+
+
+def direct_and_relayed(
+    upstream: Stack, client: openai.OpenAI, folder: Path
+) -> tuple[list[tuple[int, float, float]], list[tuple[int, float, float]]]:
+    """Streams from ``upstream``, interleaved with the same stream from a second stack
+    whose LLM is ``upstream`` (``llm.openai_http``), so both see the same machine load."""
+    relay = Stack(
+        folder,
+        settings={
+            "VISIOVOX_LLM__ENGINE": "llm.openai_http",
+            "VISIOVOX_LLM__BASE_URL": f"{upstream.base_url}/v1",
+        },
+    )
+    folder.mkdir()
+    try:
+        relay.start(workers=1)
+        relayed_client = openai.OpenAI(base_url=f"{relay.base_url}/v1", api_key="none")
+        through_api(client)
+        through_api(relayed_client)
+        direct, relayed = [], []
+        for _ in range(RUNS):
+            direct.append(through_api(client))
+            relayed.append(through_api(relayed_client))
+        return direct, relayed
+    finally:
+        relay.stop()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -193,12 +193,17 @@ class STTSettings(BaseModel):
 class LLMSettings(BaseModel):
     """The language model behind the chat pipeline and /v1/chat/completions."""
 
-    engine: Literal["llm.llama_cpp"] = "llm.llama_cpp"
+    engine: Literal["llm.llama_cpp", "llm.openai_http"] = "llm.llama_cpp"
     model: str = "smollm2-135m-instruct"
     max_tokens: int = 256
     temperature: float = 0.0
     n_ctx: int = 2_048
     threads: int = 0
+    # llm.openai_http: any server speaking OpenAI's chat API (Ollama, vLLM, Groq, VisioVox).
+    base_url: str = "http://127.0.0.1:11434/v1"
+    api_key: SecretStr | None = None
+    remote_model: str = "llama3.2"
+    timeout_s: float = Field(default=60.0, gt=0)
 
 
 class AssistantSettings(BaseModel):

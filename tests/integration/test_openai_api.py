@@ -110,8 +110,10 @@ def test_chat_completion_streams(client: openai.OpenAI) -> None:
 
 
 def test_errors_raise_api_status_errors(client: openai.OpenAI) -> None:
-    with pytest.raises(openai.UnprocessableEntityError):
+    with pytest.raises(openai.UnprocessableEntityError) as unknown:
         client.audio.speech.create(model="tts-1", voice="nobody", input="Hi.")
+    assert isinstance(unknown.value.body, dict) and unknown.value.body["code"] == "unknown_voice"
+    assert "joe, lessac" in unknown.value.body["message"]
     with pytest.raises(openai.APIStatusError) as caught:
         client.chat.completions.create(model="smollm2", messages=[])
     assert caught.value.status_code == 422

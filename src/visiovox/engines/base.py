@@ -8,6 +8,7 @@ from typing import ClassVar
 from visiovox.config import Settings
 from visiovox.models.errors import UnknownModel
 from visiovox.models.manifest import get_manifest
+from visiovox.models.transfer import ProgressCallback
 
 
 class Engine(abc.ABC):
@@ -25,6 +26,10 @@ class Engine(abc.ABC):
     def __init__(self, *, settings: Settings, device: str) -> None:
         self.settings = settings
         self.device = device
+        # The current holder's download reporter, set by the engine pool on each
+        # ``get``; an engine fetching a model after ``load`` (a voice on first
+        # use) hands it to ``prepare_model`` so the job shows the download.
+        self.download_progress: ProgressCallback | None = None
 
     def required_models(self) -> tuple[str, ...]:
         """Manifest ids this engine loads with the current settings (default: ``models``)."""

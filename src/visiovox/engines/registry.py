@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
+from visiovox.config import Settings
 from visiovox.engines.base import Engine
 
 ENGINES: dict[str, str] = {
@@ -17,6 +19,12 @@ ENGINES: dict[str, str] = {
     "llm.llama_cpp": "visiovox.engines.llm.llama_cpp:LlamaCppLLM",
     "lipsync.mouth_warp": "visiovox.engines.lipsync.mouth_warp:MouthWarp",
     "lipsync.wav2lip": "visiovox.engines.lipsync.wav2lip:Wav2Lip",
+    "llm.openai_http": "visiovox.engines.llm.openai_http:OpenAIHttpLLM",
+}
+
+# Roles a pipeline may ask for instead of an engine name; the settings choose the engine.
+ROLES: dict[str, Callable[[Settings], str]] = {
+    "llm": lambda settings: settings.llm.engine,
 }
 
 
@@ -34,3 +42,9 @@ def engine_class(name: str) -> type[Engine]:
     if not (isinstance(cls, type) and issubclass(cls, Engine)):
         raise TypeError(f"{ENGINES[name]} is not an Engine")
     return cls
+
+
+def resolve_engine(name: str, settings: Settings) -> str:
+    """The engine that serves ``name``: itself, or the configured engine of a role (``llm``)."""
+    role = ROLES.get(name)
+    return role(settings) if role is not None else name

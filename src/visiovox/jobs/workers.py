@@ -65,7 +65,9 @@ class WorkerInfo(BaseModel):
     # Cached: the registry reuses parsed heartbeats, and the scheduler asks per placement.
     @cached_property
     def loaded_engines(self) -> frozenset[str]:
-        return frozenset(str(e["name"]) for e in self.engines if e.get("loaded"))
+        """Loaded engine names, and their capability (``llm``) for pipelines that name a role."""
+        names = {str(e["name"]) for e in self.engines if e.get("loaded")}
+        return frozenset(names | {name.partition(".")[0] for name in names})
 
     @cached_property
     def device_class(self) -> str:

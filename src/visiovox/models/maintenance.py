@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from visiovox.models.cache import model_dir, model_lock, read_marker, write_marker
+from visiovox.models.cache import file_stamp, model_dir, model_lock, read_marker, write_marker
 from visiovox.models.manifest import ModelEntry
 from visiovox.models.sources import sha256_of
 
@@ -53,6 +53,7 @@ def verify_cached(entry: ModelEntry, cache_dir: Path, *, lock_timeout_s: float) 
             digest = sha256_of(path) if size == item.size else ""
             if size == item.size and digest == item.sha256:
                 checks.append(FileCheck(entry.id, item.path, FileState.OK))
+                stamps[item.path] = file_stamp(path, item)  # trusted again in this boot
                 continue
             detail = (
                 f"{size} bytes, expected {item.size}"

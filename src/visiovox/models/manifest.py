@@ -64,6 +64,8 @@ class ModelEntry(BaseModel):
     # The licence forbids commercial use (e.g. InsightFace's pretrained models).
     non_commercial: bool = False
     description: str = ""
+    # A TTS voice's short name in requests (``joe``); the id names it too.
+    voice: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     files: tuple[ModelFile, ...] = Field(min_length=1)
     sources: tuple[ModelSource, ...] = Field(min_length=1)
 
@@ -130,6 +132,15 @@ class Manifest(BaseModel):
     def for_engine(self, engine: str) -> list[ModelEntry]:
         """The entries an engine can run."""
         return [entry for entry in self.models if entry.engine == engine]
+
+    def voices(self, engine: str) -> dict[str, str]:
+        """Voice name -> model id of ``engine``'s entries: each id, and its short ``voice`` name."""
+        names: dict[str, str] = {}
+        for entry in self.for_engine(engine):
+            names[entry.id] = entry.id
+            if entry.voice:
+                names[entry.voice] = entry.id
+        return names
 
 
 def resolve_manifest_path(configured: Path) -> Path:

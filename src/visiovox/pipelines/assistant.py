@@ -23,7 +23,8 @@ from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
 
-STT, LLM, TTS = "stt.whisper", "llm.llama_cpp", "tts.piper"
+# LLM is a role: the engine pool serves the one llm.engine names.
+STT, LLM, TTS = "stt.whisper", "llm", "tts.piper"
 INPUT = "audio"
 
 

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.spec import PipelineSpec
 
-ENGINE = "llm.llama_cpp"
+# A role, not an engine: llm.engine picks llama.cpp or an OpenAI-compatible server.
+ENGINE = "llm"
 
 
 class Message(BaseModel):
@@ -66,7 +67,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
 
 SPEC = PipelineSpec(
     name="chat",
-    summary="Chat completion with a local LLM (llama.cpp), streamed token by token.",
+    summary="Chat completion with the configured LLM (llm.engine), streamed token by token.",
     params=ChatParams,
     run=run,
     engines=(ENGINE,),

@@ -15,6 +15,10 @@ from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.spec import PipelineSpec
 
 ENGINE = "tts.piper"
+# OpenAI's voice names: clients written for OpenAI send them; they speak in tts.voice.
+OPENAI_VOICES = frozenset(
+    {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}
+)
 # Share of the progress bar synthesis takes; encoding takes the rest.
 SYNTHESIS_SHARE = 90.0
 

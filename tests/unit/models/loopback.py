@@ -4,11 +4,14 @@ Any path in ``files`` is served with Range support. A path holding
 ``/resolve/`` also answers HEAD the way ``huggingface_hub`` expects (ETag,
 X-Repo-Commit, Content-Length). Every GET is recorded with its Range header;
 ``cut_first_get_after`` closes the first GET of each path after that many
-bytes, as a dropped connection would; ``chunk_delay_s`` slows the body.
+bytes, as a dropped connection would; ``stall_first_get_after`` goes silent
+there for ``stall_s`` instead; ``chunk_delay_s`` slows the body; ``gzip``
+sends whole bodies gzip-encoded (as some CDNs do, asked or not).
 """
 
 from __future__ import annotations
 
+import gzip as gzip_codec
 import hashlib
 import threading
 import time
@@ -29,6 +32,9 @@ class Mirror:
     cut_first_get_after: int | None = None
     honour_range: bool = True
     chunk_delay_s: float = 0.0
+    stall_first_get_after: int | None = None
+    stall_s: float = 0.0
+    gzip: bool = False
     gets: list[tuple[str, str | None]] = field(default_factory=list)
     heads: list[str] = field(default_factory=list)
     # The Authorization header of every request (HEAD or GET), None when absent.
@@ -94,12 +100,22 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                 self.send_response(200)
             part = body[start:]
             self._common_headers(path, body)
+            if mirror.gzip and not start:
+                part = gzip_codec.compress(part)
+                self.send_header("Content-Encoding", "gzip")
             self.send_header("Content-Length", str(len(part)))
             self.end_headers()
             limit = mirror.cut_first_get_after if first else None
+            stall = mirror.stall_first_get_after if first else None
             sent = 0
             while sent < len(part):
                 end = min(len(part), sent + _CHUNK)
+                if stall is not None and end >= stall:
+                    self.wfile.write(part[sent:stall])
+                    self.wfile.flush()
+                    time.sleep(mirror.stall_s)
+                    self.close_connection = True
+                    return
                 if limit is not None and end >= limit:
                     self.wfile.write(part[sent:limit])
                     self.wfile.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import visiovox.models.cache as cache
 from tests.unit.models.conftest import (
     entry_dict,
     payload,
@@ -18,9 +20,10 @@ from tests.unit.models.conftest import (
     write_manifest,
 )
 from tests.unit.models.loopback import Mirror, serve
-from visiovox.models.cache import ensure_model, is_ready
+from visiovox.models.cache import ensure_model, is_installed, is_ready
 from visiovox.models.errors import ModelUnavailable
 from visiovox.models.http_download import partial_path
+from visiovox.models.maintenance import FileState, verify_cached
 from visiovox.models.manifest import ModelEntry
 from visiovox.models.transfer import FetchOptions, TransferProgress
 
@@ -150,3 +153,61 @@ def test_two_processes_pulling_at_once_download_once(tmp_path: Path) -> None:
         assert b"tiny: ready" in out
     assert mirror.gets_of("/files/w.bin") == [None], f"{elapsed:.1f}s"
     assert (tmp_path / "cache" / "tiny" / "w.bin").read_bytes() == body
+
+
+def test_after_a_reboot_a_download_is_hashed_again_before_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Downloads are not fsync'd: a power cut can leave a file of the right size
+    # and mtime holding other bytes, which only a new boot can explain.
+    body = payload(SIZE)
+    with serve(Mirror(files={"/files/w.bin": body})) as mirror:
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        target = ensure_model(entry, tmp_path) / "w.bin"
+        before = target.stat()
+        with open(target, "r+b") as handle:
+            handle.write(b"\x00" * 4096)  # what writeback never reached
+        os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert is_ready(entry, tmp_path)  # same boot: size and mtime are trusted
+        monkeypatch.setattr(cache, "boot_id", lambda: "the-next-boot")
+        assert not is_ready(entry, tmp_path) and is_installed(entry, tmp_path)
+        ensure_model(entry, tmp_path)
+    assert target.read_bytes() == body
+    assert len(mirror.gets_of("/files/w.bin")) == 2
+    assert is_ready(entry, tmp_path)
+
+
+def test_a_stalled_transfer_times_out_and_resumes(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    half = SIZE // 2
+    mirror = Mirror(files={"/files/w.bin": body}, stall_first_get_after=half, stall_s=2.0)
+    with serve(mirror):
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        folder = ensure_model(entry, tmp_path, options=FetchOptions(timeout_s=0.3))
+    assert (folder / "w.bin").read_bytes() == body
+    first, second = mirror.gets_of("/files/w.bin")
+    assert first is None and second is not None
+    assert 0 < int(second.removeprefix("bytes=").rstrip("-")) <= half
+
+
+def test_a_gzip_encoded_body_is_decoded_and_verified(tmp_path: Path) -> None:
+    body = payload(SIZE)
+    with serve(Mirror(files={"/files/w.bin": body}, gzip=True)) as mirror:
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        folder = ensure_model(entry, tmp_path)
+    assert (folder / "w.bin").read_bytes() == body
+    assert mirror.gets_of("/files/w.bin") == [None]
+
+
+def test_verify_after_a_reboot_trusts_the_files_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = payload(1000)
+    with serve(Mirror(files={"/files/w.bin": body})) as mirror:
+        entry = url_entry("tiny", {"w.bin": body}, mirror.url)
+        ensure_model(entry, tmp_path)
+    monkeypatch.setattr(cache, "boot_id", lambda: "the-next-boot")
+    assert not is_ready(entry, tmp_path)
+    (check,) = verify_cached(entry, tmp_path, lock_timeout_s=5)
+    assert check.state is FileState.OK
+    assert is_ready(entry, tmp_path)

@@ -26,6 +26,7 @@ from visiovox.api.schemas import ErrorBody
 from visiovox.api.security import CallerDep
 from visiovox.api.uploads import discard_job_files, receive_submission
 from visiovox.jobs.model import Job
+from visiovox.pipelines.tts import OPENAI_VOICES
 
 router = APIRouter(prefix="/v1/audio", tags=["openai"])
 
@@ -33,9 +34,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 409, 413, 415, 422, 429, 500, 503)
 }
 
-OPENAI_VOICES = frozenset(
-    {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}
-)
 SPEECH_TYPES = {
     "mp3": "audio/mpeg",
     "opus": "audio/ogg",

@@ -1,24 +1,33 @@
-"""Piper TTS (piper-tts 1.8, ONNX Runtime) speaking the bundled voices of the manifest.
+"""Piper TTS (piper-tts 1.8, ONNX Runtime) speaking any Piper voice of the manifest.
 
-Voices are manifest entries; their weights are assembled into the model cache
-on ``load``. Each sentence is synthesised on its own so the pipeline can report
-progress and honour a cancel between sentences.
+A voice is a manifest entry of this engine, named in requests by its id
+(``piper-lessac-medium``) or its short ``voice`` name (``lessac``); OpenAI's
+voice names (``alloy``, ...) mean the default voice, on every path. The default
+voice (``tts.voice``) is loaded with the engine; any other is fetched through
+the model cache on first use (download progress on the job, the usual offline
+error naming ``visiovox models pull``), then kept while the engine is loaded.
+Each sentence is synthesised on its own so the pipeline can report progress and
+honour a cancel between sentences.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from visiovox.engines.tts.base import SpeechChunk, TTSEngine
 from visiovox.engines.tts.sentences import split_sentences
 from visiovox.models.cache import prepare_model
+from visiovox.models.manifest import get_manifest
 from visiovox.pipelines.errors import PipelineError
+from visiovox.pipelines.tts import OPENAI_VOICES
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -30,34 +39,34 @@ MIN_SPEED, MAX_SPEED = 0.25, 4.0
 
 
 class PiperTTS(TTSEngine):
-    """Piper voices by name; ``settings.tts.voice`` is the default."""
+    """Piper voices by name; ``settings.tts.voice`` is the default, loaded up front."""
 
     name = "tts.piper"
-    # Voice name -> manifest id; every voice is loaded (they are ~60 MB each).
-    VOICES: ClassVar[dict[str, str]] = {"joe": "piper-joe-medium"}
-    models = tuple(VOICES.values())
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # Manifest id -> loaded voice.
         self._voices: dict[str, PiperVoice] = {}
+        self._loading = threading.Lock()
         self.sample_rate = 0
 
+    def required_models(self) -> tuple[str, ...]:
+        return (self._model_id(self.settings.tts.voice),)
+
     def load(self) -> None:
-        for voice_name, model_id in self.VOICES.items():
-            self._voices[voice_name] = self._load_voice(prepare_model(self.settings, model_id))
-        rates = {voice.config.sample_rate for voice in self._voices.values()}
-        if len(rates) != 1:
-            raise RuntimeError(f"Piper voices disagree on the sample rate: {sorted(rates)}")
-        self.sample_rate = rates.pop()
+        (default,) = self.required_models()
+        voice = self._voices[default] = self._load_voice(prepare_model(self.settings, default))
+        # Every voice speaks at the default's rate (others are resampled to it).
+        self.sample_rate = voice.config.sample_rate
         # The first inference pays for ONNX Runtime's allocations; do it before a job waits.
-        for _chunk in self.synthesize("Ready.", voice=next(iter(self._voices))):
+        for _chunk in self.synthesize("Ready.", voice=default):
             pass
 
     def close(self) -> None:
         self._voices.clear()
 
     def voices(self) -> list[str]:
-        return sorted(self._voices)
+        return sorted(self._catalog())
 
     def synthesize(
         self, text: str, *, voice: str | None = None, speed: float = 1.0
@@ -71,19 +80,38 @@ class PiperTTS(TTSEngine):
             )
         default_scale = piper_voice.config.length_scale or 1.0
         config = SynthesisConfig(length_scale=default_scale / speed)
+        rate = piper_voice.config.sample_rate
         for sentence in split_sentences(text):
             pieces = [chunk.audio_float_array for chunk in piper_voice.synthesize(sentence, config)]
             if not pieces:
                 continue  # nothing speakable, e.g. only punctuation
             samples = np.concatenate(pieces).astype(np.float32, copy=False)
+            if rate != self.sample_rate:
+                samples = _resample(samples, rate, self.sample_rate)
             yield SpeechChunk(text=sentence, samples=samples, sample_rate=self.sample_rate)
 
-    def _voice(self, name: str) -> PiperVoice:
+    def _catalog(self) -> dict[str, str]:
+        return get_manifest(self.settings).voices(self.name)
+
+    def _model_id(self, name: str) -> str:
+        catalog = self._catalog()
+        if name not in catalog and name.lower() in OPENAI_VOICES:
+            name = self.settings.tts.voice
         try:
-            return self._voices[name]
+            return catalog[name]
         except KeyError:
-            known = ", ".join(self.voices()) or "none loaded"
+            known = ", ".join(sorted(catalog)) or "none in the manifest"
             raise PipelineError("unknown_voice", f"no voice {name!r} (voices: {known})") from None
+
+    def _voice(self, name: str) -> PiperVoice:
+        """The loaded voice ``name``, fetching and loading it on its first use."""
+        model_id = self._model_id(name)
+        with self._loading:
+            voice = self._voices.get(model_id)
+            if voice is None:
+                folder = prepare_model(self.settings, model_id, progress=self.download_progress)
+                voice = self._voices[model_id] = self._load_voice(folder)
+        return voice
 
     def _load_voice(self, folder: Path) -> PiperVoice:
         from piper import PiperConfig, PiperVoice
@@ -98,3 +126,10 @@ class PiperTTS(TTSEngine):
         loaded = create_session(model, settings=self.settings, device=self.device, warmup=False)
         log.info("piper voice %s on %s", model.name, loaded.providers[0])
         return PiperVoice(session=loaded.session, config=config)
+
+
+def _resample(samples: npt.NDArray[np.float32], rate: int, target: int) -> npt.NDArray[np.float32]:
+    """Linear resampling: enough for speech between Piper's 16 and 22.05 kHz voices."""
+    count = round(len(samples) * target / rate)
+    positions = np.linspace(0, len(samples) - 1, count)
+    return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
