@@ -210,6 +210,30 @@ class AssistantSettings(BaseModel):
     max_tokens: int = 96
 
 
+class FaceSettings(BaseModel):
+    """Face detection, video tracking and swapping defaults."""
+
+    # auto: SCRFD when scrfd-10g is in the model cache, else dlib's HOG.
+    detector: Literal["auto", "hog", "scrfd"] = "auto"
+    scrfd_threshold: float = 0.5
+    scrfd_input_size: int = 640
+    # Video: a full detection every this many frames; landmarks are tracked between.
+    detect_every: int = 10
+    # Video: share of landmarks optical flow must keep to trust a track (else re-detect).
+    track_min_confidence: float = 0.5
+    # Video: feather (fast alpha blend) or seamless (Poisson, slower) pasting.
+    video_blend: Literal["feather", "seamless"] = "feather"
+    # mode=reference: largest dlib embedding distance counted as the same person.
+    reference_threshold: float = 0.6
+
+
+class VideoSettings(BaseModel):
+    """Caps on the videos a worker transcodes frame by frame."""
+
+    max_frames: int = 216_000
+    max_pixels: int = 8_847_360
+
+
 class Settings(BaseSettings):
     """Every setting of a VisioVox deployment."""
 
@@ -235,6 +259,8 @@ class Settings(BaseSettings):
     stt: STTSettings = Field(default_factory=STTSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
+    face: FaceSettings = Field(default_factory=FaceSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
 
     @model_validator(mode="after")
     def _offline_switches(self) -> Settings:
