@@ -99,10 +99,10 @@ class _Swapper:
             self._load_reference(ctx)
 
     def _first_face(self, picture: Image, role: str) -> Face:
-        boxes = self.detector.detect(picture)
-        if not boxes:
+        box = self.detector.largest(picture)
+        if box is None:
             raise PipelineError("no_face_found", f"the {role} image has no face")
-        return self.landmarker.landmarks(picture, boxes[0])
+        return self.landmarker.landmarks(picture, box)
 
     def _load_reference(self, ctx: RunContext) -> None:
         from visiovox.engines.face.embed import FaceEmbedder
@@ -126,10 +126,13 @@ class _Swapper:
 
     def image_faces(self, picture: Image) -> list[Face]:
         """The faces of a still to replace (no_face_found when there are none)."""
-        boxes = self.detector.detect(picture)
+        if self.params.mode == "largest":
+            largest = self.detector.largest(picture)
+            boxes = [] if largest is None else [largest]
+        else:
+            boxes = self.detector.detect(picture)
         if not boxes:
             raise PipelineError("no_face_found", "the target image has no face")
-        boxes = boxes[:1] if self.params.mode == "largest" else boxes
         faces = [self.landmarker.landmarks(picture, box) for box in boxes]
         if self.reference is None:
             return faces

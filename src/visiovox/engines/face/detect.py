@@ -63,3 +63,13 @@ class FaceDetector(Engine):
             for rect, score in zip(rects, scores, strict=True)
         ]
         return sorted(boxes, key=lambda box: box.area, reverse=True)
+
+    def largest(self, image: Image) -> FaceBox | None:
+        """The largest face of ``image``, or None; a coarse pass first, the full one if need be.
+
+        Without upsampling HOG sees only faces of 80+ pixels on the shrunk frame,
+        at about a quarter of the cost; any face it misses is smaller than one it
+        finds, so the full pass runs only when the coarse one finds nothing.
+        """
+        boxes = self.detect(image, upsample=0) or self.detect(image, upsample=1)
+        return boxes[0] if boxes else None

@@ -107,6 +107,11 @@ class ScrfdDetector(FaceDetector):
                 )
         return sorted(found, key=lambda box: box.area, reverse=True)
 
+    def largest(self, image: Image) -> FaceBox | None:
+        """The largest face of ``image``, or None (SCRFD has one pass)."""
+        boxes = self.detect(image)
+        return boxes[0] if boxes else None
+
 
 def anchor_centres(width: int, height: int, stride: int) -> Array:
     """The (x, y) of every anchor of one stride, cell by cell, ``ANCHORS`` per cell."""

@@ -11,6 +11,7 @@ the box-to-landmarks proportions measured when it was detected, dlib places the
 landmarks again inside it, and the result is averaged with the carried points,
 which steadies them from frame to frame without lagging behind the motion.
 
+With ``max_faces`` 1 the detector's ``largest`` (a coarse pass first) is used.
 While no face is tracked every frame is detected, so a face that appears is
 found on its first frame; a new face entering next to a tracked one is found
 at the next periodic detection. Faces ``accept`` turns down (a reference
@@ -63,7 +64,6 @@ class FaceTracker:
         min_confidence: float = 0.5,
         max_faces: int | None = None,
         accept: Accept | None = None,
-        upsample: int = 1,
     ) -> None:
         self.detector = detector
         self.landmarker = landmarker
@@ -71,7 +71,6 @@ class FaceTracker:
         self.min_confidence = min_confidence
         self.max_faces = max_faces
         self.accept = accept
-        self.upsample = upsample
         self.detections = 0
         self._tracks: list[_Track] = []
         self._gray: Gray | None = None
@@ -92,9 +91,11 @@ class FaceTracker:
 
     def _detect(self, frame: Image) -> list[_Track]:
         self.detections += 1
-        boxes = self.detector.detect(frame, upsample=self.upsample)
-        if self.max_faces is not None:
-            boxes = boxes[: self.max_faces]
+        if self.max_faces == 1:
+            largest = self.detector.largest(frame)
+            boxes = [] if largest is None else [largest]
+        else:
+            boxes = self.detector.detect(frame)[: self.max_faces]
         tracks = []
         for box in boxes:
             face = self.landmarker.landmarks(frame, box)
