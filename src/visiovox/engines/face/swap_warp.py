@@ -118,7 +118,8 @@ class WarpSwapper(FaceSwapEngine):
         if mode == "seamless":
             centre = (int((xs.min() + xs.max() + 1) // 2), int((ys.min() + ys.max() + 1) // 2))
             # seamlessClone rescales the mask it is given in place (OpenCV 5): hand it a copy.
-            pasted = cv2.seamlessClone(pasted, region, mask.copy(), centre, cv2.NORMAL_CLONE)
+            cloned = cv2.seamlessClone(pasted, region, mask.copy(), centre, cv2.NORMAL_CLONE)
+            pasted = np.asarray(cloned, dtype=np.uint8)
         alpha = feather(mask, radius=radius)[..., None] * float(min(blend, 1.0))
         mixed = pasted.astype(np.float32) * alpha + region.astype(np.float32) * (1.0 - alpha)
         result[y0:y1, x0:x1] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)

@@ -150,7 +150,7 @@ def _flow(before: Gray, after: Gray, points: Points, *, min_confidence: float) -
     if matrix is None:
         return None
     fallback = cv2.transform(points[None], matrix)[0]
-    return np.where(good[:, None], moved, fallback).astype(np.float32)
+    return np.asarray(np.where(good[:, None], moved, fallback), dtype=np.float32)
 
 
 def _box_ratios(box: FaceBox, points: Points) -> npt.NDArray[np.float32]:
