@@ -43,6 +43,7 @@ from visiovox.pipelines.testing import LocalContext, run_pipeline
 SIDE = 1000
 RUNS = 15
 VIDEO_FRAMES = 100
+VIDEO_ROUNDS = 3
 VIDEO_SIZES = ((640, 360), (1280, 720))
 
 
@@ -111,7 +112,7 @@ def main() -> None:
                     video_throughput(clip, way=way, pictures=(source, source_face), engines=engines)
                 )
         pool.close()
-    print(f"{VIDEO_FRAMES} frames; load average {os.getloadavg()[0]:.2f}")
+    print(f"{VIDEO_FRAMES} frames, best of {VIDEO_ROUNDS}; load average {os.getloadavg()[0]:.2f}")
     print(
         "| video | faces found by | detections | fps | detect | track + landmarks | swap | rest |"
     )
@@ -174,7 +175,22 @@ def video_throughput(
     pictures: tuple[Image, Face],
     engines: tuple[FaceDetector, FaceLandmarker, WarpSwapper],
 ) -> str:
-    """One table row: frames per second and the share of each stage.
+    """One table row: the fastest of VIDEO_ROUNDS runs (the machine is shared)."""
+    rows = [
+        one_video_run(clip, way=way, pictures=pictures, engines=engines)
+        for _ in range(VIDEO_ROUNDS)
+    ]
+    return max(rows)[1]
+
+
+def one_video_run(
+    clip: Path,
+    *,
+    way: str,
+    pictures: tuple[Image, Face],
+    engines: tuple[FaceDetector, FaceLandmarker, WarpSwapper],
+) -> tuple[float, str]:
+    """Frames per second, and the table row with the share of each stage.
 
     ``way`` "every frame": detect and place landmarks on every frame, prepare the
     source and Poisson-blend each time (the pipeline before the tracker);
@@ -187,7 +203,7 @@ def video_throughput(
     spent = {"detect": 0.0, "landmarks": 0.0, "swap": 0.0}
     timed = TimedDetector(detector, spent)
     tracker = FaceTracker(
-        timed,  # type: ignore[arg-type]  # duck-typed: only detect() is used
+        timed,  # type: ignore[arg-type]  # duck-typed: only detect() and largest() are used
         landmarker,
         detect_every=defaults.detect_every,
         min_confidence=defaults.track_min_confidence,
@@ -231,7 +247,8 @@ def video_throughput(
     cells = " | ".join(f"{share:.0%}" for share in [*shares, rest])
     height, width = result.height, result.width
     detections = tracker.detections if way == "tracker" else result.frames
-    return f"| {width}x{height} | {way} | {detections} | {result.frames / total:.1f} | {cells} |"
+    fps = result.frames / total
+    return fps, f"| {width}x{height} | {way} | {detections} | {fps:.1f} | {cells} |"
 
 
 if __name__ == "__main__":

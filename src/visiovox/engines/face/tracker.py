@@ -39,6 +39,8 @@ Accept = Callable[[Image, Face], bool]
 # error exceeds FB_SHARE of the face's size (at least FB_MIN_PX pixels).
 LK_WINDOW, LK_LEVELS = (21, 21), 3
 FB_SHARE, FB_MIN_PX = 0.02, 1.0
+# Optical flow sees the face's box grown by this share of the face's size on each side.
+FLOW_MARGIN = 0.5
 # Boxes overlapping more than this are the same face (carries its accept verdict over).
 SAME_FACE_IOU = 0.4
 
@@ -131,20 +133,31 @@ class FaceTracker:
 
 
 def _flow(before: Gray, after: Gray, points: Points, *, min_confidence: float) -> Points | None:
-    """``points`` carried from ``before`` to ``after``; None when too few come back."""
-    start = points.reshape(-1, 1, 2).astype(np.float32)
+    """``points`` carried from ``before`` to ``after``; None when too few come back.
+
+    Only the region around the face (``FLOW_MARGIN`` of its size on each side)
+    is handed to optical flow, so its image pyramids cost what the face does.
+    """
+    height, width = before.shape[:2]
+    (left, top), (right, bottom) = points.min(axis=0), points.max(axis=0)
+    size = float(np.sqrt(max(1.0, float(right - left) * float(bottom - top))))
+    margin = FLOW_MARGIN * size
+    x0, y0 = max(0, int(left - margin)), max(0, int(top - margin))
+    x1, y1 = min(width, int(right + margin) + 1), min(height, int(bottom + margin) + 1)
+    origin = np.array([x0, y0], dtype=np.float32)
+    start = (points - origin).reshape(-1, 1, 2).astype(np.float32)
+    crops = before[y0:y1, x0:x1], after[y0:y1, x0:x1]
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
     kwargs = {"winSize": LK_WINDOW, "maxLevel": LK_LEVELS, "criteria": criteria}
-    ahead, found, _ = cv2.calcOpticalFlowPyrLK(before, after, start, None, **kwargs)  # type: ignore[call-overload]
-    back, returned, _ = cv2.calcOpticalFlowPyrLK(after, before, ahead, None, **kwargs)  # type: ignore[call-overload]
-    size = float(np.sqrt(np.prod(np.ptp(points, axis=0)) + 1.0))
+    ahead, found, _ = cv2.calcOpticalFlowPyrLK(crops[0], crops[1], start, None, **kwargs)  # type: ignore[call-overload]
+    back, returned, _ = cv2.calcOpticalFlowPyrLK(crops[1], crops[0], ahead, None, **kwargs)  # type: ignore[call-overload]
     error = np.linalg.norm((back - start).reshape(-1, 2), axis=1)
     good = (
         (found.ravel() == 1) & (returned.ravel() == 1) & (error < max(FB_MIN_PX, FB_SHARE * size))
     )
     if good.mean() < min_confidence:
         return None
-    moved = ahead.reshape(-1, 2)
+    moved = ahead.reshape(-1, 2) + origin
     # Points that did not come back follow the face's overall motion instead.
     matrix, _ = cv2.estimateAffinePartial2D(points[good], moved[good])
     if matrix is None:
