@@ -11,7 +11,9 @@ detection, landmarks and a Poisson-blended swap (source prepared again) on
 every frame, as the pipeline did before the tracker; and the pipeline now
 (``FaceTracker`` with the default ``face:`` settings, the source prepared
 once, feathered blend). The time not spent in detect, track + landmarks or
-swap ("rest") is decode, colour conversion and H.264 encode.
+swap ("rest") is decode, colour conversion and H.264 encode. Each row is the
+fastest of VIDEO_ROUNDS runs, as other work on the shared machine only slows
+a run down.
 """
 
 from __future__ import annotations
