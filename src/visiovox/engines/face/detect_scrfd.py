@@ -57,13 +57,10 @@ class ScrfdDetector(FaceDetector):
         from visiovox.models.onnx_session import create_session
 
         model = next(prepare_model(self.settings, MODEL).glob("*.onnx"))
-        side = self.settings.face.scrfd_input_size
-        blob = np.zeros((1, 3, side, side), dtype=np.float32)
         session = create_session(model, settings=self.settings, device=self.device, warmup=False)
         self._session = session.session
-        shape = self._session.get_inputs()[0].shape
-        if not (isinstance(shape[2], int) and isinstance(shape[3], int)):
-            self._session.run(None, {self._session.get_inputs()[0].name: blob})
+        width, height = self.input_size()
+        self.detect(np.zeros((height, width, 3), dtype=np.uint8))  # warm-up at the real size
 
     def close(self) -> None:
         self._session = None
