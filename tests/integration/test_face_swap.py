@@ -79,6 +79,18 @@ def test_reference_mode_with_a_chosen_format(alice: httpx.Client) -> None:
     assert alice.get(output["url"]).content[8:12] == b"WEBP"
 
 
+def test_reference_mode_without_a_reference_is_refused(alice: httpx.Client) -> None:
+    portrait = ASTRONAUT.read_bytes()
+    files = {
+        "source": ("source.png", io.BytesIO(portrait), "image/png"),
+        "target": ("target.png", io.BytesIO(portrait), "image/png"),
+    }
+    response = alice.post("/v1/jobs/face-swap", files=files, data={"mode": "reference"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "missing_input" and "reference" in error["message"]
+
+
 def test_source_without_a_face_fails_the_job(alice: httpx.Client) -> None:
     response = post_swap(alice, source=blank_png(), target=ASTRONAUT.read_bytes())
     assert response.status_code == 202, response.text

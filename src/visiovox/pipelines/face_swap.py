@@ -277,6 +277,7 @@ SPEC = PipelineSpec(
             frozenset({MediaKind.IMAGE}),
             required=False,
             description="mode=reference: an image of the person whose faces are replaced.",
+            required_when=("mode", "reference"),
         ),
     ),
     engines=(DETECT, LANDMARKS, WARP),
