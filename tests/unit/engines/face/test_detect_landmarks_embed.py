@@ -37,6 +37,18 @@ def test_boxes_map_back_from_the_downscaled_frame(detector: FaceDetector, astron
     assert overlap / union > 0.6
 
 
+def test_largest_face_with_a_coarse_pass_first(detector: FaceDetector, astronaut: Image) -> None:
+    # 91 px: found by the coarse pass. Shrunk to 45 px: only the full (upsampled) pass sees it.
+    for image in (astronaut, cv2.resize(astronaut, (256, 256), interpolation=cv2.INTER_AREA)):
+        largest, full = detector.largest(image), detector.detect(image)[0]
+        assert largest is not None
+        overlap_w = min(largest.right, full.right) - max(largest.left, full.left)
+        overlap_h = min(largest.bottom, full.bottom) - max(largest.top, full.top)
+        assert overlap_w * overlap_h > 0.6 * full.area
+    assert not detector.detect(cv2.resize(astronaut, (256, 256)), upsample=0)
+    assert detector.largest(np.full((120, 160, 3), 90, dtype=np.uint8)) is None
+
+
 def test_no_face_in_a_blank_image(detector: FaceDetector) -> None:
     assert detector.detect(np.full((300, 400, 3), 128, dtype=np.uint8)) == []
 
