@@ -133,15 +133,15 @@ class TimedDetector:
     def __init__(self, detector: FaceDetector, spent: dict[str, float]) -> None:
         self.detector, self.spent = detector, spent
 
-    def detect(self, image: Image, *, upsample: int = 1) -> list[FaceBox]:
+    def detect(self, image: Image, *, upsample: int = 1, min_score: float = 0.0) -> list[FaceBox]:
         started = time.perf_counter()
-        boxes = self.detector.detect(image, upsample=upsample)
+        boxes = self.detector.detect(image, upsample=upsample, min_score=min_score)
         self.spent["detect"] += time.perf_counter() - started
         return boxes
 
-    def largest(self, image: Image) -> FaceBox | None:
+    def largest(self, image: Image, *, min_score: float = 0.0) -> FaceBox | None:
         started = time.perf_counter()
-        box = self.detector.largest(image)
+        box = self.detector.largest(image, min_score=min_score)
         self.spent["detect"] += time.perf_counter() - started
         return box
 
@@ -210,6 +210,7 @@ def one_video_run(
         detect_every=defaults.detect_every,
         min_confidence=defaults.track_min_confidence,
         max_faces=1,
+        min_score=defaults.hog_min_score,
     )
     prepared = swapper.prepare(source, source_face)
 

@@ -215,6 +215,7 @@ class FaceSettings(BaseModel):
 
     # auto: SCRFD when scrfd-10g is in the model cache, else dlib's HOG.
     detector: Literal["auto", "hog", "scrfd"] = "auto"
+    hog_min_score: float = 0.2
     scrfd_threshold: float = 0.5
     scrfd_input_size: int = 640
     # Video: a full detection every this many frames; landmarks are tracked between.

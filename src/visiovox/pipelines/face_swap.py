@@ -91,6 +91,7 @@ class _Swapper:
         self.detector = ctx.engine(preferred_detector(self.settings), FaceDetector)
         self.engine = ctx.engine(SWAP_ENGINES[params.engine], FaceSwapEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
         self.params = params
+        self.min_score = self.settings.face.hog_min_score
         source = read_image(ctx.input_path("source"))
         self.prepared = self.engine.prepare(source, self._first_face(source, "source"))
         self.reference: npt.NDArray[np.float32] | None = None
@@ -99,7 +100,7 @@ class _Swapper:
             self._load_reference(ctx)
 
     def _first_face(self, picture: Image, role: str) -> Face:
-        box = self.detector.largest(picture)
+        box = self.detector.largest(picture, min_score=self.min_score)
         if box is None:
             raise PipelineError("no_face_found", f"the {role} image has no face")
         return self.landmarker.landmarks(picture, box)
@@ -127,10 +128,10 @@ class _Swapper:
     def image_faces(self, picture: Image) -> list[Face]:
         """The faces of a still to replace (no_face_found when there are none)."""
         if self.params.mode == "largest":
-            largest = self.detector.largest(picture)
+            largest = self.detector.largest(picture, min_score=self.min_score)
             boxes = [] if largest is None else [largest]
         else:
-            boxes = self.detector.detect(picture)
+            boxes = self.detector.detect(picture, min_score=self.min_score)
         if not boxes:
             raise PipelineError("no_face_found", "the target image has no face")
         faces = [self.landmarker.landmarks(picture, box) for box in boxes]
@@ -157,6 +158,7 @@ class _Swapper:
             min_confidence=face.track_min_confidence,
             max_faces=1 if self.params.mode == "largest" else None,
             accept=self.matches if self.reference is not None else None,
+            min_score=self.min_score,
         )
 
     def swap(self, picture: Image, face: Face, *, video: bool = False) -> Image:

@@ -78,6 +78,22 @@ def test_swap_moves_identity(
     assert ctx.of_type(EventType.PROGRESS)[-1]["percent"] == 100.0
 
 
+@pytest.mark.parametrize(("target", "expected"), [("astronaut", 1), ("pair", 2)])
+def test_mode_all_swaps_real_faces_only(
+    tmp_path: Path,
+    engine_pool: EnginePool,
+    other_png: Path,
+    pair_png: Path,
+    target: str,
+    expected: int,
+) -> None:
+    # The faint false face HOG sees on the astronaut's suit is under face.hog_min_score.
+    files = {"source": other_png, "target": ASTRONAUT if target == "astronaut" else pair_png}
+    ctx = LocalContext.with_files(root=tmp_path, pool=engine_pool, files=files)
+    result = run_pipeline(face_swap.SPEC, {"mode": "all"}, ctx)
+    assert result is not None and result["faces"] == expected
+
+
 def test_output_keeps_the_target_format(
     tmp_path: Path, engine_pool: EnginePool, other_png: Path
 ) -> None:

@@ -44,7 +44,11 @@ Array = npt.NDArray[np.float32]
 
 
 class ScrfdDetector(FaceDetector):
-    """SCRFD-10G on ONNX Runtime; ``upsample`` does not apply (it sees faces of 10+ pixels)."""
+    """SCRFD-10G on ONNX Runtime.
+
+    ``upsample`` and ``min_score`` (HOG's) do not apply: SCRFD sees faces of 10+
+    pixels, and its scores are probabilities cut at ``face.scrfd_threshold``.
+    """
 
     name = "face.detect_scrfd"
     models = (MODEL,)
@@ -75,8 +79,8 @@ class ScrfdDetector(FaceDetector):
         side = self.settings.face.scrfd_input_size
         return side, side
 
-    def detect(self, image: Image, *, upsample: int = 1) -> list[FaceBox]:
-        """Faces in ``image``, largest first."""
+    def detect(self, image: Image, *, upsample: int = 1, min_score: float = 0.0) -> list[FaceBox]:
+        """Faces in ``image``, largest first (``face.scrfd_threshold`` is SCRFD's cut)."""
         import cv2
 
         if self._session is None:
@@ -104,7 +108,7 @@ class ScrfdDetector(FaceDetector):
                 )
         return sorted(found, key=lambda box: box.area, reverse=True)
 
-    def largest(self, image: Image) -> FaceBox | None:
+    def largest(self, image: Image, *, min_score: float = 0.0) -> FaceBox | None:
         """The largest face of ``image``, or None (SCRFD has one pass)."""
         boxes = self.detect(image)
         return boxes[0] if boxes else None

@@ -66,6 +66,7 @@ class FaceTracker:
         min_confidence: float = 0.5,
         max_faces: int | None = None,
         accept: Accept | None = None,
+        min_score: float = 0.0,
     ) -> None:
         self.detector = detector
         self.landmarker = landmarker
@@ -73,6 +74,7 @@ class FaceTracker:
         self.min_confidence = min_confidence
         self.max_faces = max_faces
         self.accept = accept
+        self.min_score = min_score
         self.detections = 0
         self._tracks: list[_Track] = []
         self._gray: Gray | None = None
@@ -94,10 +96,10 @@ class FaceTracker:
     def _detect(self, frame: Image) -> list[_Track]:
         self.detections += 1
         if self.max_faces == 1:
-            largest = self.detector.largest(frame)
+            largest = self.detector.largest(frame, min_score=self.min_score)
             boxes = [] if largest is None else [largest]
         else:
-            boxes = self.detector.detect(frame)[: self.max_faces]
+            boxes = self.detector.detect(frame, min_score=self.min_score)[: self.max_faces]
         tracks = []
         for box in boxes:
             face = self.landmarker.landmarks(frame, box)

@@ -80,3 +80,11 @@ def test_embeddings_tell_people_apart(
     mirrored = embed(np.ascontiguousarray(astronaut[:, ::-1]))
     assert np.linalg.norm(original - mirrored) < SAME_PERSON / 2
     assert np.linalg.norm(original - embed(other_face)) > 0.45
+
+
+def test_min_score_drops_a_faint_false_face(detector: FaceDetector, astronaut: Image) -> None:
+    # At its own size HOG also sees a faint "face" on the astronaut's suit (score ~0.12).
+    boxes = detector.detect(astronaut)
+    assert len(boxes) == 2 and min(box.score for box in boxes) < 0.2
+    (kept,) = detector.detect(astronaut, min_score=0.2)
+    assert kept == max(boxes, key=lambda box: box.score)
