@@ -9,14 +9,18 @@ that come back to where they started is the track's confidence: below
 detected afresh. A tracked face's box is rebuilt from its carried points with
 the box-to-landmarks proportions measured when it was detected, dlib places the
 landmarks again inside it, and the result is averaged with the carried points,
-which steadies them from frame to frame without lagging behind the motion.
+which steadies them from frame to frame without lagging behind the motion
+(where dlib strays from them, on a head rolled further than it handles, the
+carried points are kept).
 
 With ``max_faces`` 1 the detector's ``largest`` (a coarse pass first) is used.
-While no face is tracked every frame is detected, so a face that appears is
-found on its first frame; a new face entering next to a tracked one is found
-at the next periodic detection. Faces ``accept`` turns down (a reference
-identity that does not match) are tracked too, so they are neither detected
-nor judged again on every frame, but are not returned.
+A face the periodic detection misses while its track holds (turned further
+than the detector sees) stays tracked. While no face is tracked every frame is
+detected, so a face that appears is found on its first frame; a new face
+entering next to a tracked one is found at the next periodic detection. Faces
+``accept`` turns down (a reference identity that does not match) are tracked
+too, so they are neither detected nor judged again on every frame, but are
+not returned.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ Accept = Callable[[Image, Face], bool]
 # error exceeds FB_SHARE of the face's size (at least FB_MIN_PX pixels).
 LK_WINDOW, LK_LEVELS = (21, 21), 3
 FB_SHARE, FB_MIN_PX = 0.02, 1.0
+# dlib's landmarks more than this share of the face's size from the carried
+# ones (on average) are not trusted.
+AGREE_SHARE = 0.05
 # Optical flow sees the face's box grown by this share of the face's size on each side.
 FLOW_MARGIN = 0.5
 # Boxes overlapping more than this are the same face (carries its accept verdict over).
@@ -83,15 +90,27 @@ class FaceTracker:
     def faces(self, frame: Image) -> list[Face]:
         """The accepted faces of ``frame``, the next frame of the video, largest first."""
         gray = np.asarray(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
-        tracked = None
-        if self._tracks and self._gray is not None and self._since_detect < self.detect_every:
-            tracked = self._follow(frame, self._gray, gray)
-        if tracked is None:
-            tracked = self._detect(frame)
+        followed = None
+        if self._tracks and self._gray is not None:
+            followed = self._follow(frame, self._gray, gray)
+        if followed is not None and self._since_detect < self.detect_every:
+            tracked = followed
+        else:
+            tracked = self._merge(self._detect(frame), followed or [])
             self._since_detect = 0
         self._tracks, self._gray = tracked, gray
         self._since_detect += 1
         return [track.face for track in tracked if track.accepted]
+
+    def _merge(self, detected: list[_Track], followed: list[_Track]) -> list[_Track]:
+        """Fresh detections, plus the followed faces they missed (turned past what HOG sees)."""
+        missed = [
+            track
+            for track in followed
+            if all(_iou(track.face.box, fresh.face.box) <= SAME_FACE_IOU for fresh in detected)
+        ]
+        merged = sorted(detected + missed, key=lambda track: track.face.box.area, reverse=True)
+        return merged[: self.max_faces] if self.max_faces is not None else merged
 
     def _detect(self, frame: Image) -> list[_Track]:
         self.detections += 1
@@ -128,10 +147,24 @@ class FaceTracker:
             box = _box_from(carried, track.box_ratios, width=width, height=height)
             if box is None:
                 return None
-            placed = self.landmarker.landmarks(frame, box).points
-            points = ((placed + carried) / 2).astype(np.float32)
-            followed.append(_Track(Face(box=box, points=points), track.box_ratios, track.accepted))
+            placed = _settle(self.landmarker.landmarks(frame, box).points, carried)
+            followed.append(_Track(Face(box=box, points=placed), track.box_ratios, track.accepted))
         return followed
+
+
+def _settle(placed: Points, carried: Points) -> Points:
+    """dlib's points averaged with the carried ones, or the carried ones where dlib strays.
+
+    dlib places landmarks in an upright box; on a face rolled further than it
+    was trained for they fall back towards upright, while optical flow follows
+    the roll. Beyond ``AGREE_SHARE`` of the face's size apart, flow is trusted.
+    """
+    (left, top), (right, bottom) = carried.min(axis=0), carried.max(axis=0)
+    size = float(np.sqrt(max(1.0, float(right - left) * float(bottom - top))))
+    apart = float(np.linalg.norm(placed - carried, axis=1).mean())
+    if apart > AGREE_SHARE * size:
+        return carried
+    return np.asarray((placed + carried) / 2, dtype=np.float32)
 
 
 def _flow(before: Gray, after: Gray, points: Points, *, min_confidence: float) -> Points | None:

@@ -68,3 +68,30 @@ def test_each_face_is_judged_once_and_rejected_faces_stay_tracked(
     assert counts == [0] * 8
     assert tracker.detections == 3  # frames 0, 3 and 6: not every frame
     assert len(asked) == 1  # the later detections continue the same face
+
+
+def test_a_face_rolled_past_the_detector_stays_tracked(
+    detector: FaceDetector, landmarker: FaceLandmarker, astronaut: Image
+) -> None:
+    # The head rolls 6 degrees a frame to 60; past ~45 HOG no longer finds it.
+    angles = list(range(0, 66, 6))
+    shots = [
+        cv2.warpAffine(
+            astronaut,
+            cv2.getRotationMatrix2D((220, 120), angle, 1.0),
+            (512, 512),
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        for angle in angles
+    ]
+    assert not detector.detect(shots[-1], min_score=0.2)
+    tracker = FaceTracker(detector, landmarker, detect_every=5, max_faces=1, min_score=0.2)
+    rolls = []
+    for frame in shots:
+        (face,) = tracker.faces(frame)
+        eyes = face.points[42:48].mean(axis=0) - face.points[36:42].mean(axis=0)
+        rolls.append(float(np.degrees(np.arctan2(-eyes[1], eyes[0]))))
+    # The eye line turns with the head (her eyes are ~3 degrees off level upright).
+    offset = rolls[0]
+    assert all(abs(roll - offset - angle) < 5 for roll, angle in zip(rolls, angles, strict=True))
+    assert tracker.detections == 3  # frames 0, 5 and 10: the last one missed, the track kept
