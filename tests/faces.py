@@ -1,9 +1,10 @@
-"""Face photos for the face tests: the astronaut portrait and a second face made from it.
+"""Face photos for the face tests: two real portraits and a face derived from one.
 
-No second real portrait under a clear licence is available offline, so face B
-is derived from the astronaut (A) by a strong landmark warp (eyes wider and
-higher, nose and mouth wider and lower, jaw narrower and longer) plus a hue
-shift. dlib puts B ~0.54 from A, near its 0.6 "different person" threshold.
+``ASTRONAUT`` (Eileen Collins) and ``HOPPER`` (Grace Hopper) are real public
+domain portraits, 0.68 apart for dlib (over its 0.6 "different person"
+threshold). Face B is derived from the astronaut (A) by a strong landmark warp
+(eyes wider and higher, nose and mouth wider and lower, jaw narrower and
+longer) plus a hue shift; dlib puts B ~0.54 from A.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from visiovox.engines.face.warp import warp_triangles
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ASTRONAUT = FIXTURES / "astronaut.png"
+HOPPER = FIXTURES / "grace_hopper.jpg"
 HUE_SHIFT = 10
 
 

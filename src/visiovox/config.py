@@ -221,6 +221,31 @@ class LipSyncSettings(BaseModel):
     wav2lip_model: Literal["wav2lip-gan", "wav2lip"] = "wav2lip-gan"
 
 
+class FaceSettings(BaseModel):
+    """Face detection, video tracking and swapping defaults."""
+
+    # auto: SCRFD when scrfd-10g is in the model cache, else dlib's HOG.
+    detector: Literal["auto", "hog", "scrfd"] = "auto"
+    hog_min_score: float = 0.2
+    scrfd_threshold: float = 0.5
+    scrfd_input_size: int = 640
+    # Video: a full detection every this many frames; landmarks are tracked between.
+    detect_every: int = 10
+    # Video: share of landmarks optical flow must keep to trust a track (else re-detect).
+    track_min_confidence: float = 0.5
+    # Video: feather (fast alpha blend) or seamless (Poisson, slower) pasting.
+    video_blend: Literal["feather", "seamless"] = "feather"
+    # mode=reference: largest dlib embedding distance counted as the same person.
+    reference_threshold: float = 0.6
+
+
+class VideoSettings(BaseModel):
+    """Caps on the videos a worker transcodes frame by frame."""
+
+    max_frames: int = 216_000
+    max_pixels: int = 8_847_360
+
+
 class Settings(BaseSettings):
     """Every setting of a VisioVox deployment."""
 
@@ -247,6 +272,9 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     lipsync: LipSyncSettings = Field(default_factory=LipSyncSettings)
+
+    face: FaceSettings = Field(default_factory=FaceSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
 
     @model_validator(mode="after")
     def _offline_switches(self) -> Settings:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.faces import ASTRONAUT
+from tests.faces import ASTRONAUT, HOPPER
 from tests.integration.stack import Stack, wait_for_job
 
 
@@ -60,6 +60,35 @@ def test_swap_returns_an_image(alice: httpx.Client) -> None:
     (output,) = job["outputs"]
     assert output["name"] == "swapped.png"
     assert alice.get(output["url"]).content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reference_mode_with_a_chosen_format(alice: httpx.Client) -> None:
+    files = {
+        "source": ("hopper.jpg", io.BytesIO(HOPPER.read_bytes()), "image/jpeg"),
+        "target": ("target.png", io.BytesIO(ASTRONAUT.read_bytes()), "image/png"),
+        "reference": ("reference.png", io.BytesIO(ASTRONAUT.read_bytes()), "image/png"),
+    }
+    data = {"mode": "reference", "image_format": "webp"}
+    response = alice.post("/v1/jobs/face-swap", files=files, data=data)
+    assert response.status_code == 202, response.text
+    job = wait_for_job(alice, response.json()["id"], timeout_s=120)
+    assert job["status"] == "succeeded", job
+    assert job["result"]["faces"] == 1
+    (output,) = job["outputs"]
+    assert output["name"] == "swapped.webp"
+    assert alice.get(output["url"]).content[8:12] == b"WEBP"
+
+
+def test_reference_mode_without_a_reference_is_refused(alice: httpx.Client) -> None:
+    portrait = ASTRONAUT.read_bytes()
+    files = {
+        "source": ("source.png", io.BytesIO(portrait), "image/png"),
+        "target": ("target.png", io.BytesIO(portrait), "image/png"),
+    }
+    response = alice.post("/v1/jobs/face-swap", files=files, data={"mode": "reference"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "missing_input" and "reference" in error["message"]
 
 
 def test_source_without_a_face_fails_the_job(alice: httpx.Client) -> None:

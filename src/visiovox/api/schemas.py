@@ -184,6 +184,8 @@ class InputSpecOut(BaseModel):
     kinds: list[str]
     required: bool
     description: str
+    # {param: value}: the field is required when that param has that value.
+    required_when: dict[str, str] | None = None
 
 
 class PipelineOut(BaseModel):
@@ -207,6 +209,7 @@ class PipelineOut(BaseModel):
                     kinds=sorted(k.value for k in i.kinds),
                     required=i.required,
                     description=i.description,
+                    required_when=dict([i.required_when]) if i.required_when else None,
                 )
                 for i in spec.inputs
             ],

@@ -12,6 +12,7 @@ ENGINES: dict[str, str] = {
     "tts.piper": "visiovox.engines.tts.piper:PiperTTS",
     "stt.whisper": "visiovox.engines.stt.whisper:WhisperSTT",
     "face.detect": "visiovox.engines.face.detect:FaceDetector",
+    "face.detect_scrfd": "visiovox.engines.face.detect_scrfd:ScrfdDetector",
     "face.landmarks": "visiovox.engines.face.landmarks:FaceLandmarker",
     "face.embed": "visiovox.engines.face.embed:FaceEmbedder",
     "face.swap_warp": "visiovox.engines.face.swap_warp:WarpSwapper",

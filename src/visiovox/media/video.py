@@ -1,11 +1,15 @@
-"""Stream a video through a per-frame transform into an MP4, passing its audio through.
+"""Stream a video through a per-frame transform into a new video, passing its audio through.
 
 Frames are decoded, handed to ``transform`` as RGB arrays and encoded one at a
 time, so memory stays flat whatever the length. Packets are read in file order
-(video and audio interleaved); audio the MP4 muxer takes as it is (AAC, MP3,
-ALAC, AC-3) is copied packet for packet, anything else re-encoded to AAC. The
-output is H.264 (yuv420p, so an odd width or height loses its last pixel) at
-the input's average frame rate.
+(video and audio interleaved); audio the output container takes as it is (MP4:
+AAC, MP3, ALAC, AC-3; WebM: Opus, Vorbis) is copied packet for packet, anything
+else re-encoded (AAC, or Opus for WebM). The output (``VIDEO_FORMATS``: H.264
+MP4 by default, H.265 MP4, VP9 WebM) is yuv420p, so an odd width or height
+loses its last pixel, at the input's average frame rate. A video over
+``max_pixels`` per frame or ``max_frames`` frames is refused (``too_large``,
+``too_long``): before any work when the header tells, else at the frame that
+crosses the cap.
 """
 
 from __future__ import annotations
@@ -29,10 +33,52 @@ RGBFrame = npt.NDArray[np.uint8]
 Transform = Callable[[int, RGBFrame], RGBFrame]
 Progress = Callable[[int, int | None], None]
 
-COPY_AUDIO_CODECS = frozenset({"aac", "mp3", "alac", "ac3"})
-VIDEO_CODEC = "libx264"
-VIDEO_OPTIONS = {"crf": "20", "preset": "veryfast"}
 DEFAULT_RATE = Fraction(25)
+
+
+@dataclass(frozen=True)
+class VideoFormat:
+    """An output container with its video encoder and how audio goes into it."""
+
+    container: str
+    codec: str
+    options: dict[str, str]
+    copy_audio: frozenset[str]
+    audio_codec: str
+    extension: str
+    content_type: str
+    codec_tag: str | None = None
+
+
+_MP4_AUDIO = frozenset({"aac", "mp3", "alac", "ac3"})
+VIDEO_FORMATS: dict[str, VideoFormat] = {
+    "h264-mp4": VideoFormat(
+        "mp4", "libx264", {"crf": "20", "preset": "veryfast"}, _MP4_AUDIO, "aac", "mp4", "video/mp4"
+    ),
+    # hvc1 is the tag Apple's players require for HEVC in MP4.
+    "h265-mp4": VideoFormat(
+        "mp4",
+        "libx265",
+        {"crf": "24", "preset": "veryfast", "x265-params": "log-level=error"},
+        _MP4_AUDIO,
+        "aac",
+        "mp4",
+        "video/mp4",
+        codec_tag="hvc1",
+    ),
+    "vp9-webm": VideoFormat(
+        "webm",
+        "libvpx-vp9",
+        {"crf": "32", "b": "0", "deadline": "realtime", "cpu-used": "8", "row-mt": "1"},
+        frozenset({"opus", "vorbis"}),
+        "libopus",
+        "webm",
+        "video/webm",
+    ),
+}
+DEFAULT_FORMAT = "h264-mp4"
+# Opus takes only these rates; other input rates are resampled to 48 kHz.
+OPUS_RATES = frozenset({8_000, 12_000, 16_000, 24_000, 48_000})
 
 
 @dataclass(frozen=True)
@@ -43,7 +89,7 @@ class VideoResult:
     duration_s: float
     width: int
     height: int
-    audio: str | None  # "copied", "aac" (re-encoded) or None (no audio track)
+    audio: str | None  # "copied", the codec it was re-encoded to, or None (no audio track)
 
 
 def map_video(
@@ -53,35 +99,89 @@ def map_video(
     transform: Transform,
     progress: Progress | None = None,
     keep_audio: bool = True,
+    output_format: str = DEFAULT_FORMAT,
+    max_frames: int | None = None,
+    max_pixels: int | None = None,
 ) -> VideoResult:
-    """Write ``source`` to ``dest`` (MP4) with every frame passed through ``transform``."""
+    """Write ``source`` to ``dest`` with every frame passed through ``transform``.
+
+    ``output_format`` is a key of ``VIDEO_FORMATS``; ``max_frames`` and
+    ``max_pixels`` (per frame) are caps, ``None`` for none.
+    """
+    fmt = _video_format(output_format)
+    caps = _Caps(frames=max_frames, pixels=max_pixels)
     try:
-        with av.open(str(source)) as src, av.open(str(dest), mode="w", format="mp4") as out:
-            return _map(src, out, transform=transform, progress=progress, keep_audio=keep_audio)
+        with av.open(str(source)) as src, av.open(str(dest), mode="w", format=fmt.container) as out:
+            return _map(
+                src,
+                out,
+                fmt,
+                transform=transform,
+                progress=progress,
+                keep_audio=keep_audio,
+                caps=caps,
+            )
     except av.FFmpegError as exc:
         raise MediaError("invalid_media", f"cannot transcode the video: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class _Caps:
+    frames: int | None
+    pixels: int | None
+
+    def check_size(self, width: int, height: int) -> None:
+        if self.pixels is not None and width * height > self.pixels:
+            raise MediaError(
+                "too_large",
+                f"video frames of {width}x{height} exceed the cap of {self.pixels} pixels",
+            )
+
+    def check_frames(self, frames: int) -> None:
+        if self.frames is not None and frames > self.frames:
+            raise MediaError("too_long", f"the video has over {self.frames} frames (the cap)")
+
+
+def _video_format(name: str) -> VideoFormat:
+    fmt = VIDEO_FORMATS.get(name)
+    if fmt is None:
+        known = ", ".join(VIDEO_FORMATS)
+        raise MediaError("unsupported_format", f"unknown video format {name!r} (known: {known})")
+    try:
+        av.codec.Codec(fmt.codec, "w")
+    except av.FFmpegError as exc:
+        message = f"this build's FFmpeg has no {fmt.codec} encoder for {name}"
+        raise MediaError("unsupported_format", message) from exc
+    return fmt
 
 
 def _map(
     src: InputContainer,
     out: OutputContainer,
+    fmt: VideoFormat,
     *,
     transform: Transform,
     progress: Progress | None,
     keep_audio: bool,
+    caps: _Caps,
 ) -> VideoResult:
     if not src.streams.video:
         raise MediaError("invalid_media", "the file has no video track")
     video_in = src.streams.video[0]
     rate = video_in.average_rate or DEFAULT_RATE
+    caps.check_size(video_in.codec_context.width, video_in.codec_context.height)
+    if video_in.frames:
+        caps.check_frames(video_in.frames)
+    total = video_in.frames or _estimated_frames(src, rate)
     width = video_in.codec_context.width // 2 * 2
     height = video_in.codec_context.height // 2 * 2
-    video_out = out.add_stream(VIDEO_CODEC, rate=rate, options=VIDEO_OPTIONS)
+    video_out = out.add_stream(fmt.codec, rate=rate, options=fmt.options)
     assert isinstance(video_out, VideoStream)
     video_out.width, video_out.height, video_out.pix_fmt = width, height, "yuv420p"
+    if fmt.codec_tag is not None:
+        video_out.codec_tag = fmt.codec_tag
     audio_in = src.streams.audio[0] if src.streams.audio and keep_audio else None
-    audio_out, audio_mode = _audio_stream(out, audio_in)
-    total = video_in.frames or _estimated_frames(src, rate)
+    audio_out, audio_mode = _audio_stream(out, audio_in, fmt)
     index = 0
     streams = [video_in] if audio_in is None else [video_in, audio_in]
     for packet in src.demux(streams):
@@ -90,6 +190,8 @@ def _map(
             continue
         for frame in packet.decode():
             assert isinstance(frame, av.VideoFrame)
+            caps.check_size(frame.width, frame.height)
+            caps.check_frames(index + 1)
             pixels = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)[:height, :width]
             result = av.VideoFrame.from_ndarray(
                 np.ascontiguousarray(transform(index, pixels)), format="rgb24"
@@ -100,7 +202,7 @@ def _map(
             if progress is not None:
                 progress(index, total)
     out.mux(video_out.encode(None))
-    if audio_out is not None and audio_mode == "aac":
+    if audio_out is not None and audio_mode != "copied":
         out.mux(audio_out.encode(None))
     if index == 0:
         raise MediaError("invalid_media", "the video track holds no decodable frame")
@@ -121,17 +223,20 @@ def _estimated_frames(src: InputContainer, rate: Fraction) -> int | None:
 
 
 def _audio_stream(
-    out: OutputContainer, audio_in: AudioStream | None
+    out: OutputContainer, audio_in: AudioStream | None, fmt: VideoFormat
 ) -> tuple[AudioStream | None, str | None]:
     if audio_in is None:
         return None, None
-    if audio_in.codec_context.name in COPY_AUDIO_CODECS:
+    if audio_in.codec_context.name in fmt.copy_audio:
         copied = out.add_stream_from_template(audio_in)
         return copied, "copied"
     context = audio_in.codec_context
-    encoded = out.add_stream("aac", rate=context.sample_rate, layout=context.layout.name)
+    rate = context.sample_rate
+    if fmt.audio_codec == "libopus" and rate not in OPUS_RATES:
+        rate = 48_000
+    encoded = out.add_stream(fmt.audio_codec, rate=rate, layout=context.layout.name)
     assert isinstance(encoded, AudioStream)
-    return encoded, "aac"
+    return encoded, fmt.audio_codec.removeprefix("lib")
 
 
 def _pass_audio(

@@ -29,12 +29,17 @@ class MediaKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One file field a pipeline accepts."""
+    """One file field a pipeline accepts.
+
+    ``required_when`` (param, value): an optional field that becomes required
+    when that param has that value, checked at submission.
+    """
 
     field: str
     kinds: frozenset[MediaKind]
     required: bool = True
     description: str = ""
+    required_when: tuple[str, str] | None = None
 
 
 RunFunction = Callable[["RunContext", BaseModel], Mapping[str, Any] | None]

@@ -48,6 +48,10 @@ def test_pipelines_are_listed_with_their_schemas(client: TestClient) -> None:
     [stt_input] = listed["stt"]["inputs"]
     assert stt_input["required"] is True
     assert set(stt_input["kinds"]) >= {"audio"}
+    swap_inputs = {i["field"]: i for i in listed["face-swap"]["inputs"]}
+    assert swap_inputs["reference"]["required"] is False
+    assert swap_inputs["reference"]["required_when"] == {"mode": "reference"}
+    assert swap_inputs["target"]["required_when"] is None
 
 
 def test_stt_refuses_text_named_wav(client: TestClient, settings: Settings) -> None:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from tests.faces import ASTRONAUT, derive_face, find_face
+from tests.faces import ASTRONAUT, HOPPER, derive_face, find_face
+from visiovox.config import Settings, VideoSettings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.embed import FaceEmbedder
 from visiovox.engines.face.landmarks import FaceLandmarker
@@ -75,6 +76,22 @@ def test_swap_moves_identity(
     stages = [event["stage"] for event in ctx.of_type(EventType.STAGE)]
     assert stages == ["detect", "swap", "encode"]
     assert ctx.of_type(EventType.PROGRESS)[-1]["percent"] == 100.0
+
+
+@pytest.mark.parametrize(("target", "expected"), [("astronaut", 1), ("pair", 2)])
+def test_mode_all_swaps_real_faces_only(
+    tmp_path: Path,
+    engine_pool: EnginePool,
+    other_png: Path,
+    pair_png: Path,
+    target: str,
+    expected: int,
+) -> None:
+    # The faint false face HOG sees on the astronaut's suit is under face.hog_min_score.
+    files = {"source": other_png, "target": ASTRONAUT if target == "astronaut" else pair_png}
+    ctx = LocalContext.with_files(root=tmp_path, pool=engine_pool, files=files)
+    result = run_pipeline(face_swap.SPEC, {"mode": "all"}, ctx)
+    assert result is not None and result["faces"] == expected
 
 
 def test_output_keeps_the_target_format(
@@ -173,3 +190,105 @@ def test_video_without_its_audio(tmp_path: Path, engine_pool: EnginePool, other_
     target = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=2)
     ctx = swap(tmp_path / "job", engine_pool, source=other_png, target=target, keep_audio=False)
     assert not probe_media(ctx.output_path("swapped.mp4"), kind=MediaKind.VIDEO).has_audio
+
+
+@pytest.fixture(scope="module")
+def pair_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The astronaut (left) and Grace Hopper (right) side by side: two real people."""
+    astronaut, hopper = read_image(ASTRONAUT), read_image(HOPPER)
+    canvas = np.full((600, 1024, 3), 90, dtype=np.uint8)
+    canvas[44:556, :512] = astronaut
+    canvas[:, 512:] = hopper
+    path = tmp_path_factory.mktemp("pair") / "pair.png"
+    write_image(path, canvas)
+    return path
+
+
+@pytest.mark.parametrize("who", ["astronaut", "hopper"])
+def test_reference_mode_swaps_only_the_matching_face(
+    tmp_path: Path, engine_pool: EnginePool, other_png: Path, pair_png: Path, who: str
+) -> None:
+    import cv2
+
+    # The reference is another picture of one of the two: mirrored, or smaller.
+    picture = read_image(ASTRONAUT if who == "astronaut" else HOPPER)
+    picture = cv2.flip(picture, 1) if who == "astronaut" else cv2.resize(picture, (384, 450))
+    reference = tmp_path / "reference.png"
+    write_image(reference, picture)
+    files = {"source": other_png, "target": pair_png, "reference": reference}
+    ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files=files)
+    result = run_pipeline(face_swap.SPEC, {"mode": "reference"}, ctx)
+    assert result is not None and result["faces"] == 1
+    before, after = read_image(pair_png).astype(int), read_image(ctx.output_path("swapped.png"))
+    changed = np.abs(after - before).max(axis=2) > 0
+    swapped, kept = (changed[:, :512], changed[:, 512:])
+    if who == "hopper":
+        swapped, kept = kept, swapped
+    assert swapped.mean() > 0.01 and not kept.any()
+
+
+def test_reference_mode_without_a_match_or_a_reference(
+    tmp_path: Path, engine_pool: EnginePool, other_png: Path
+) -> None:
+    files = {"source": other_png, "target": HOPPER, "reference": ASTRONAUT}
+    ctx = LocalContext.with_files(root=tmp_path / "a", pool=engine_pool, files=files)
+    with pytest.raises(PipelineError) as caught:
+        run_pipeline(face_swap.SPEC, {"mode": "reference"}, ctx)
+    assert caught.value.code == "no_face_found" and "reference" in caught.value.message
+    # A threshold above the two people's distance (~0.68) counts Hopper as a match.
+    ctx = LocalContext.with_files(root=tmp_path / "b", pool=engine_pool, files=files)
+    result = run_pipeline(face_swap.SPEC, {"mode": "reference", "reference_threshold": 0.9}, ctx)
+    assert result is not None and result["faces"] == 1
+    with pytest.raises(PipelineError) as caught:
+        swap(tmp_path / "c", engine_pool, source=other_png, target=HOPPER, mode="reference")
+    assert caught.value.code == "missing_input"
+
+
+def test_image_format_can_be_chosen(
+    tmp_path: Path, engine_pool: EnginePool, other_png: Path
+) -> None:
+    ctx = swap(tmp_path, engine_pool, source=other_png, target=ASTRONAUT, image_format="webp")
+    assert ctx.output_names() == ["swapped.webp"]
+    assert ctx.outputs[0].content_type == "image/webp"
+    data = ctx.output_path("swapped.webp").read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+
+
+def test_video_format_and_reference_in_a_video(
+    tmp_path: Path, engine_pool: EnginePool, other_png: Path
+) -> None:
+    from tests.faces import write_face_video
+    from visiovox.media._av import av
+
+    target = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=4)
+    ctx = swap(
+        tmp_path / "a", engine_pool, source=other_png, target=target, video_format="vp9-webm"
+    )
+    assert ctx.output_names() == ["swapped.webm"]
+    assert ctx.outputs[0].content_type == "video/webm"
+    with av.open(str(ctx.output_path("swapped.webm"))) as out:
+        assert out.streams.video[0].codec_context.name == "vp9"
+        assert out.streams.audio[0].codec_context.name == "opus"
+        assert len(list(out.decode(video=0))) == 4
+    files = {"source": other_png, "target": target, "reference": HOPPER}
+    ctx = LocalContext.with_files(root=tmp_path / "b", pool=engine_pool, files=files)
+    with pytest.raises(PipelineError) as caught:
+        run_pipeline(face_swap.SPEC, {"mode": "reference"}, ctx)
+    assert caught.value.code == "no_face_found"
+
+
+def test_video_over_the_frame_cap_fails_clearly(
+    tmp_path: Path, model_settings: Settings, other_png: Path
+) -> None:
+    from tests.faces import write_face_video
+
+    target = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=4)
+    capped = model_settings.model_copy(update={"video": VideoSettings(max_frames=3)})
+    pool = EnginePool(settings=capped, device="cpu")
+    try:
+        with pytest.raises(PipelineError) as caught:
+            swap(tmp_path / "job", pool, source=other_png, target=target)
+    finally:
+        pool.close()
+    assert caught.value.code == "too_long" and "3 frames" in caught.value.message
+    assert not (tmp_path / "job" / "out" / "swapped.mp4").exists()

@@ -136,14 +136,32 @@ async def create_job(
 def new_job(spec: PipelineSpec, *, job_id: str, owner: str, submission: Submission) -> Job:
     params = dict(submission.params)
     priority = _take_priority(params)
+    validated = validate_params(spec, params)
+    _check_conditional_inputs(spec, validated, sent={i.field for i in submission.inputs})
     return Job(
         id=job_id,
         pipeline=spec.name,
         owner=owner,
-        params=validate_params(spec, params),
+        params=validated,
         inputs=submission.inputs,
         priority=priority,
     )
+
+
+def _check_conditional_inputs(
+    spec: PipelineSpec, params: dict[str, Any], *, sent: set[str]
+) -> None:
+    """422 ``missing_input`` when a param's value calls for a file field that was not sent."""
+    for item in spec.inputs:
+        if item.required_when is None or item.field in sent:
+            continue
+        name, value = item.required_when
+        if params.get(name) == value:
+            raise ApiError(
+                422,
+                "missing_input",
+                f"{spec.name} needs the file field {item.field} when {name} is {value}",
+            )
 
 
 @router.post("/{pipeline}", status_code=202, response_model=JobOut, responses=_ERRORS)

@@ -10,13 +10,14 @@ mouth corners.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from visiovox.engines.face.swap_base import FaceSwapEngine
+from visiovox.engines.face.swap_base import BlendMode, FaceSwapEngine, PreparedSource
 from visiovox.engines.face.types import Face, Image, Points
 from visiovox.models.cache import prepare_model
 
@@ -37,6 +38,13 @@ TEMPLATE_112 = np.array(
     dtype=np.float32,
 )
 Matrix = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class InSwapSource(PreparedSource):
+    """The source identity as the swapper's 1x512 latent."""
+
+    latent: npt.NDArray[np.float32]
 
 
 def five_points(points: Points) -> Points:
@@ -102,17 +110,22 @@ class InSwapper(FaceSwapEngine):
         latent = embedding @ self._emap
         return np.asarray(latent / (np.linalg.norm(latent) + 1e-6), dtype=np.float32)
 
-    def swap(
+    def prepare(self, source: Image, source_face: Face) -> InSwapSource:
+        return InSwapSource(latent=self.latent(source, source_face))
+
+    def apply(
         self,
+        prepared: PreparedSource,
         *,
-        source: Image,
-        source_face: Face,
         target: Image,
         target_face: Face,
         blend: float = 1.0,
+        mode: BlendMode = "seamless",
     ) -> Image:
+        """``target`` with ``target_face`` swapped; ``mode`` does not apply (always feathered)."""
         import cv2
 
+        assert isinstance(prepared, InSwapSource)
         if self._swap is None:
             raise RuntimeError("face.swap_inswapper is not loaded")
         if blend <= 0.0:
@@ -124,7 +137,7 @@ class InSwapper(FaceSwapEngine):
             if len(spec.shape) == 4:
                 feeds[spec.name] = (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
             else:
-                feeds[spec.name] = self.latent(source, source_face)
+                feeds[spec.name] = prepared.latent
         output = np.asarray(self._swap.run(None, feeds)[0], dtype=np.float32)
         swapped = np.clip(output[0].transpose(1, 2, 0) * 255.0, 0, 255).astype(np.uint8)
         return _paste(target, swapped, matrix, blend=blend)

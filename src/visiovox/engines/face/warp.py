@@ -9,6 +9,7 @@ import numpy.typing as npt
 from visiovox.engines.face.types import Image, Points
 
 Mask = npt.NDArray[np.uint8]
+Stats = npt.NDArray[np.float32]
 # The jaw line's indices in the iBUG 68-point layout.
 JAW = slice(0, 17)
 
@@ -48,12 +49,22 @@ def keep_source_shape(source: Points, target: Points, *, jaw_weight: float = 0.5
 
 
 def warp_triangles(
-    *, source: Image, src_points: Points, dst_points: Points, shape: tuple[int, int]
+    *,
+    source: Image,
+    src_points: Points,
+    dst_points: Points,
+    shape: tuple[int, int],
+    triangles: list[tuple[int, int, int]] | None = None,
 ) -> Image:
-    """``source`` warped piecewise-affinely so ``src_points`` land on ``dst_points``."""
+    """``source`` warped piecewise-affinely so ``src_points`` land on ``dst_points``.
+
+    ``triangles`` (index triples) default to the Delaunay triangulation of ``dst_points``.
+    """
     height, width = shape
     out = np.zeros((height, width, 3), dtype=np.uint8)
-    for tri in triangulate(dst_points, width=width, height=height):
+    if triangles is None:
+        triangles = triangulate(dst_points, width=width, height=height)
+    for tri in triangles:
         src_tri = src_points[list(tri)].astype(np.float32)
         dst_tri = dst_points[list(tri)].astype(np.float32)
         x, y, w, h = cv2.boundingRect(dst_tri)
@@ -99,15 +110,28 @@ def feather(mask: Mask, *, radius: int) -> npt.NDArray[np.float32]:
     return blurred.astype(np.float32) / 255.0
 
 
-def transfer_colour(*, image: Image, reference: Image, mask: Mask) -> Image:
-    """``image`` with its LAB mean and spread inside ``mask`` matched to ``reference``'s."""
-    inside = mask > 0
-    if not inside.any():
+def lab_stats(image: Image, mask: Mask) -> tuple[Stats, Stats]:
+    """Mean and spread (per LAB channel) of ``image`` inside ``mask``."""
+    mean, std = cv2.meanStdDev(cv2.cvtColor(image, cv2.COLOR_RGB2LAB), mask=mask)
+    return (
+        np.asarray(mean, dtype=np.float32).ravel(),
+        np.asarray(std, dtype=np.float32).ravel() + 1e-3,
+    )
+
+
+def transfer_colour(
+    *, image: Image, reference: Image, mask: Mask, stats: tuple[Stats, Stats] | None = None
+) -> Image:
+    """``image`` with its LAB mean and spread inside ``mask`` matched to ``reference``'s.
+
+    ``stats`` are ``image``'s own (``lab_stats``) when known already, e.g. measured
+    once on the source face rather than on each warped copy of it.
+    """
+    if not (mask > 0).any():
         return image
+    src_mean, src_std = stats if stats is not None else lab_stats(image, mask)
+    ref_mean, ref_std = lab_stats(reference, mask)
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    ref = cv2.cvtColor(reference, cv2.COLOR_RGB2LAB).astype(np.float32)
-    src_mean, src_std = lab[inside].mean(axis=0), lab[inside].std(axis=0) + 1e-3
-    ref_mean, ref_std = ref[inside].mean(axis=0), ref[inside].std(axis=0) + 1e-3
     lab = (lab - src_mean) * (ref_std / src_std) + ref_mean
     result = np.clip(lab, 0, 255).astype(np.uint8)
     return np.asarray(cv2.cvtColor(result, cv2.COLOR_LAB2RGB), dtype=np.uint8)

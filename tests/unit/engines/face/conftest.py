@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faces import ASTRONAUT, derive_face, find_face
+from tests.faces import ASTRONAUT, HOPPER, derive_face, find_face
 from visiovox.config import load_settings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.embed import FaceEmbedder
@@ -49,6 +49,11 @@ def swapper(face_pool: EnginePool) -> WarpSwapper:
 @pytest.fixture(scope="session")
 def astronaut() -> Image:
     return read_image(ASTRONAUT)
+
+
+@pytest.fixture(scope="session")
+def hopper() -> Image:
+    return read_image(HOPPER)
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,18 @@ def test_boxes_map_back_from_the_downscaled_frame(detector: FaceDetector, astron
     assert overlap / union > 0.6
 
 
+def test_largest_face_with_a_coarse_pass_first(detector: FaceDetector, astronaut: Image) -> None:
+    # 91 px: found by the coarse pass. Shrunk to 45 px: only the full (upsampled) pass sees it.
+    for image in (astronaut, cv2.resize(astronaut, (256, 256), interpolation=cv2.INTER_AREA)):
+        largest, full = detector.largest(image), detector.detect(image)[0]
+        assert largest is not None
+        overlap_w = min(largest.right, full.right) - max(largest.left, full.left)
+        overlap_h = min(largest.bottom, full.bottom) - max(largest.top, full.top)
+        assert overlap_w * overlap_h > 0.6 * full.area
+    assert not detector.detect(cv2.resize(astronaut, (256, 256)), upsample=0)
+    assert detector.largest(np.full((120, 160, 3), 90, dtype=np.uint8)) is None
+
+
 def test_no_face_in_a_blank_image(detector: FaceDetector) -> None:
     assert detector.detect(np.full((300, 400, 3), 128, dtype=np.uint8)) == []
 
@@ -68,3 +80,11 @@ def test_embeddings_tell_people_apart(
     mirrored = embed(np.ascontiguousarray(astronaut[:, ::-1]))
     assert np.linalg.norm(original - mirrored) < SAME_PERSON / 2
     assert np.linalg.norm(original - embed(other_face)) > 0.45
+
+
+def test_min_score_drops_a_faint_false_face(detector: FaceDetector, astronaut: Image) -> None:
+    # At its own size HOG also sees a faint "face" on the astronaut's suit (score ~0.12).
+    boxes = detector.detect(astronaut)
+    assert len(boxes) == 2 and min(box.score for box in boxes) < 0.2
+    (kept,) = detector.detect(astronaut, min_score=0.2)
+    assert kept == max(boxes, key=lambda box: box.score)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from tests.faces import find_face
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.embed import FaceEmbedder
 from visiovox.engines.face.landmarks import FaceLandmarker
+from visiovox.engines.face.swap_base import BlendMode
 from visiovox.engines.face.swap_warp import WarpSwapper
 from visiovox.engines.face.types import Image
 
@@ -32,6 +34,27 @@ def test_swap_transfers_identity(
     to_b = np.linalg.norm(swapped - embedder.embed(other_face, face_b))
     assert to_b < to_a, (to_a, to_b)
     assert to_b < 0.4
+
+
+@pytest.mark.parametrize("mode", ["seamless", "feather"])
+def test_swap_moves_one_real_person_onto_another(
+    detector: FaceDetector,
+    landmarker: FaceLandmarker,
+    embedder: FaceEmbedder,
+    swapper: WarpSwapper,
+    astronaut: Image,
+    hopper: Image,
+    mode: BlendMode,
+) -> None:
+    face_a = find_face(detector, landmarker, astronaut)
+    face_h = find_face(detector, landmarker, hopper)
+    prepared = swapper.prepare(hopper, face_h)
+    result = swapper.apply(prepared, target=astronaut, target_face=face_a, mode=mode)
+    swapped = embedder.embed(result, find_face(detector, landmarker, result))
+    to_a = np.linalg.norm(swapped - embedder.embed(astronaut, face_a))
+    to_h = np.linalg.norm(swapped - embedder.embed(hopper, face_h))
+    assert to_h < to_a, (to_a, to_h)
+    assert to_h < 0.45
 
 
 def test_only_the_face_changes_and_blend_zero_keeps_it(
