@@ -100,10 +100,10 @@ def find_face(ctx: RunContext, picture: Image) -> Face | None:
     from visiovox.engines.face.detect import FaceDetector
     from visiovox.engines.face.landmarks import FaceLandmarker
 
-    boxes = ctx.engine(DETECT, FaceDetector).detect(picture)
-    if not boxes:
-        return None
-    return ctx.engine(LANDMARKS, FaceLandmarker).landmarks(picture, boxes[0])
+    landmarker = ctx.engine(LANDMARKS, FaceLandmarker)
+    min_score = landmarker.settings.face.hog_min_score
+    box = ctx.engine(DETECT, FaceDetector).largest(picture, min_score=min_score)
+    return None if box is None else landmarker.landmarks(picture, box)
 
 
 def frame_count(speech: Speech, fps: float) -> int:
@@ -183,10 +183,31 @@ def no_face(what: str) -> PipelineError:
 
 
 def faces_of(ctx: RunContext, pictures: Sequence[Image]) -> list[Face | None]:
-    """The face of every picture (None where none is found)."""
-    faces = []
+    """The face of every picture (None where none is found); a video's faces are tracked.
+
+    A held video is a sequence of consecutive frames, so its faces are detected
+    every ``face.detect_every`` frames and tracked between (``FaceTracker``).
+    """
+    from visiovox.engines.face.detect import FaceDetector
+    from visiovox.engines.face.landmarks import FaceLandmarker
+    from visiovox.engines.face.tracker import FaceTracker
+
+    if len(pictures) == 1:
+        return [find_face(ctx, pictures[0])]
+    landmarker = ctx.engine(LANDMARKS, FaceLandmarker)
+    settings = landmarker.settings.face
+    tracker = FaceTracker(
+        ctx.engine(DETECT, FaceDetector),
+        landmarker,
+        detect_every=settings.detect_every,
+        min_confidence=settings.track_min_confidence,
+        max_faces=1,
+        min_score=settings.hog_min_score,
+    )
+    faces: list[Face | None] = []
     for index, picture in enumerate(pictures):
         if index % 25 == 0:
             ctx.check_cancelled()
-        faces.append(find_face(ctx, picture))
+        found = tracker.faces(picture)
+        faces.append(found[0] if found else None)
     return faces
