@@ -15,6 +15,7 @@ ENGINES: dict[str, str] = {
     "face.swap_warp": "visiovox.engines.face.swap_warp:WarpSwapper",
     "face.swap_inswapper": "visiovox.engines.face.swap_inswapper:InSwapper",
     "llm.llama_cpp": "visiovox.engines.llm.llama_cpp:LlamaCppLLM",
+    "vad.silero": "visiovox.engines.vad.silero:SileroVAD",
 }
 
 
