@@ -15,6 +15,7 @@ PIPELINES: dict[str, str] = {
     "face-swap": "visiovox.pipelines.face_swap",
     "chat": "visiovox.pipelines.chat",
     "assistant": "visiovox.pipelines.assistant",
+    "assistant-live": "visiovox.pipelines.assistant_live",
 }
 
 

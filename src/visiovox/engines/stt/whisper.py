@@ -73,6 +73,7 @@ class WhisperSTT(STTEngine):
         language: str | None = None,
         word_timestamps: bool = False,
         on_segment: SegmentCallback | None = None,
+        utterance: bool = False,
     ) -> Transcript:
         if self._model is None:
             raise RuntimeError("WhisperSTT.transcribe called before load()")
@@ -88,8 +89,9 @@ class WhisperSTT(STTEngine):
             audio.astype(np.float32, copy=False),
             language=language,
             beam_size=stt.beam_size,
-            vad_filter=stt.vad,
+            vad_filter=stt.vad and not utterance,
             word_timestamps=word_timestamps,
+            without_timestamps=utterance and not word_timestamps,
         )
         segments: list[Segment] = []
         # ``pieces`` is lazy: each step decodes the next segment, so callbacks run as it goes.

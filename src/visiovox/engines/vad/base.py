@@ -100,6 +100,21 @@ class SpeechDetector:
                 events.append(event)
         return events
 
+    @property
+    def utterance_start(self) -> int | None:
+        """Where the speech under way began, if any is."""
+        return self._start
+
+    def finish(self) -> VoiceEvent | None:
+        """End the utterance under way now (the client said its turn is over), if any."""
+        if self._start is None:
+            return None
+        pad = ms_to_samples(self._options.speech_pad_ms)
+        end = min(self.samples_seen, (self._last_voiced or self._position) + pad)
+        start = self._start
+        self.reset()
+        return VoiceEvent(VoiceEventKind.SPEECH_END, start=start, end=end)
+
     def reset(self) -> None:
         """Forget the current utterance (the model's state is kept)."""
         self._start, self._confirmed, self._last_voiced, self._paused = None, False, None, False
