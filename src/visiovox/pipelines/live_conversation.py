@@ -135,7 +135,9 @@ class Conversation:
         reason = "idle"
         while True:
             self._ctx.check_cancelled()
-            if not self._pending and not self._pull(timeout_s=POLL_S):
+            if not self._pending:
+                self._pull(timeout_s=POLL_S)
+            if not self._pending:  # nothing, or audio that changed nothing yet
                 if time.monotonic() - self._last_input > self._idle_timeout_s:
                     break
                 continue
@@ -181,6 +183,7 @@ class Conversation:
 
     def _barged_in(self) -> bool:
         """Poll for input during a reply; True if any of it interrupts the reply."""
+        self._ctx.check_cancelled()
         self._pull(timeout_s=0)
         return any(_interrupts(item) for item in self._pending)
 

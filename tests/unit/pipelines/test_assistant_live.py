@@ -101,7 +101,7 @@ def test_a_streamed_question_is_answered_when_speech_ends(
 
 def test_speech_during_a_reply_interrupts_it(ctx: LocalContext, question_pcm: bytes) -> None:
     link = ctx.link
-    _stream(link, question_pcm)
+    link.put_command({"type": "text", "text": "Tell me a long story about a knight."})
     barged = False
 
     def on_send(item: dict[str, Any] | bytes) -> None:
