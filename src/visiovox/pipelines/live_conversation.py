@@ -59,12 +59,14 @@ class Utterance:
 
 @dataclass(frozen=True)
 class Guess:
-    """A transcription made at a pause, valid while the utterance still ends there."""
+    """Work done at a pause, valid while the utterance still ends there: its transcription
+    and, when something was heard, the reply prepared up to its first audio (held back)."""
 
     start: int
     end: int
     text: str
     seconds: float
+    reply: LiveReply | None
 
 
 Pending = VoiceEvent | Utterance | dict[str, Any]
@@ -132,18 +134,10 @@ class Conversation:
 
     def run(self) -> dict[str, Any]:
         self._link.send({"type": "ready"})
-        reason = "idle"
-        while True:
-            self._ctx.check_cancelled()
-            if not self._pending:
-                self._pull(timeout_s=POLL_S)
-            if not self._pending:  # nothing, or audio that changed nothing yet
-                if time.monotonic() - self._last_input > self._idle_timeout_s:
-                    break
-                continue
-            if self._handle(self._pending.popleft()):
-                reason = "end_session"
-                break
+        try:
+            reason = self._loop()
+        finally:
+            self._drop_guess()
         self._link.send({"type": "session_ended", "reason": reason})
         return {
             "turns": self._turns,
@@ -151,6 +145,19 @@ class Conversation:
             "dropped": self._link.dropped,
             "ended": reason,
         }
+
+    def _loop(self) -> str:
+        """Handle input until the session ends; answers why it ended."""
+        while True:
+            self._ctx.check_cancelled()
+            if not self._pending:
+                self._pull(timeout_s=POLL_S)
+            if not self._pending:  # nothing, or audio that changed nothing yet
+                if time.monotonic() - self._last_input > self._idle_timeout_s:
+                    return "idle"
+                continue
+            if self._handle(self._pending.popleft()):
+                return "end_session"
 
     # -- input ------------------------------------------------------------------------
 
@@ -201,34 +208,51 @@ class Conversation:
 
     def _on_voice(self, event: VoiceEvent) -> None:
         if event.kind is VoiceEventKind.SPEECH_START:
-            self._guess = None
+            self._drop_guess()
             self._link.send({"type": "speech_started"})
             if time.monotonic() < self._talking_until:
                 self._talking_until = 0.0
                 self._interrupted()  # the reply is sent but the client still plays it
         elif event.kind is VoiceEventKind.PAUSE:
-            end = event.end or self._tape.end
-            started = time.perf_counter()
-            text = self._transcribe(self._tape.slice(event.start, end))
-            self._guess = Guess(event.start, end, text, time.perf_counter() - started)
+            self._guess_at_pause(event.start, event.end or self._tape.end)
         else:
             self._end_of_speech(event.start, event.end or self._tape.end)
 
+    def _guess_at_pause(self, start: int, end: int) -> None:
+        """Transcribe and prepare the reply now, in case the speech ends here."""
+        self._drop_guess()
+        started = time.perf_counter()
+        text = self._transcribe(self._tape.slice(start, end))
+        reply = self._reply(text, held=True) if text else None
+        if reply is not None:
+            try:
+                reply.prepare()
+            except PipelineError:
+                reply.drop()  # the real turn reports it
+                reply = None
+        self._guess = Guess(start, end, text, time.perf_counter() - started, reply)
+
+    def _drop_guess(self) -> None:
+        if self._guess is not None and self._guess.reply is not None:
+            self._guess.reply.drop()
+        self._guess = None
+
     def _end_of_speech(self, start: int, end: int) -> None:
         detected_at = time.perf_counter()
-        guess, self._guess = self._guess, None
+        guess = self._guess
+        timings = {"speech_s": (end - start) / RATE}
         if guess is not None and (guess.start, guess.end) == (start, end):
-            heard, transcribe_s, speculative = guess.text, 0.0, True
+            self._guess = None
+            heard, reply = guess.text, guess.reply
+            timings.update(transcribe=0.0, speculative=guess.seconds)
         else:
+            self._drop_guess()
             self._link.send({"type": "processing", "stage": "transcribe"})
-            heard = self._transcribe(self._tape.slice(start, end))
-            transcribe_s, speculative = time.perf_counter() - detected_at, False
+            heard, reply = self._transcribe(self._tape.slice(start, end)), None
+            timings["transcribe"] = time.perf_counter() - detected_at
         self._turn_start = end
         self._tape.forget_before(end)
-        timings = {"transcribe": transcribe_s, "speech_s": (end - start) / RATE}
-        if guess is not None:
-            timings["speculative_transcribe"] = guess.seconds
-        self._answer(heard, detected_at=detected_at, timings=timings, speculative=speculative)
+        self._answer(heard, detected_at=detected_at, timings=timings, reply=reply)
 
     def _on_command(self, command: dict[str, Any]) -> bool:
         kind = command.get("type")
@@ -250,36 +274,43 @@ class Conversation:
         transcript = self._stt.transcribe(samples, language=self._params.language, utterance=True)
         return transcript.text.strip()
 
+    def _reply(self, heard: str, *, held: bool = False) -> LiveReply:
+        messages = [
+            *(ChatMessage(role=m.role, content=m.content) for m in self._system),
+            *self._history,
+            ChatMessage(role="user", content=heard),
+        ]
+        return LiveReply(
+            link=self._link,
+            llm=self._llm,
+            tts=self._tts,
+            voice=self._params.voice,
+            messages=messages,
+            max_tokens=self._params.max_tokens,
+            temperature=self._params.temperature,
+            held=held,
+        )
+
     def _answer(
         self,
         heard: str,
         *,
         detected_at: float,
         timings: dict[str, float] | None = None,
-        speculative: bool = False,
+        reply: LiveReply | None = None,
     ) -> None:
+        """Answer what was heard; ``reply`` is one prepared at the pause, if any."""
         if not heard:
+            self._drop_guess()
             self._error("nothing_heard", "no speech was recognised in the utterance")
             return
+        if reply is None:
+            self._drop_guess()  # a suspended reply holds the model
         self._link.send({"type": "transcription", "text": heard})
         self._link.send({"type": "processing", "stage": "generate"})
-        messages = [
-            *(ChatMessage(role=m.role, content=m.content) for m in self._system),
-            *self._history,
-            ChatMessage(role="user", content=heard),
-        ]
-        reply = LiveReply(
-            link=self._link,
-            llm=self._llm,
-            tts=self._tts,
-            voice=self._params.voice,
-            should_stop=self._barged_in,
-            origin=detected_at,
-        )
         try:
-            outcome = reply.run(
-                messages, max_tokens=self._params.max_tokens, temperature=self._params.temperature
-            )
+            reply = reply or self._reply(heard)
+            outcome = reply.finish(should_stop=self._barged_in)
         except PipelineError as exc:
             self._error(exc.code, exc.message)
             return
@@ -298,7 +329,7 @@ class Conversation:
                 "usage": outcome.usage.to_json(),
                 "sentences": outcome.sentences,
                 "audio_s": round(outcome.audio_s, 3),
-                "speculative": speculative,
+                "speculative": "speculative" in (timings or {}),
                 "dropped": self._link.dropped,
                 "timings": _timings(timings or {}, outcome, detected_at),
             }
@@ -332,13 +363,17 @@ def _interrupts(item: Pending) -> bool:
 def _timings(
     before: dict[str, float], outcome: ReplyOutcome, detected_at: float
 ) -> dict[str, float]:
-    """Stage seconds, and milestones in seconds since the end of speech was detected."""
+    """Stage seconds, and milestones in seconds since the end of speech was detected
+    (work prepared before it counts as done at that moment)."""
+    milestones = {
+        "first_token": outcome.first_token_at,
+        "first_audio": outcome.first_audio_at,
+        "complete": time.perf_counter(),
+    }
     timings = {
         **before,
-        "first_token": outcome.first_token,
-        "first_audio": outcome.first_audio,
+        **{name: max(0.0, at - detected_at) for name, at in milestones.items() if at is not None},
         "generate": outcome.generate_s,
         "synthesize": outcome.synthesize_s,
-        "complete": time.perf_counter() - detected_at,
     }
-    return {name: round(value, 3) for name, value in timings.items() if value is not None}
+    return {name: round(value, 3) for name, value in timings.items()}
