@@ -188,6 +188,8 @@ class STTSettings(BaseModel):
     cpu_threads: int = 0
     beam_size: int = 1
     vad: bool = True
+    # A live utterance (language known) is encoded in a window sized to it, not 30 s.
+    utterance_window: bool = True
 
 
 class LLMSettings(BaseModel):

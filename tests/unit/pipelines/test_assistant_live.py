@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.wer import SPOKEN_QUESTION
+from tests.wer import SPOKEN_QUESTION, word_error_rate
+from visiovox.engines.stt.base import STTEngine
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.media.audio import decode_audio, encode_audio
 from visiovox.models.engine_pool import EnginePool
@@ -150,3 +151,17 @@ def test_a_whole_wav_is_one_turn_and_text_too(ctx: LocalContext, question_wav: P
     assert heard[1] == "Thank you."
     assert [m["code"] for m in messages if m["type"] == "error"] == ["invalid_message"]
     assert "interrupted" not in [m["type"] for m in messages]
+
+
+def test_the_utterance_window_hears_what_the_full_window_hears(
+    engine_pool: EnginePool, question_wav: Path
+) -> None:
+    stt = engine_pool.get("stt.whisper", STTEngine)  # type: ignore[type-abstract]
+    try:
+        audio = decode_audio(question_wav, sample_rate=16_000)
+        short = stt.transcribe(audio, language="en", utterance=True).text
+        full = stt.transcribe(audio, language="en").text
+    finally:
+        engine_pool.release("stt.whisper")
+    assert word_error_rate(SPOKEN_QUESTION, short) <= 0.1, short
+    assert word_error_rate(full, short) <= 0.1, (full, short)
