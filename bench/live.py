@@ -137,7 +137,7 @@ def summarise(turns: list[dict[str, Any]], rest: list[float]) -> None:
     row("end of speech → first audio byte (client)", [t["first_audio"] for t in turns])
     row("end of speech → `complete` (client)", [t["complete"] for t in turns])
     detect = [t["first_audio"] - t["server"]["first_audio"] for t in turns]
-    row("end of speech → end detected by the worker (VAD hangover, relay)", detect)
+    row("end of speech → end detected on the worker, + relay", detect)
     for name in (
         "transcribe",
         "speculative",
@@ -152,9 +152,11 @@ def summarise(turns: list[dict[str, Any]], rest: list[float]) -> None:
             row(f"worker: {name}", values)
     row("REST turn `?wait=true` round trip (baseline)", rest)
     speculative = sum(t["speculative"] for t in turns)
+    ratio = statistics.median(t["first_audio"] for t in turns) / statistics.median(rest)
     print(
         f"speculative transcription reused in {speculative}/{len(turns)} turns; "
-        f"dropped chunks {sum(t['dropped'] for t in turns)}"
+        f"client chunks dropped by the input stream's cap: {max(t['dropped'] for t in turns)}; "
+        f"ratio live first audio / REST round trip (p50): {ratio:.2f}"
     )
 
 

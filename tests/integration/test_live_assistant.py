@@ -153,8 +153,18 @@ def test_speaking_over_a_reply_interrupts_it(live: ClientConnection, question_pc
     live.send(json.dumps({"type": "end_session"}))
 
 
-def test_a_whole_wav_message_is_one_turn(live: ClientConnection, question_wav: bytes) -> None:
+def _live_sessions(stack: Stack) -> float:
+    with stack.client() as client:
+        lines = client.get("/metrics").text.splitlines()
+    gauge = next(line for line in lines if line.startswith("visiovox_live_sessions "))
+    return float(gauge.split()[1])
+
+
+def test_a_whole_wav_message_is_one_turn(
+    stack: Stack, live: ClientConnection, question_wav: bytes
+) -> None:
     _start(live, system_prompt=SYSTEM, language="en")
+    assert _live_sessions(stack) == 1  # the worker hosting it says so
     live.send(question_wav)
     complete = _until(live, "complete")[-1]
     assert isinstance(complete, dict) and complete["type"] == "complete", complete

@@ -13,7 +13,7 @@ Two kinds of series:
   dispatch and run time histograms (counted once per job by the transitions
   themselves, ``jobs/stats.py``), queue depth per queue and priority, queued
   jobs per pipeline (what the cap counts), live workers by device class and
-  state, and live sessions (none are hosted yet: always 0).
+  state, and live sessions (workers whose current job is a live pipeline's).
 """
 
 from __future__ import annotations
@@ -171,8 +171,12 @@ async def deployment_metrics(
             count = sum(1 for w in workers if w.state is state and _class(w.device) == device_class)
             live.add_metric([device_class, state.value], count)
     sessions = GaugeMetricFamily("visiovox_live_sessions", "Live sessions being hosted.")
-    sessions.add_metric([], 0)
+    sessions.add_metric([], sum(1 for w in workers if w.current_pipeline in LIVE_PIPELINES))
     return [*metrics, depth, queued_jobs, live, sessions]
+
+
+# Pipelines whose job is a live session hosted for as long as its socket is open.
+LIVE_PIPELINES = frozenset({"assistant-live"})
 
 
 def _class(device: str) -> str:

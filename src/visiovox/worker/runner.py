@@ -80,7 +80,7 @@ class JobRunner:
         job = self._domain.store.get(job_id)
         if job is None:
             return
-        self._status.job_started(job_id)
+        self._status.job_started(job_id, job.pipeline)
         self._announce_safely()
         outcome: Outcome | None = None
         try:
