@@ -83,8 +83,13 @@ class AudioTape:
         return kept[max(0, start - self._base) : max(0, end - self._base)]
 
     def forget_before(self, position: int) -> None:
-        """Drop whole chunks that end before ``position``."""
-        while self._chunks and self._base + len(self._chunks[0]) <= position:
-            self._base += len(self._chunks[0])
-            self._size -= len(self._chunks[0])
-            self._chunks.pop(0)
+        """Drop every sample before ``position``."""
+        while self._chunks and self._base < position:
+            first = self._chunks[0]
+            drop = min(len(first), position - self._base)
+            if drop == len(first):
+                self._chunks.pop(0)
+            else:
+                self._chunks[0] = first[drop:]
+            self._base += drop
+            self._size -= drop

@@ -182,11 +182,16 @@ class Conversation:
             self._cut_long_utterance()
 
     def _cut_long_utterance(self) -> None:
+        """Keep the tape bounded: cut a monologue into turns, forget old silence."""
         start = self._detector.utterance_start
-        if start is not None and self._tape.end - start > MAX_UTTERANCE_S * RATE:
+        limit = int(MAX_UTTERANCE_S * RATE)
+        if start is not None and self._tape.end - start > limit:
             cut = self._detector.finish()
             if cut is not None:
                 self._pending.append(cut)
+        elif start is None and not self._pending and self._tape.end - self._turn_start > limit:
+            self._turn_start = self._tape.end - limit
+            self._tape.forget_before(self._turn_start)
 
     def _barged_in(self) -> bool:
         """Poll for input during a reply; True if any of it interrupts the reply."""
