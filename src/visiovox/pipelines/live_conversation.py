@@ -228,7 +228,10 @@ class Conversation:
         self._drop_guess()
         started = time.perf_counter()
         text = self._transcribe(self._tape.slice(start, end))
-        reply = self._reply(text, held=True) if text else None
+        self._pull(timeout_s=0)
+        resumed = self._detector.utterance_start == start and not self._detector.paused
+        # Speech went on while transcribing (a comma, a breath): no reply to prepare.
+        reply = self._reply(text, held=True) if text and not resumed else None
         if reply is not None:
             try:
                 reply.prepare()

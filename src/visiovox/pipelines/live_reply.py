@@ -30,7 +30,8 @@ from visiovox.pipelines.live_link import LiveLink
 
 @dataclass
 class ReplyOutcome:
-    """What was said and how it went; ``*_at`` are ``time.perf_counter()`` readings."""
+    """What was said and how it went; ``*_at`` are ``time.perf_counter()`` readings,
+    ``generate_s`` and ``synthesize_s`` the time spent in the model and in TTS."""
 
     text: str = ""
     interrupted: bool = False
@@ -120,9 +121,14 @@ class LiveReply:
     def _generate(self) -> Generator[None, None, None]:
         """Yields after each spoken sentence; ends when the reply does or is stopped."""
         outcome = self.outcome
-        started = time.perf_counter()
+        pieces = iter(self._stream)
         try:
-            for piece in self._stream:
+            while True:
+                asked = time.perf_counter()
+                piece = next(pieces, None)
+                outcome.generate_s += time.perf_counter() - asked
+                if piece is None:
+                    break
                 outcome.first_token_at = outcome.first_token_at or time.perf_counter()
                 self._text += piece
                 self._outbox.send({"type": "response", "delta": piece})
@@ -135,7 +141,6 @@ class LiveReply:
         finally:
             self._close_stream()
             outcome.text = self._text.strip()
-            outcome.generate_s = time.perf_counter() - started - outcome.synthesize_s
 
     def _speak_until(self, end: int | None) -> Generator[None, None, bool]:
         """Speak the sentences not yet spoken, up to ``end``; answers False once told to stop."""

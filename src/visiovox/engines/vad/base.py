@@ -101,6 +101,11 @@ class SpeechDetector:
         return events
 
     @property
+    def paused(self) -> bool:
+        """True from a ``PAUSE`` until speech resumes or ends."""
+        return self._paused
+
+    @property
     def utterance_start(self) -> int | None:
         """Where the speech under way began, if any is."""
         return self._start
