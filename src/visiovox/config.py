@@ -236,7 +236,7 @@ class LiveSettings(BaseModel):
     max_message_bytes: int = Field(default=10_000_000, ge=1_024)
     # Milliseconds of silence after which the utterance so far is transcribed while
     # the end-of-speech wait still runs (reused if no more speech came); 0: off.
-    speculative_pause_ms: int = Field(default=200, ge=0)
+    speculative_pause_ms: int = Field(default=100, ge=0)
 
 
 class Settings(BaseSettings):
