@@ -1,6 +1,6 @@
 """Live assistant turn latency: end of the user's speech to the first audio byte and ``complete``.
 
-A two-worker stack (embedded Redis, gateway, workers; engines loaded by a
+A one-worker stack (embedded Redis, gateway, worker; engines loaded by a
 warm-up turn). The question, SPOKEN_QUESTION synthesised by Piper (~3 s),
 is streamed over ``WS /v1/live/assistant`` in 20 ms PCM16 chunks **paced in
 real time** as a microphone would, followed by real-time silence until the
@@ -8,9 +8,11 @@ turn completes. The end of speech is when the chunk holding the last voiced
 sample (|x| > 0.02) was sent; the first audio byte and ``complete`` are
 client receive times. Every turn is one more question in the same session (the
 history grows to its cap). The server's own stage times come from
-``complete.timings``. Baseline, same run, one after each live turn on a second
-worker: the REST turn (``POST /v1/assistant/sessions/{id}/turns?wait=true``)
-with the same WAV, timed from the start of the upload to the whole reply.
+``complete.timings``. Baseline, same run, just before on the same worker: the
+REST turn (``POST /v1/assistant/sessions/{id}/turns?wait=true``) with the same
+WAV, timed from the start of the upload to the whole reply. (Interleaving the
+two on a second worker was tried: two workers' spinning thread pools on two
+cores slowed both by seconds.)
 
     .venv/bin/python -m bench.live [--turns 20] [--pause-ms 200]
 """
@@ -163,6 +165,7 @@ def summarise(turns: list[dict[str, Any]], rest: list[float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=20)
+    parser.add_argument("--rest-turns", type=int, default=10)
     parser.add_argument(
         "--pause-ms", type=int, default=None, help="live.speculative_pause_ms (default: config)"
     )
@@ -172,27 +175,24 @@ def main() -> None:
         settings: dict[str, str] = {}
         if args.pause_ms is not None:
             settings["VISIOVOX_LIVE__SPECULATIVE_PAUSE_MS"] = str(args.pause_ms)
-        # Two workers: one hosts the live session, the other runs the REST baseline turns.
-        stack = Stack(folder / "stack", settings=settings).start(workers=2)
+        stack = Stack(folder / "stack", settings=settings).start(workers=1)
         try:
             with httpx.Client(base_url=stack.base_url, timeout=120) as client:
                 wav, pcm, last_voiced = question(client, folder)
                 session = client.post(
                     "/v1/assistant/sessions", json={"system_prompt": SYSTEM, "language": "en"}
                 ).json()["id"]
-                url = stack.base_url.replace("http", "ws", 1) + "/v1/live/assistant"
-                with connect(url, max_size=None) as socket:
-                    start = {"type": "start_session", "system_prompt": SYSTEM, "language": "en"}
-                    socket.send(json.dumps(start))
-                    while json.loads(socket.recv(timeout=120))["type"] != "ready":
-                        pass
-                    live_turn(socket, pcm, last_voiced)  # warm-up: engines load
-                    rest_turn(client, session, wav)  # the other worker loads its engines
-                    turns, rest = [], []
-                    for _ in range(args.turns):  # interleaved: both see the same load
-                        turns.append(live_turn(socket, pcm, last_voiced))
-                        rest.append(rest_turn(client, session, wav))
-                    socket.send(json.dumps({"type": "end_session"}))
+                rest_turn(client, session, wav)  # loads Whisper, the LLM and Piper
+                rest = [rest_turn(client, session, wav) for _ in range(args.rest_turns)]
+            url = stack.base_url.replace("http", "ws", 1) + "/v1/live/assistant"
+            with connect(url, max_size=None) as socket:
+                start = {"type": "start_session", "system_prompt": SYSTEM, "language": "en"}
+                socket.send(json.dumps(start))
+                while json.loads(socket.recv(timeout=120))["type"] != "ready":
+                    pass
+                live_turn(socket, pcm, last_voiced)  # warm-up: the VAD loads
+                turns = [live_turn(socket, pcm, last_voiced) for _ in range(args.turns)]
+                socket.send(json.dumps({"type": "end_session"}))
         finally:
             stack.stop()
     print(f"live.speculative_pause_ms: {args.pause_ms or 'default'}")
