@@ -27,6 +27,7 @@ from visiovox.engines.vad.base import (
     VoiceEvent,
     VoiceEventKind,
 )
+from visiovox.media.errors import MediaError
 from visiovox.pipelines.assistant import LLM, STT, TTS
 from visiovox.pipelines.assistant_live import VAD, LiveAssistantParams
 from visiovox.pipelines.context import RunContext
@@ -174,7 +175,10 @@ class Conversation:
         if item.command is not None:
             self._pending.append(item.command)
         elif item.audio is not None and is_wav(item.audio):
-            self._pending.append(Utterance(decode_wav(item.audio)))
+            try:
+                self._pending.append(Utterance(decode_wav(item.audio)))
+            except MediaError as exc:
+                self._error(exc.code, exc.message)  # the session goes on
         elif item.audio:
             samples = self._pcm.decode(item.audio)
             self._tape.append(samples)

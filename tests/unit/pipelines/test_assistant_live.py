@@ -137,10 +137,13 @@ def test_a_whole_wav_is_one_turn_and_text_too(ctx: LocalContext, question_wav: P
     ]
 
     def on_send(item: dict[str, Any] | bytes) -> None:
-        if isinstance(item, dict) and item["type"] in ("complete", "error"):
+        if not isinstance(item, dict):
+            return
+        if item["type"] == "complete" or item.get("code") == "invalid_message":
             link.put_command(script.pop(0))
 
     link.on_send = on_send
+    link.put_audio(b"RIFF\x00\x00\x00\x00WAVEjunk")  # a broken WAV: an error, no crash
     link.put_audio(question_wav.read_bytes())
 
     run_pipeline(SPEC, _params(), ctx)
@@ -149,7 +152,10 @@ def test_a_whole_wav_is_one_turn_and_text_too(ctx: LocalContext, question_wav: P
     heard = [m["text"] for m in messages if m["type"] == "transcription"]
     assert len(heard) == 2 and "capital city of france" in heard[0].lower()
     assert heard[1] == "Thank you."
-    assert [m["code"] for m in messages if m["type"] == "error"] == ["invalid_message"]
+    assert [m["code"] for m in messages if m["type"] == "error"] == [
+        "invalid_media",
+        "invalid_message",
+    ]
     assert "interrupted" not in [m["type"] for m in messages]
 
 
