@@ -198,4 +198,7 @@ def test_expired_foreign_and_missing_sessions_are_refused(stack: Stack) -> None:
             start = json.dumps({"type": "start_session", "session_id": session_id})
             assert _closed_with(stack, start) == 4404
     assert _closed_with(stack, b"\x00\x00") == 4400  # audio before start_session
+    with stack.client("alice") as alice:
+        answer = alice.post("/v1/jobs/assistant-live", json={"session_id": expired})
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "live_pipeline"
     assert _closed_with(stack, json.dumps({"type": "start_session"}), key="vv-bad") == 4401

@@ -38,6 +38,7 @@ from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.queues import PRIORITY_STEPS, Priority, queue_lists, shared_queue
 from visiovox.jobs.stats import read_stats
 from visiovox.jobs.workers import WorkerInfo, WorkerState
+from visiovox.pipelines.registry import all_specs
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _PRIORITY_OF_STEP = {p.step: p.value for p in Priority}
@@ -171,12 +172,9 @@ async def deployment_metrics(
             count = sum(1 for w in workers if w.state is state and _class(w.device) == device_class)
             live.add_metric([device_class, state.value], count)
     sessions = GaugeMetricFamily("visiovox_live_sessions", "Live sessions being hosted.")
-    sessions.add_metric([], sum(1 for w in workers if w.current_pipeline in LIVE_PIPELINES))
+    live_pipelines = {spec.name for spec in all_specs() if spec.live}
+    sessions.add_metric([], sum(1 for w in workers if w.current_pipeline in live_pipelines))
     return [*metrics, depth, queued_jobs, live, sessions]
-
-
-# Pipelines whose job is a live session hosted for as long as its socket is open.
-LIVE_PIPELINES = frozenset({"assistant-live"})
 
 
 def _class(device: str) -> str:

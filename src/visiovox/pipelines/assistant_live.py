@@ -51,4 +51,5 @@ SPEC = PipelineSpec(
     params=LiveAssistantParams,
     run=run,
     engines=(VAD, STT, LLM, TTS),
+    live=True,
 )
