@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.wer import SPOKEN_QUESTION, word_error_rate
+from visiovox.config import LiveSettings, Settings
 from visiovox.engines.stt.base import STTEngine
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.media.audio import decode_audio, encode_audio
@@ -171,3 +172,18 @@ def test_the_utterance_window_hears_what_the_full_window_hears(
         engine_pool.release("stt.whisper")
     assert word_error_rate(SPOKEN_QUESTION, short) <= 0.1, short
     assert word_error_rate(full, short) <= 0.1, (full, short)
+
+
+def test_a_silent_session_ends_when_idle(tmp_path: Path, model_settings: Settings) -> None:
+    settings = model_settings.model_copy(update={"live": LiveSettings(idle_timeout_s=0.3)})
+    pool = EnginePool(settings=settings, device="cpu")
+    try:
+        ctx = LocalContext(root=tmp_path / "job", pool=pool)
+        ctx.link.put_audio(bytes(6_400))  # 200 ms of silence, then nothing
+
+        result = run_pipeline(SPEC, _params(), ctx)
+
+        assert result is not None and result["ended"] == "idle" and result["turns"] == 0
+        assert ctx.link.messages()[-1] == {"type": "session_ended", "reason": "idle"}
+    finally:
+        pool.close()
