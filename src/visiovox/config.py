@@ -188,6 +188,8 @@ class STTSettings(BaseModel):
     cpu_threads: int = 0
     beam_size: int = 1
     vad: bool = True
+    # A live utterance (language known) is encoded in a window sized to it, not 30 s.
+    utterance_window: bool = True
 
 
 class LLMSettings(BaseModel):
@@ -246,6 +248,33 @@ class VideoSettings(BaseModel):
     max_pixels: int = 8_847_360
 
 
+class VADSettings(BaseModel):
+    """Voice activity detection (Silero) of live sessions: when an utterance starts and ends."""
+
+    # Speech probability (0-1) a 32 ms frame needs to count as voiced.
+    threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    # Voiced milliseconds before speech counts as started (shorter clicks are ignored).
+    min_speech_ms: int = Field(default=200, ge=0)
+    # Milliseconds of silence that end a turn.
+    min_silence_ms: int = Field(default=500, ge=32)
+    # Audio kept before the first and after the last voiced frame of an utterance.
+    speech_pad_ms: int = Field(default=100, ge=0)
+
+
+class LiveSettings(BaseModel):
+    """Live WebSocket sessions hosted by a worker, relayed through capped Redis streams."""
+
+    # Seconds a live session may go without a message from the client before it ends.
+    idle_timeout_s: float = Field(default=300.0, gt=0)
+    # Entries each direction's stream keeps; the oldest go first (a 20 ms chunk is one).
+    stream_maxlen: int = Field(default=1_000, ge=10)
+    # Largest binary message (a whole WAV utterance), in bytes.
+    max_message_bytes: int = Field(default=10_000_000, ge=1_024)
+    # Milliseconds of silence after which the utterance so far is transcribed while
+    # the end-of-speech wait still runs (reused if no more speech came); 0: off.
+    speculative_pause_ms: int = Field(default=100, ge=0)
+
+
 class Settings(BaseSettings):
     """Every setting of a VisioVox deployment."""
 
@@ -272,9 +301,10 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     lipsync: LipSyncSettings = Field(default_factory=LipSyncSettings)
-
     face: FaceSettings = Field(default_factory=FaceSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
+    vad: VADSettings = Field(default_factory=VADSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
 
     @model_validator(mode="after")
     def _offline_switches(self) -> Settings:

@@ -1,103 +1,204 @@
-"""WS /v1/live/assistant against a real stack: PCM in, tokens and sentence audio out."""
+"""WS /v1/live/assistant against a real stack: a worker hosts the session, the gateway relays."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
+import redis
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 from tests.integration.stack import Stack
 from tests.wer import SPOKEN_QUESTION
 from visiovox.media.audio import decode_audio
 
-QUESTION = SPOKEN_QUESTION
 SYSTEM = "You are a helpful assistant. Answer in one short sentence."
+STORY = "You tell long stories. Answer with a story of ten sentences."
+CHUNK = 640  # 20 ms of PCM16 at 16 kHz
+SILENCE = bytes(32_000)  # 1 s
+TIMEOUT_S = 60
 
 
-def _question_pcm(stack: Stack, tmp_path: Any) -> bytes:
+@pytest.fixture(scope="module")
+def question_wav(stack: Stack) -> bytes:
     with stack.client("alice") as client:
         client.timeout = 60
-        wav = client.post(
+        return client.post(
             "/v1/audio/speech",
-            json={"model": "tts-1", "voice": "joe", "input": QUESTION, "response_format": "wav"},
+            json={
+                "model": "tts-1",
+                "voice": "joe",
+                "input": SPOKEN_QUESTION,
+                "response_format": "wav",
+            },
         ).content
-    path = tmp_path / "q.wav"
-    path.write_bytes(wav)
+
+
+@pytest.fixture(scope="module")
+def question_pcm(question_wav: bytes, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("live") / "question.wav"
+    path.write_bytes(question_wav)
     samples = decode_audio(path, sample_rate=16_000)
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
 
 
-def _turn(
-    socket: Any, stages: list[str] | None = None
-) -> tuple[list[str], list[bytes], dict[str, Any]]:
-    tokens: list[str] = []
-    audio: list[bytes] = []
+def _url(stack: Stack, key: str | None = None) -> str:
+    ws_url = stack.base_url.replace("http", "ws", 1)
+    return f"{ws_url}/v1/live/assistant?api_key={key or stack.api_keys['alice']}"
+
+
+@pytest.fixture
+def live(stack: Stack) -> Iterator[ClientConnection]:
+    with connect(_url(stack), max_size=None) as socket:
+        yield socket
+
+
+def _start(socket: ClientConnection, **fields: Any) -> str:
+    socket.send(json.dumps({"type": "start_session", **fields}))
+    started = json.loads(socket.recv(timeout=10))
+    assert started["type"] == "session_started", started
+    assert json.loads(socket.recv(timeout=TIMEOUT_S)) == {"type": "ready"}
+    return str(started["session_id"])
+
+
+def _speak(socket: ClientConnection, pcm: bytes) -> None:
+    audio = pcm + SILENCE
+    for start in range(0, len(audio), CHUNK):
+        socket.send(audio[start : start + CHUNK])
+
+
+def _until(socket: ClientConnection, last: str) -> list[dict[str, Any] | bytes]:
+    """Messages (JSON as dicts, audio as bytes) up to and including one of type ``last``."""
+    received: list[dict[str, Any] | bytes] = []
     while True:
-        message = socket.recv(timeout=60)
-        if isinstance(message, bytes):
-            audio.append(message)
-            continue
-        event = json.loads(message)
-        if event["type"] == "token":
-            tokens.append(event["text"])
-        elif event["type"] == "processing" and stages is not None:
-            stages.append(event["stage"])
-        elif event["type"] in ("done", "error"):
-            return tokens, audio, event
+        message = socket.recv(timeout=TIMEOUT_S)
+        item = message if isinstance(message, bytes) else json.loads(message)
+        received.append(item)
+        if isinstance(item, dict) and item["type"] in (last, "error"):
+            return received
 
 
-def test_spoken_turns_over_a_websocket(stack: Stack, tmp_path: Any) -> None:
-    pcm = _question_pcm(stack, tmp_path)
+def _kinds(items: list[dict[str, Any] | bytes]) -> list[str]:
+    return ["audio" if isinstance(item, bytes) else item["type"] for item in items]
+
+
+def test_streamed_questions_get_spoken_answers_and_share_history(
+    stack: Stack, live: ClientConnection, question_pcm: bytes
+) -> None:
+    session_id = _start(live, system_prompt=SYSTEM, language="en")
+    _speak(live, question_pcm)
+    first = _until(live, "complete")
+
+    kinds = _kinds(first)
+    assert kinds[-1] == "complete", first
+    # In order: heard, (transcribed,) answered in text and audio, completed.
+    order = ["speech_started", "transcription", "response", "audio", "complete"]
+    assert [kinds.index(kind) for kind in order] == sorted(kinds.index(kind) for kind in order)
+    assert kinds.index("processing") < kinds.index("response")
+    complete = first[-1]
+    assert isinstance(complete, dict)
+    assert "capital city of france" in complete["transcription"].lower()
+    assert "Paris" in complete["text"], complete["text"]
+    deltas = [m["delta"] for m in first if isinstance(m, dict) and "delta" in m]
+    assert "".join(deltas).strip() == complete["text"]
+    audio = [item for item in first if isinstance(item, bytes)]
+    assert audio and all(chunk.startswith(b"RIFF") for chunk in audio)
+    assert {"first_audio", "complete"} <= set(complete["timings"]) and complete["dropped"] == 0
+
+    live.send(json.dumps({"type": "ping"}))
+    assert json.loads(live.recv(timeout=10)) == {"type": "pong"}
+    live.send(json.dumps({"type": "text", "text": "Thank you."}))
+    second = _until(live, "complete")[-1]
+    assert isinstance(second, dict) and second["type"] == "complete", second
+    # The second turn's prompt carried the first exchange.
+    grown = second["usage"]["prompt_tokens"] - complete["usage"]["prompt_tokens"]
+    assert grown > complete["usage"]["completion_tokens"]
     with stack.client("alice") as client:
-        session_id = client.post("/v1/assistant/sessions", json={"system_prompt": SYSTEM}).json()[
-            "id"
+        messages = client.get(f"/v1/assistant/sessions/{session_id}").json()["messages"]
+        assert [m["content"] for m in messages] == [
+            complete["transcription"],
+            complete["text"],
+            "Thank you.",
+            second["text"],
         ]
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    key = stack.api_keys["alice"]
-    url = f"{ws_url}/v1/live/assistant?session_id={session_id}&api_key={key}"
-    with connect(url) as socket:
-        assert json.loads(socket.recv(timeout=10)) == {
-            "type": "session",
-            "session_id": session_id,
-        }
-        for start in range(0, len(pcm), 8_000):
-            socket.send(pcm[start : start + 8_000])
-        socket.send(json.dumps({"type": "end_turn"}))
-        stages: list[str] = []
-        tokens, audio, done = _turn(socket, stages)
-        assert stages == ["transcribe", "generate", "encode"]
-        assert done["type"] == "done", done
-        assert "capital city of france" in done["transcription"].lower()
-        assert "Paris" in done["text"] and "".join(tokens).strip() == done["text"]
-        assert audio and all(chunk.startswith(b"RIFF") for chunk in audio)
-
-        socket.send(json.dumps({"type": "text", "text": "Thank you."}))
-        _tokens, _audio, second = _turn(socket)
-        assert second["type"] == "done" and second["transcription"] == "Thank you."
-        socket.send(json.dumps({"type": "end_turn"}))
-        assert _turn(socket)[2]["code"] == "invalid_message"
-        socket.send(json.dumps({"type": "ping"}))
-        assert json.loads(socket.recv(timeout=10)) == {"type": "pong"}
-
-        with stack.client("alice") as client:
-            messages = client.get(f"/v1/assistant/sessions/{session_id}").json()["messages"]
-            assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
-            socket.send(json.dumps({"type": "end_session"}))
-            with pytest.raises(ConnectionClosed):
-                socket.recv(timeout=10)
-            assert client.get(f"/v1/assistant/sessions/{session_id}").status_code == 404
+        live.send(json.dumps({"type": "end_session"}))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                live.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
+        assert client.get(f"/v1/assistant/sessions/{session_id}").status_code == 404
 
 
-def test_unknown_session_closes_4404(stack: Stack) -> None:
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    key = stack.api_keys["alice"]
-    with (
-        connect(f"{ws_url}/v1/live/assistant?session_id=nope&api_key={key}") as socket,
-        pytest.raises(ConnectionClosed) as closed,
-    ):
-        socket.recv(timeout=10)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
+def test_speaking_over_a_reply_interrupts_it(live: ClientConnection, question_pcm: bytes) -> None:
+    _start(live, system_prompt=STORY, language="en")
+    live.send(json.dumps({"type": "text", "text": "Tell me a long story about a knight."}))
+    before: list[dict[str, Any] | bytes] = []
+    while not before or not isinstance(before[-1], bytes):
+        message = live.recv(timeout=TIMEOUT_S)
+        before.append(message if isinstance(message, bytes) else json.loads(message))
+    _speak(live, question_pcm)  # the first sentence is arriving: talk over the rest
+
+    after = _until(live, "interrupted")
+    kinds = _kinds(before + after)
+    assert "complete" not in kinds  # the story was cut short
+    rest = _until(live, "transcription")
+    assert "audio" not in _kinds(rest)  # nothing more of the story
+    heard = rest[-1]
+    assert isinstance(heard, dict) and "capital city of france" in heard["text"].lower()
+    live.send(json.dumps({"type": "end_session"}))
+
+
+def _live_sessions(stack: Stack) -> float:
+    with stack.client() as client:
+        lines = client.get("/metrics").text.splitlines()
+    gauge = next(line for line in lines if line.startswith("visiovox_live_sessions "))
+    return float(gauge.split()[1])
+
+
+def test_a_whole_wav_message_is_one_turn(
+    stack: Stack, live: ClientConnection, question_wav: bytes
+) -> None:
+    _start(live, system_prompt=SYSTEM, language="en")
+    assert _live_sessions(stack) == 1  # the worker hosting it says so
+    live.send(question_wav)
+    complete = _until(live, "complete")[-1]
+    assert isinstance(complete, dict) and complete["type"] == "complete", complete
+    assert "capital city of france" in complete["transcription"].lower()
+    live.send(json.dumps({"type": "end_session"}))
+
+
+def _closed_with(stack: Stack, first: str | bytes, *, key: str | None = None) -> int:
+    with connect(_url(stack, key)) as socket:
+        with contextlib.suppress(ConnectionClosed):  # a bad key closes before it is read
+            socket.send(first)
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+def test_expired_foreign_and_missing_sessions_are_refused(stack: Stack) -> None:
+    with stack.client("alice") as alice, stack.client("bob") as bob:
+        expired = alice.post("/v1/assistant/sessions", json={}).json()["id"]
+        foreign = bob.post("/v1/assistant/sessions", json={}).json()["id"]
+        client = redis.Redis.from_url(stack.redis.url)
+        try:
+            assert client.expire(f"vv:session:{expired}", 0)  # as the TTL would
+        finally:
+            client.close()
+        for session_id in (expired, foreign):
+            answer = alice.get(f"/v1/assistant/sessions/{session_id}")
+            assert answer.status_code == 404
+            assert answer.json()["error"]["code"] == "session_not_found"
+            start = json.dumps({"type": "start_session", "session_id": session_id})
+            assert _closed_with(stack, start) == 4404
+    assert _closed_with(stack, b"\x00\x00") == 4400  # audio before start_session
+    with stack.client("alice") as alice:
+        answer = alice.post("/v1/jobs/assistant-live", json={"session_id": expired})
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "live_pipeline"
+    assert _closed_with(stack, json.dumps({"type": "start_session"}), key="vv-bad") == 4401

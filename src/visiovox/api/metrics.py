@@ -13,7 +13,7 @@ Two kinds of series:
   dispatch and run time histograms (counted once per job by the transitions
   themselves, ``jobs/stats.py``), queue depth per queue and priority, queued
   jobs per pipeline (what the cap counts), live workers by device class and
-  state, and live sessions (none are hosted yet: always 0).
+  state, and live sessions (workers whose current job is a live pipeline's).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.queues import PRIORITY_STEPS, Priority, queue_lists, shared_queue
 from visiovox.jobs.stats import read_stats
 from visiovox.jobs.workers import WorkerInfo, WorkerState
+from visiovox.pipelines.registry import all_specs
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _PRIORITY_OF_STEP = {p.step: p.value for p in Priority}
@@ -171,7 +172,8 @@ async def deployment_metrics(
             count = sum(1 for w in workers if w.state is state and _class(w.device) == device_class)
             live.add_metric([device_class, state.value], count)
     sessions = GaugeMetricFamily("visiovox_live_sessions", "Live sessions being hosted.")
-    sessions.add_metric([], 0)
+    live_pipelines = {spec.name for spec in all_specs() if spec.live}
+    sessions.add_metric([], sum(1 for w in workers if w.current_pipeline in live_pipelines))
     return [*metrics, depth, queued_jobs, live, sessions]
 
 

@@ -18,6 +18,7 @@ import redis.asyncio
 
 from visiovox.config import AssistantSettings
 from visiovox.jobs.keys import RedisKeys, as_text
+from visiovox.jobs.session_history import queue_append
 
 
 @dataclass(frozen=True)
@@ -129,13 +130,15 @@ class SessionStore:
 
     async def append(self, session_id: str, messages: list[dict[str, str]]) -> None:
         """Add messages, trim to the cap and renew the session's lifetime."""
-        history = self._keys.session_history(session_id)
-        ttl = self._settings.session_ttl_s
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(history, *(json.dumps(m, ensure_ascii=False) for m in messages))
-            pipe.ltrim(history, -self._settings.max_history_messages, -1)
-            pipe.expire(history, ttl)
-            pipe.expire(self._keys.session(session_id), ttl)
+            queue_append(
+                pipe,
+                keys=self._keys,
+                session_id=session_id,
+                messages=messages,
+                max_messages=self._settings.max_history_messages,
+                ttl_s=self._settings.session_ttl_s,
+            )
             await pipe.execute()
 
     async def delete(self, session: Session) -> None:

@@ -1,6 +1,7 @@
 """A voice assistant turn as a job: the session's history in, the exchange back into it.
 
-Shared by ``POST /v1/assistant/sessions/{id}/turns`` and ``WS /v1/live/assistant``.
+Used by ``POST /v1/assistant/sessions/{id}/turns``; the live socket shares the
+session lookup (its turns run inside one ``assistant-live`` job instead).
 """
 
 from __future__ import annotations

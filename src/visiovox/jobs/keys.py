@@ -27,6 +27,14 @@ class RedisKeys:
     def session_history(self, session_id: str) -> str:
         return f"{self.prefix}:session:{session_id}:history"
 
+    def live_input(self, job_id: str) -> str:
+        """A live session's stream from the client (through a gateway) to its worker."""
+        return f"{self.prefix}:live:{job_id}:in"
+
+    def live_output(self, job_id: str) -> str:
+        """A live session's stream from its worker back to the gateway holding the socket."""
+        return f"{self.prefix}:live:{job_id}:out"
+
     def owner_sessions(self, owner: str) -> str:
         return f"{self.prefix}:owner:{owner}:sessions"
 

@@ -57,6 +57,8 @@ class WorkerInfo(BaseModel):
     # The engine pool's memory budget and estimated use, in bytes.
     engine_memory: dict[str, Any] = Field(default_factory=dict)
     current_job: str | None = None
+    # The pipeline of ``current_job`` (a live session's job is ``assistant-live``).
+    current_pipeline: str | None = None
     jobs_done: int = 0
     metrics_port: int | None = None
     started_at: float = Field(default_factory=time.time)

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     # Type-only: the gateway imports pipeline specs, which import this module,
     # and must not import anything under visiovox.engines.
     from visiovox.engines.base import Engine
+    from visiovox.pipelines.live_link import LiveLink
 
 EngineT = TypeVar("EngineT", bound="Engine")
 
@@ -55,3 +56,6 @@ class RunContext(Protocol):
 
     def engine(self, name: str, engine_type: type[EngineT]) -> EngineT:
         """The loaded engine ``name`` from the process's pool, checked to be ``engine_type``."""
+
+    def live(self) -> LiveLink:
+        """The live session this job hosts (only live pipelines call it)."""

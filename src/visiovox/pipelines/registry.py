@@ -17,6 +17,7 @@ PIPELINES: dict[str, str] = {
     "assistant": "visiovox.pipelines.assistant",
     "lip-sync": "visiovox.pipelines.lip_sync",
     "talking-avatar": "visiovox.pipelines.talking_avatar",
+    "assistant-live": "visiovox.pipelines.assistant_live",
 }
 
 

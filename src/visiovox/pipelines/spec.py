@@ -59,6 +59,8 @@ class PipelineSpec:
     inputs: tuple[InputSpec, ...] = ()
     engines: tuple[str, ...] = ()
     devices: frozenset[str] = field(default_factory=lambda: frozenset({"cpu", "gpu"}))
+    # A live session's job: only its WebSocket creates one, never POST /v1/jobs.
+    live: bool = False
 
     def input(self, name: str) -> InputSpec | None:
         return next((spec for spec in self.inputs if spec.field == name), None)

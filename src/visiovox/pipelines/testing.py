@@ -6,14 +6,18 @@
 
 Events are recorded in order (``ctx.events``) without throttling; ``cancel()``
 makes the next ``check_cancelled`` raise ``JobCanceled``, as a real cancel would.
+A live pipeline talks to ``ctx.link`` (a ``MemoryLiveLink``): queue the client's
+messages with ``put_audio``/``put_command``; what it sends is kept in ``sent``.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import queue
 import shutil
 import threading
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +28,7 @@ from visiovox.jobs.model import EventType, InputFile, OutputFile
 from visiovox.models.engine_pool import EnginePool
 from visiovox.models.transfer import TransferProgress
 from visiovox.pipelines.errors import JobCanceled
+from visiovox.pipelines.live_link import LiveInput
 from visiovox.pipelines.spec import PipelineSpec
 
 EngineT = TypeVar("EngineT")
@@ -35,6 +40,57 @@ class RecordedEvent:
 
     type: EventType
     data: dict[str, Any] = field(default_factory=dict)
+
+
+class MemoryLiveLink:
+    """A ``LiveLink`` in memory: a queue in, a list out, a dict of session histories."""
+
+    def __init__(self) -> None:
+        self._inputs: queue.Queue[LiveInput] = queue.Queue()
+        # Everything sent: JSON messages as dicts, audio as bytes, in order.
+        self.sent: list[dict[str, Any] | bytes] = []
+        self.histories: dict[str, list[dict[str, str]]] = defaultdict(list)
+        # Called with each sent item; a test can answer from here (e.g. barge in).
+        self.on_send: Callable[[dict[str, Any] | bytes], None] | None = None
+
+    @property
+    def dropped(self) -> int:
+        return 0
+
+    def put_audio(self, data: bytes) -> None:
+        self._inputs.put(LiveInput(audio=data))
+
+    def put_command(self, command: dict[str, Any]) -> None:
+        self._inputs.put(LiveInput(command=command))
+
+    def receive(self, *, timeout_s: float) -> list[LiveInput]:
+        items: list[LiveInput] = []
+        try:
+            items.append(
+                self._inputs.get(timeout=timeout_s) if timeout_s > 0 else self._inputs.get_nowait()
+            )
+            while True:
+                items.append(self._inputs.get_nowait())
+        except queue.Empty:
+            return items
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._sent(message)
+
+    def send_audio(self, data: bytes) -> None:
+        self._sent(data)
+
+    def _sent(self, item: dict[str, Any] | bytes) -> None:
+        self.sent.append(item)
+        if self.on_send is not None:
+            self.on_send(item)
+
+    def remember(self, session_id: str, messages: list[dict[str, str]]) -> None:
+        self.histories[session_id].extend(messages)
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The JSON messages sent, in order."""
+        return [item for item in self.sent if isinstance(item, dict)]
 
 
 class LocalContext:
@@ -58,6 +114,7 @@ class LocalContext:
         self._cancelled = threading.Event()
         self._stage: str | None = None
         self.events: list[RecordedEvent] = []
+        self.link = MemoryLiveLink()
         self._held_engines: list[str] = []
         # Called on each progress event; a test can cancel mid-run from here.
         self.on_progress: Callable[[float, str | None], None] | None = None
@@ -173,6 +230,9 @@ class LocalContext:
             self.log(f"model {update.model_id}: {update.path} fetched and verified")
         else:
             self.progress(update.percent, stage="download", message=update.path)
+
+    def live(self) -> MemoryLiveLink:
+        return self.link
 
     def of_type(self, event_type: EventType) -> list[dict[str, Any]]:
         """The data of every recorded event of ``event_type``, in order."""

@@ -14,6 +14,7 @@ from visiovox.models.catalog import human_size
 from visiovox.models.engine_pool import EnginePool
 from visiovox.models.transfer import TransferProgress
 from visiovox.pipelines.errors import JobCanceled
+from visiovox.worker.live_link import LiveLinkFactory, RedisLiveLink
 
 EngineT = TypeVar("EngineT", bound=Engine)
 
@@ -30,8 +31,11 @@ class JobContext:
         device: str,
         progress_max_hz: float,
         cancel_poll_s: float,
+        live_links: LiveLinkFactory | None = None,
     ) -> None:
         self._job = job
+        self._live_links = live_links
+        self._live: RedisLiveLink | None = None
         self._domain = domain
         self._pool = pool
         self._device = device
@@ -135,6 +139,16 @@ class JobContext:
         """Hand back every engine this attempt took (the runner calls it when the job ends)."""
         while self._held_engines:
             self._pool.release(self._held_engines.pop())
+        if self._live is not None:
+            self._live.close()
+            self._live = None
+
+    def live(self) -> RedisLiveLink:
+        if self._live_links is None:
+            raise RuntimeError("this worker hosts no live sessions")
+        if self._live is None:
+            self._live = self._live_links(self._job.id)
+        return self._live
 
     def download_progress(self, update: TransferProgress) -> None:
         """A model fetched on first use: throttled ``progress`` events, a ``log`` when verified."""

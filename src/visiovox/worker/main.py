@@ -28,6 +28,7 @@ from visiovox.worker.celery_app import make_celery
 from visiovox.worker.device import DeviceAssignment, DeviceProbe
 from visiovox.worker.drain import Drain
 from visiovox.worker.heartbeat import Heartbeat
+from visiovox.worker.live_link import live_links
 from visiovox.worker.metrics import WorkerMetrics
 from visiovox.worker.runner import JobRunner
 from visiovox.worker.state import WorkerStatus, default_worker_name
@@ -88,6 +89,7 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
         cancel_poll_s=settings.jobs.cancel_poll_s,
         announce=heartbeat.announce,
         observer=metrics,
+        live_links=live_links(settings, domain.redis, domain.keys),
     )
     celery = make_celery(settings)
     register_run_job(celery, runner)

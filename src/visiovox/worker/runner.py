@@ -22,6 +22,7 @@ from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.errors import JobCanceled, PipelineError
 from visiovox.pipelines.registry import UnknownPipeline, get_spec
 from visiovox.worker.context import JobContext
+from visiovox.worker.live_link import LiveLinkFactory
 from visiovox.worker.state import WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class JobRunner:
         cancel_poll_s: float,
         announce: Callable[[], None] | None = None,
         observer: JobObserver | None = None,
+        live_links: LiveLinkFactory | None = None,
     ) -> None:
         self._domain = domain
         self._pool = pool
@@ -66,6 +68,7 @@ class JobRunner:
         self._cancel_poll_s = cancel_poll_s
         self._announce = announce or (lambda: None)
         self._observer = observer
+        self._live_links = live_links
 
     def run(self, job_id: str) -> None:
         """Run ``job_id`` unless another worker holds it or it is finished."""
@@ -77,7 +80,7 @@ class JobRunner:
         job = self._domain.store.get(job_id)
         if job is None:
             return
-        self._status.job_started(job_id)
+        self._status.job_started(job_id, job.pipeline)
         self._announce_safely()
         outcome: Outcome | None = None
         try:
@@ -103,6 +106,7 @@ class JobRunner:
             device=self._status.device,
             progress_max_hz=self._progress_max_hz,
             cancel_poll_s=self._cancel_poll_s,
+            live_links=self._live_links,
         )
         started = time.perf_counter()
         status = JobStatus.SUCCEEDED

@@ -25,6 +25,7 @@ class WorkerStatus:
         self._lock = threading.Lock()
         self._state = WorkerState.STARTING
         self._current_job: str | None = None
+        self._current_pipeline: str | None = None
         self._jobs_done = 0
         self._started_at = time.time()
 
@@ -52,9 +53,10 @@ class WorkerStatus:
         self.changed.set()
         return True
 
-    def job_started(self, job_id: str) -> None:
+    def job_started(self, job_id: str, pipeline: str | None = None) -> None:
         with self._lock:
             self._current_job = job_id
+            self._current_pipeline = pipeline
             if self._state is WorkerState.READY:
                 self._state = WorkerState.BUSY
         self.changed.set()
@@ -62,6 +64,7 @@ class WorkerStatus:
     def job_finished(self) -> None:
         with self._lock:
             self._current_job = None
+            self._current_pipeline = None
             self._jobs_done += 1
             if self._state is WorkerState.BUSY:
                 self._state = WorkerState.READY
@@ -89,6 +92,7 @@ class WorkerStatus:
                 engines=engines,
                 engine_memory=engine_memory or {},
                 current_job=self._current_job,
+                current_pipeline=self._current_pipeline,
                 jobs_done=self._jobs_done,
                 started_at=self._started_at,
             )

@@ -170,6 +170,8 @@ async def submit_job(
 ) -> Response:
     """Submit a job: multipart (files + params), urlencoded or JSON params. Answers 202."""
     spec = lookup_spec(pipeline)
+    if spec.live:
+        raise ApiError(400, "live_pipeline", f"{pipeline!r} sessions open over WS /v1/live/…")
     idempotency_key = request.headers.get("idempotency-key") or None
     if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise ApiError(

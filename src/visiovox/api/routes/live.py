@@ -1,28 +1,46 @@
-"""``WS /v1/live/assistant``: a spoken conversation over one WebSocket, turn by turn.
+"""``WS /v1/live/assistant``: a spoken conversation hosted by a worker, relayed by the gateway.
 
-Query: ``session_id`` (an assistant session of the caller; empty: a new one),
-``api_key`` when auth is on. The server first sends ``{"type": "session", ...}``.
-The client streams its utterance as binary frames of 16 kHz mono 16-bit
-little-endian PCM and ends it with ``{"type": "end_turn"}`` (or sends
-``{"type": "text", "text": "..."}``). Each turn runs as an ``assistant`` job;
-the server relays ``{"type": "processing", "stage"}`` as each stage starts,
-``{"type": "token", "text"}`` as the model writes, each
-spoken sentence as ``{"type": "audio", "name"}`` followed by one binary frame
-of WAV, and ends the turn with ``{"type": "done", "transcription", "text",
-"timings", "job_id"}`` or ``{"type": "error", "code", "message"}``.
-``{"type": "ping"}`` answers ``{"type": "pong"}``; ``{"type": "end_session"}``
-deletes the session and closes the socket (1000). Failures
-before the session starts close with 4401 (bad key) or 4404 (no such session).
+Protocol (``api_key`` in the query when auth is on):
+
+1. The client sends ``{"type": "start_session"}``, optionally with
+   ``session_id`` (resume one of its sessions; also accepted in the query),
+   ``system_prompt``, ``voice`` and ``language`` (for a new session; voice and
+   language also override a resumed one). The server answers
+   ``{"type": "session_started", "session_id", "job_id"}``; a worker then
+   hosts the session (an ``assistant-live`` job) and sends ``{"type": "ready"}``.
+2. The client streams binary PCM16 16 kHz mono chunks (e.g. 20 ms each), or
+   sends a whole WAV file as one binary message (any rate; one turn).
+   Silero VAD finds the end of each utterance: no end-of-turn message is
+   needed (``{"type": "end_turn"}`` forces one; ``{"type": "text", "text"}``
+   is a typed turn).
+3. Per turn the server sends ``speech_started``, ``processing`` (``stage``:
+   ``transcribe`` unless the transcription made at the first pause was
+   reused, then ``generate``), ``transcription`` (``text``), ``response``
+   deltas (``delta``) as the model writes, each sentence's audio as a binary
+   WAV message as soon as it is synthesised, ``response`` (``text``,
+   ``final``: true) and ``complete`` (``transcription``, ``text``, ``usage``,
+   ``sentences``, ``audio_s``, ``speculative``, ``dropped``: client chunks the
+   capped stream lost, ``timings``: stage seconds and ``first_token``,
+   ``first_audio``, ``complete`` in seconds after the end of speech was
+   detected). A failed turn sends ``{"type": "error", "code", "message"}``.
+4. Barge-in: speech (or a new WAV or text) while a reply is being generated or
+   played stops it: the server sends ``{"type": "interrupted"}``, no more of
+   that reply, and answers the new utterance.
+5. ``{"type": "ping"}`` → ``{"type": "pong"}``. ``{"type": "end_session"}``
+   deletes the session and closes (1000). An idle session
+   (``live.idle_timeout_s``) gets ``{"type": "session_ended"}`` and a 1000.
+
+Closing the socket cancels the session's job. Failures before the session
+starts close with 4000 + the HTTP status: 4401 (bad key), 4404 (no such
+session: expired, deleted or another owner's), 4400 (no start_session), 4503
+(no worker can host it).
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
-import uuid
-import wave
 from typing import Any
 
 import anyio
@@ -32,128 +50,189 @@ from starlette.websockets import WebSocketDisconnect
 from visiovox.api import job_runs
 from visiovox.api.deps import Gateway, get_gateway
 from visiovox.api.errors import ApiError
+from visiovox.api.feed import AsyncJobReader
+from visiovox.api.live_relay import LiveRelay
 from visiovox.api.security import authenticate
 from visiovox.api.sessions import Session
-from visiovox.api.turns import find_session, record, session_store, submit_turn
-from visiovox.jobs.model import EventType, InputFile
+from visiovox.api.turns import find_session, session_store
+from visiovox.jobs.live_streams import EntryKind, LiveEntry
+from visiovox.jobs.model import Job
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/live", tags=["live"])
 
-PCM_RATE = 16_000
-AUDIO_FIELD = "audio"
+PIPELINE = "assistant-live"
+# How long a client may take to send start_session after connecting.
+START_TIMEOUT_S = 30.0
+# Longest wait for the worker's output before checking the job is still alive.
+PULL_BLOCK_MS = 1_000
 
 
-async def _store_utterance(gateway: Gateway, job_id: str, pcm: bytes) -> InputFile:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(PCM_RATE)
-        wav.writeframes(pcm)
-    path = anyio.Path(gateway.domain.files.input_path(job_id, AUDIO_FIELD))
-    await path.parent.mkdir(parents=True, exist_ok=True)
-    await path.write_bytes(buffer.getvalue())
-    return InputFile(
-        field=AUDIO_FIELD,
-        name=AUDIO_FIELD,
-        content_type="audio/wav",
-        size=len(buffer.getvalue()),
-        duration_s=len(pcm) / 2 / PCM_RATE,
-    )
-
-
-async def _turn(
-    websocket: WebSocket,
-    gateway: Gateway,
-    session: Session,
-    *,
-    pcm: bytes | None = None,
-    text: str | None = None,
-) -> None:
-    """Run one turn and relay its tokens, sentence audio and outcome."""
-    job_id = uuid.uuid4().hex
-    inputs = [await _store_utterance(gateway, job_id, pcm)] if pcm else []
-    params: dict[str, Any] = {"text": text} if text else {}
-    job = await submit_turn(gateway, session, params=params, inputs=inputs, job_id=job_id)
-    files = gateway.domain.files
-    async for event in job_runs.events(gateway, job):
-        if event.type is EventType.STAGE:
-            await websocket.send_json({"type": "processing", "stage": event.data["stage"]})
-        elif event.type is EventType.LOG and "token" in event.data:
-            await websocket.send_json({"type": "token", "text": event.data["token"]})
-        elif event.type is EventType.OUTPUT and event.data["name"].startswith("sentence-"):
-            name = event.data["name"]
-            await websocket.send_json({"type": "audio", "name": name})
-            await websocket.send_bytes(
-                await anyio.Path(files.output_path(job.id, name)).read_bytes()
-            )
-    done = await job_runs.outcome(gateway, job)
-    await record(gateway, session, done)
-    result = done.result or {}
-    await websocket.send_json(
-        {
-            "type": "done",
-            "job_id": done.id,
-            "transcription": result.get("transcription"),
-            "text": result.get("text"),
-            "timings": result.get("timings"),
-        }
-    )
-
-
-async def _converse(websocket: WebSocket, gateway: Gateway, session: Session) -> None:
-    limit = gateway.settings.uploads.max_bytes
-    pcm = bytearray()
-    while True:
+async def _start_message(websocket: WebSocket) -> dict[str, Any]:
+    with anyio.move_on_after(START_TIMEOUT_S):
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        with contextlib.suppress(ValueError):
+            command = json.loads(message.get("text") or "")
+            if isinstance(command, dict) and command.get("type") == "start_session":
+                return command
+    raise ApiError(400, "start_session_expected", 'send {"type": "start_session"} first')
+
+
+def _text(command: dict[str, Any], name: str) -> str | None:
+    value = command.get(name)
+    return str(value).strip() or None if value is not None else None
+
+
+async def _open_session(
+    gateway: Gateway, owner: str, command: dict[str, Any], query_session_id: str | None
+) -> Session:
+    session_id = _text(command, "session_id") or query_session_id
+    if session_id:
+        return await find_session(gateway, session_id, owner)
+    return await session_store(gateway).create(
+        owner=owner,
+        system_prompt=_text(command, "system_prompt"),
+        voice=_text(command, "voice"),
+        language=_text(command, "language"),
+    )
+
+
+async def _host(gateway: Gateway, session: Session, command: dict[str, Any]) -> Job:
+    """Create the job a worker hosts the session in."""
+    params: dict[str, Any] = {
+        "session_id": session.id,
+        "history": session.conversation(),
+        "max_tokens": gateway.settings.assistant.max_tokens,
+    }
+    for name in ("voice", "language"):
+        value = _text(command, name) or getattr(session, name)
+        if value:
+            params[name] = value
+    return await job_runs.submit(gateway, pipeline=PIPELINE, owner=session.owner, params=params)
+
+
+class _Socket:
+    """Serialises sends: the two relay directions both write to the client."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self._lock = anyio.Lock()
+
+    async def send(self, entry: LiveEntry) -> None:
+        async with self._lock:
+            if entry.kind is EntryKind.AUDIO:
+                await self.websocket.send_bytes(entry.data)
+            else:
+                await self.websocket.send_text(entry.data.decode())
+
+    async def send_json(self, payload: dict[str, Any]) -> None:
+        await self.send(LiveEntry.message(payload))
+
+    async def close(self, code: int, reason: str = "") -> None:
+        async with self._lock:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await self.websocket.close(code=code, reason=reason)
+
+
+async def _inbound(socket: _Socket, relay: LiveRelay, gateway: Gateway, session: Session) -> None:
+    """Client → input stream; ping is answered here, end_session ends the session."""
+    limit = gateway.settings.live.max_message_bytes
+    while True:
+        message = await socket.websocket.receive()
+        if message["type"] == "websocket.disconnect":
             return
-        if message.get("bytes") is not None:
-            pcm.extend(message["bytes"])
-            if len(pcm) > limit:
-                raise ApiError(413, "too_large", f"an utterance is over {limit} bytes")
+        data = message.get("bytes")
+        if data is not None:
+            if len(data) > limit:
+                await socket.send_json(
+                    {"type": "error", "code": "too_large", "message": f"over {limit} bytes"}
+                )
+            else:
+                await relay.push(LiveEntry.audio(data))
             continue
         try:
             command = json.loads(message.get("text") or "")
         except ValueError:
-            command = {}
-        kind = command.get("type") if isinstance(command, dict) else None
-        if kind == "ping":
-            await websocket.send_json({"type": "pong"})
+            command = None
+        if not isinstance(command, dict):
+            await socket.send_json(
+                {"type": "error", "code": "invalid_message", "message": "send a JSON object"}
+            )
             continue
-        if kind == "end_session":
+        if command.get("type") == "ping":
+            await socket.send_json({"type": "pong"})
+            continue
+        if command.get("type") == "end_session":
+            # Deleted before the worker hears of it: its goodbye may close the socket first.
             await session_store(gateway).delete(session)
-            await websocket.close(code=1000, reason="session_ended")
+        await relay.push(LiveEntry.message(command))
+
+
+async def _outbound(socket: _Socket, relay: LiveRelay, gateway: Gateway, job: Job) -> None:
+    """Output stream → client, until the worker ends the session or the job ends."""
+    reader = AsyncJobReader(gateway.aredis, keys=gateway.domain.keys)
+    while True:
+        entries = await relay.pull(block_ms=PULL_BLOCK_MS)
+        for entry in entries:
+            await socket.send(entry)
+            if entry.kind is EntryKind.MESSAGE and entry.payload().get("type") == "session_ended":
+                await socket.close(1000, "session_ended")
+                return
+        if entries:
+            continue
+        current = await reader.get_for_owner(job.id, job.owner)
+        if current is None or current.status.is_terminal:
+            try:
+                await job_runs.outcome(gateway, job)
+                await socket.close(1000, "session_ended")
+            except ApiError as exc:
+                await socket.send_json({"type": "error", "code": exc.code, "message": exc.message})
+                await socket.close(1011, exc.code)
             return
-        try:
-            if kind == "end_turn" and pcm:
-                await _turn(websocket, gateway, session, pcm=bytes(pcm))
-            elif kind == "text" and str(command.get("text", "")).strip():
-                await _turn(websocket, gateway, session, text=str(command["text"]))
-            else:
-                raise ApiError(400, "invalid_message", "send audio then end_turn, or a text")
-        except ApiError as exc:
-            await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
-        pcm.clear()
-        refreshed = await session_store(gateway).get(session.id, session.owner)
-        session = refreshed or session
+
+
+async def _relay(websocket: WebSocket, gateway: Gateway, session: Session, job: Job) -> None:
+    live = gateway.settings.live
+    relay = LiveRelay(
+        gateway.aredis,
+        keys=gateway.domain.keys,
+        job_id=job.id,
+        maxlen=live.stream_maxlen,
+        ttl_s=int(live.idle_timeout_s) + 60,
+    )
+    socket = _Socket(websocket)
+    await socket.send_json({"type": "session_started", "session_id": session.id, "job_id": job.id})
+    try:
+        async with anyio.create_task_group() as group:
+
+            async def one_way(direction: Any, *args: Any) -> None:
+                try:
+                    await direction(socket, relay, gateway, *args)
+                finally:
+                    group.cancel_scope.cancel()  # either side ending ends the session
+
+            group.start_soon(one_way, _inbound, session)
+            group.start_soon(one_way, _outbound, job)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(gateway.domain.store.request_cancel, job.id)
+            await relay.close()
 
 
 @router.websocket("/assistant")
 async def live_assistant(websocket: WebSocket, session_id: str | None = None) -> None:
-    """A spoken conversation: PCM in, tokens and sentence WAVs out, one turn at a time."""
+    """A spoken conversation: PCM or WAV in; VAD turns; text deltas and sentence WAVs out."""
     gateway = await get_gateway(websocket)
     await websocket.accept()
     try:
         caller = await authenticate(websocket, gateway, allow_query=True)
-        if session_id:
-            session = await find_session(gateway, session_id, caller.owner)
-        else:
-            session = await session_store(gateway).create(owner=caller.owner)
-        await websocket.send_json({"type": "session", "session_id": session.id})
-        await _converse(websocket, gateway, session)
+        command = await _start_message(websocket)
+        session = await _open_session(gateway, caller.owner, command, session_id)
+        job = await _host(gateway, session, command)
+        await _relay(websocket, gateway, session, job)
     except ApiError as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(code=4000 + exc.status, reason=exc.code)

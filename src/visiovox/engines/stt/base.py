@@ -69,5 +69,10 @@ class STTEngine(Engine):
         language: str | None = None,
         word_timestamps: bool = False,
         on_segment: SegmentCallback | None = None,
+        utterance: bool = False,
     ) -> Transcript:
-        """Transcribe ``audio`` (16 kHz mono float32); ``language`` None detects it."""
+        """Transcribe ``audio`` (16 kHz mono float32); ``language`` None detects it.
+
+        ``utterance``: the audio is one already-segmented utterance (a live turn
+        cut by a VAD), so skip the engine's own silence filter and timestamps.
+        """

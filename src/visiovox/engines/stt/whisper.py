@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Whisper's encoder window: 30 s of 10 ms log-mel frames.
+FULL_WINDOW_FRAMES = 3_000
+# A short utterance's window: its frames plus 2 s of silence, in steps of 1 s.
+WINDOW_PAD_FRAMES = 200
+WINDOW_STEP_FRAMES = 100
+# Whisper's decoder context is 448 tokens; half of it is far more than 30 s of speech says.
+MAX_UTTERANCE_TOKENS = 224
+
 
 class WhisperSTT(STTEngine):
     """Whisper via faster-whisper on the CPU (int8 by default) or a CUDA device."""
@@ -73,6 +81,7 @@ class WhisperSTT(STTEngine):
         language: str | None = None,
         word_timestamps: bool = False,
         on_segment: SegmentCallback | None = None,
+        utterance: bool = False,
     ) -> Transcript:
         if self._model is None:
             raise RuntimeError("WhisperSTT.transcribe called before load()")
@@ -84,12 +93,17 @@ class WhisperSTT(STTEngine):
                 "unsupported_language", f"Whisper does not know language {language!r}"
             )
         stt = self.settings.stt
+        if utterance and language and stt.utterance_window and not word_timestamps:
+            text = self._transcribe_window(audio, language=language)
+            if text is not None:
+                return Transcript(text=text, language=language, duration_s=round(duration_s, 3))
         pieces, info = self._model.transcribe(
             audio.astype(np.float32, copy=False),
             language=language,
             beam_size=stt.beam_size,
-            vad_filter=stt.vad,
+            vad_filter=stt.vad and not utterance,
             word_timestamps=word_timestamps,
+            without_timestamps=utterance and not word_timestamps,
         )
         segments: list[Segment] = []
         # ``pieces`` is lazy: each step decodes the next segment, so callbacks run as it goes.
@@ -119,6 +133,42 @@ class WhisperSTT(STTEngine):
             duration_s=round(duration_s, 3),
             segments=tuple(segments),
         )
+
+    def _transcribe_window(self, audio: npt.NDArray[np.float32], *, language: str) -> str | None:
+        """One short utterance decoded in an encoder window sized to it, not 30 s.
+
+        faster-whisper always pads the log-mel input to 3,000 frames (30 s);
+        CTranslate2's encoder also takes shorter inputs, and the encoder is
+        most of a short clip's cost (whisper.cpp's ``audio_ctx`` does the same).
+        The window keeps ``WINDOW_PAD_FRAMES`` of silence after the speech.
+        None when the utterance is too long for it (the caller decodes normally).
+        """
+        import ctranslate2
+        from faster_whisper.tokenizer import Tokenizer
+
+        assert self._model is not None
+        features = self._model.feature_extractor(audio.astype(np.float32, copy=False))
+        frames = features.shape[-1]
+        window = -(-(frames + WINDOW_PAD_FRAMES) // WINDOW_STEP_FRAMES) * WINDOW_STEP_FRAMES
+        if window >= FULL_WINDOW_FRAMES:
+            return None
+        padded = np.zeros((1, features.shape[0], window), dtype=np.float32)
+        padded[0, :, :frames] = features
+        tokenizer = Tokenizer(
+            self._model.hf_tokenizer,
+            self._model.model.is_multilingual,
+            task="transcribe",
+            language=language,
+        )
+        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(padded))
+        result = self._model.model.generate(
+            encoded,
+            [[*tokenizer.sot_sequence, tokenizer.no_timestamps]],
+            beam_size=self.settings.stt.beam_size,
+            max_length=MAX_UTTERANCE_TOKENS,
+        )[0]
+        tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
+        return str(tokenizer.decode(tokens)).strip()
 
     def _languages(self) -> frozenset[str]:
         assert self._model is not None

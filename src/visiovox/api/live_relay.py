@@ -1,0 +1,63 @@
+"""The gateway's end of a live session: client messages into the input stream, output relayed.
+
+The gateway stays light: it never decodes audio or runs a model. What the
+client sends is ``XADD``ed (numbered, ``MAXLEN ~``: drop-oldest) to the
+session job's input stream; what the worker ``XADD``s to the output stream is
+read with ``XREAD BLOCK`` and sent on. Both streams are deleted when the socket
+closes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import redis.asyncio
+
+from visiovox.jobs.keys import RedisKeys
+from visiovox.jobs.live_streams import LiveEntry
+
+
+class LiveRelay:
+    """Both streams of one live session's job, on the gateway's asyncio client."""
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        *,
+        keys: RedisKeys,
+        job_id: str,
+        maxlen: int,
+        ttl_s: int,
+    ) -> None:
+        self._redis = client
+        self._in = keys.live_input(job_id)
+        self._out = keys.live_output(job_id)
+        self._maxlen = maxlen
+        self._ttl_s = ttl_s
+        self._seq = 0
+        self._last_id: bytes | str = "0-0"
+
+    async def push(self, entry: LiveEntry) -> None:
+        """Add a client message (numbered, so the worker can count what the cap drops)."""
+        self._seq += 1
+        numbered = LiveEntry(entry.kind, entry.data, self._seq)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xadd(self._in, numbered.fields(), maxlen=self._maxlen, approximate=True)  # type: ignore[arg-type]
+            pipe.expire(self._in, self._ttl_s)
+            await pipe.execute()
+
+    async def pull(self, *, block_ms: int) -> list[LiveEntry]:
+        """The worker's messages after the last ones read, waiting up to ``block_ms``."""
+        reply = cast(
+            list[tuple[Any, list[tuple[Any, dict[Any, Any]]]]],
+            await self._redis.xread({self._out: self._last_id}, block=block_ms),
+        )
+        entries: list[LiveEntry] = []
+        for _stream, items in reply or []:
+            for entry_id, fields in items:
+                self._last_id = entry_id
+                entries.append(LiveEntry.from_fields(fields))
+        return entries
+
+    async def close(self) -> None:
+        await self._redis.delete(self._in, self._out)

@@ -1,0 +1,55 @@
+"""The live voice assistant: a long-running job that hosts one WebSocket conversation.
+
+The gateway holding ``WS /v1/live/assistant`` creates this job and relays the
+socket through the session's capped Redis streams; the worker that claims it
+keeps its engines (Silero VAD, Whisper, the LLM, Piper) for the whole session,
+so a turn pays no dispatch and no engine acquisition. The loop
+(``pipelines/live_conversation.py``) detects the end of each utterance with the
+VAD and answers it as the REST turn does, streaming text and sentence audio,
+and lets the user interrupt a reply by speaking (barge-in). It ends on
+``end_session``, on a cancel (the socket closed) or after ``live.idle_timeout_s``
+without a message. Module-level imports stay light: the gateway imports ``SPEC``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from visiovox.pipelines.assistant import LLM, STT, TTS
+from visiovox.pipelines.chat import Message
+from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.spec import PipelineSpec
+
+VAD = "vad.silero"
+
+
+class LiveAssistantParams(BaseModel):
+    """The session this job hosts, as the gateway found it when the socket opened."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    session_id: str = Field(min_length=1, max_length=64)
+    history: list[Message] = Field(default_factory=list, max_length=256)
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
+    voice: str | None = Field(default=None, max_length=64)
+    max_tokens: int = Field(default=96, ge=1, le=1_024)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+
+
+def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
+    assert isinstance(params, LiveAssistantParams)
+    from visiovox.pipelines.live_conversation import Conversation
+
+    return Conversation.start(ctx, params).run()
+
+
+SPEC = PipelineSpec(
+    name="assistant-live",
+    summary="Live voice assistant session (WS /v1/live/assistant): VAD, STT, LLM, TTS per turn.",
+    params=LiveAssistantParams,
+    run=run,
+    engines=(VAD, STT, LLM, TTS),
+    live=True,
+)

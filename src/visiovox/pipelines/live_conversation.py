@@ -1,0 +1,391 @@
+"""The live assistant's loop on the worker: messages in, turns detected by the VAD, replies out.
+
+Client messages (``LiveInput``) become, in arrival order, pending items: VAD
+events of the streamed PCM, whole-WAV utterances and commands. Each item is
+handled in turn. A turn is STT → LLM → TTS (``live_reply.py``); while a reply
+runs, new input is polled between pieces, and speech (or a new utterance, a
+text, ``end_session``) interrupts it: ``interrupted`` is sent, the new
+utterance becomes the next turn. At the first pause in speech
+(``live.speculative_pause_ms``) the utterance so far is transcribed while the
+end-of-speech wait runs; if no more speech came, the end reuses that text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from visiovox.engines.llm.base import ChatMessage, LLMEngine
+from visiovox.engines.stt.base import STTEngine
+from visiovox.engines.tts.base import TTSEngine
+from visiovox.engines.vad.base import (
+    SpeechDetector,
+    VADEngine,
+    VADOptions,
+    VoiceEvent,
+    VoiceEventKind,
+)
+from visiovox.media.errors import MediaError
+from visiovox.pipelines.assistant import LLM, STT, TTS
+from visiovox.pipelines.assistant_live import VAD, LiveAssistantParams
+from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.errors import PipelineError
+from visiovox.pipelines.live_audio import (
+    RATE,
+    AudioTape,
+    PcmDecoder,
+    Samples,
+    decode_wav,
+    is_wav,
+)
+from visiovox.pipelines.live_link import LiveInput, LiveLink
+from visiovox.pipelines.live_reply import LiveReply, ReplyOutcome
+
+# Whisper reads 30 s windows; a longer monologue is cut into turns there.
+MAX_UTTERANCE_S = 30.0
+# How long one wait for client messages lasts; also the cancel check's cadence.
+POLL_S = 0.1
+# Commands that start a turn (or end the session) and so cut a reply short.
+INTERRUPTING = frozenset({"text", "end_session"})
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A whole spoken turn that came as one WAV message."""
+
+    samples: Samples
+
+
+@dataclass(frozen=True)
+class Guess:
+    """Work done at a pause, valid while the utterance still ends there: its transcription
+    and, when something was heard, the reply prepared up to its first audio (held back)."""
+
+    start: int
+    end: int
+    text: str
+    seconds: float
+    reply: LiveReply | None
+
+
+Pending = VoiceEvent | Utterance | dict[str, Any]
+
+
+class Conversation:
+    """Hosts one live session until it ends; ``run`` answers the session's summary."""
+
+    def __init__(
+        self,
+        *,
+        ctx: RunContext,
+        params: LiveAssistantParams,
+        detector: SpeechDetector,
+        stt: STTEngine,
+        llm: LLMEngine,
+        tts: TTSEngine,
+    ) -> None:
+        self._ctx = ctx
+        self._link: LiveLink = ctx.live()
+        self._params = params
+        self._detector = detector
+        self._stt = stt
+        self._llm = llm
+        self._tts = tts
+        settings = stt.settings
+        self._idle_timeout_s = settings.live.idle_timeout_s
+        self._max_history = settings.assistant.max_history_messages
+        self._system = [m for m in params.history if m.role == "system"][:1]
+        self._history = [
+            ChatMessage(role=m.role, content=m.content)
+            for m in params.history
+            if m.role != "system"
+        ]
+        self._pending: deque[Pending] = deque()
+        self._pcm = PcmDecoder()
+        self._tape = AudioTape()
+        self._turn_start = 0  # where audio not yet part of a turn begins
+        self._guess: Guess | None = None
+        self._talking_until = 0.0  # when the client's playback of the last reply ends
+        self._last_input = time.monotonic()
+        self._turns = 0
+        self._interruptions = 0
+
+    @classmethod
+    def start(cls, ctx: RunContext, params: LiveAssistantParams) -> Conversation:
+        """Take the session's engines for its whole life (none are acquired per turn)."""
+        vad = ctx.engine(VAD, VADEngine)  # type: ignore[type-abstract]  # mypy#4717
+        settings = vad.settings
+        options = VADOptions(
+            threshold=settings.vad.threshold,
+            min_speech_ms=settings.vad.min_speech_ms,
+            min_silence_ms=settings.vad.min_silence_ms,
+            speech_pad_ms=settings.vad.speech_pad_ms,
+            pause_ms=settings.live.speculative_pause_ms,
+        )
+        return cls(
+            ctx=ctx,
+            params=params,
+            detector=vad.detector(options),
+            stt=ctx.engine(STT, STTEngine),  # type: ignore[type-abstract]
+            llm=ctx.engine(LLM, LLMEngine),  # type: ignore[type-abstract]
+            tts=ctx.engine(TTS, TTSEngine),  # type: ignore[type-abstract]
+        )
+
+    def run(self) -> dict[str, Any]:
+        self._link.send({"type": "ready"})
+        try:
+            reason = self._loop()
+        finally:
+            self._drop_guess()
+        self._link.send({"type": "session_ended", "reason": reason})
+        return {
+            "turns": self._turns,
+            "interruptions": self._interruptions,
+            "dropped": self._link.dropped,
+            "ended": reason,
+        }
+
+    def _loop(self) -> str:
+        """Handle input until the session ends; answers why it ended."""
+        while True:
+            self._ctx.check_cancelled()
+            if not self._pending:
+                self._pull(timeout_s=POLL_S)
+            if not self._pending:  # nothing, or audio that changed nothing yet
+                if time.monotonic() - self._last_input > self._idle_timeout_s:
+                    return "idle"
+                continue
+            if self._handle(self._pending.popleft()):
+                return "end_session"
+
+    # -- input ------------------------------------------------------------------------
+
+    def _pull(self, *, timeout_s: float) -> bool:
+        """Turn what arrived into pending items; True if anything did."""
+        inputs = self._link.receive(timeout_s=timeout_s)
+        for item in inputs:
+            self._take(item)
+        if inputs:
+            self._last_input = time.monotonic()
+        return bool(inputs)
+
+    def _take(self, item: LiveInput) -> None:
+        if item.command is not None:
+            self._pending.append(item.command)
+        elif item.audio is not None and is_wav(item.audio):
+            try:
+                self._pending.append(Utterance(decode_wav(item.audio)))
+            except MediaError as exc:
+                self._error(exc.code, exc.message)  # the session goes on
+        elif item.audio:
+            samples = self._pcm.decode(item.audio)
+            self._tape.append(samples)
+            self._pending.extend(self._detector.feed(samples))
+            self._cut_long_utterance()
+
+    def _cut_long_utterance(self) -> None:
+        """Keep the tape bounded: cut a monologue into turns, forget old silence."""
+        start = self._detector.utterance_start
+        limit = int(MAX_UTTERANCE_S * RATE)
+        if start is not None and self._tape.end - start > limit:
+            cut = self._detector.finish()
+            if cut is not None:
+                self._pending.append(cut)
+        elif start is None and not self._pending and self._tape.end - self._turn_start > limit:
+            self._turn_start = self._tape.end - limit
+            self._tape.forget_before(self._turn_start)
+
+    def _barged_in(self) -> bool:
+        """Poll for input during a reply; True if any of it interrupts the reply."""
+        self._ctx.check_cancelled()
+        self._pull(timeout_s=0)
+        return any(_interrupts(item) for item in self._pending)
+
+    # -- handling ---------------------------------------------------------------------
+
+    def _handle(self, item: Pending) -> bool:
+        """Handle one pending item; True when the session should end."""
+        if isinstance(item, Utterance):
+            self._answer(self._transcribe(item.samples), detected_at=time.perf_counter())
+        elif isinstance(item, VoiceEvent):
+            self._on_voice(item)
+        else:
+            return self._on_command(item)
+        return False
+
+    def _on_voice(self, event: VoiceEvent) -> None:
+        if event.kind is VoiceEventKind.SPEECH_START:
+            self._drop_guess()
+            self._link.send({"type": "speech_started"})
+            if time.monotonic() < self._talking_until:
+                self._talking_until = 0.0
+                self._interrupted()  # the reply is sent but the client still plays it
+        elif event.kind is VoiceEventKind.PAUSE:
+            self._guess_at_pause(event.start, event.end or self._tape.end)
+        else:
+            self._end_of_speech(event.start, event.end or self._tape.end)
+
+    def _guess_at_pause(self, start: int, end: int) -> None:
+        """Transcribe and prepare the reply now, in case the speech ends here."""
+        self._drop_guess()
+        started = time.perf_counter()
+        text = self._transcribe(self._tape.slice(start, end))
+        self._pull(timeout_s=0)
+        resumed = self._detector.utterance_start == start and not self._detector.paused
+        # Speech went on while transcribing (a comma, a breath): no reply to prepare.
+        reply = self._reply(text, held=True) if text and not resumed else None
+        if reply is not None:
+            try:
+                reply.prepare()
+            except PipelineError:
+                reply.drop()  # the real turn reports it
+                reply = None
+        self._guess = Guess(start, end, text, time.perf_counter() - started, reply)
+
+    def _drop_guess(self) -> None:
+        if self._guess is not None and self._guess.reply is not None:
+            self._guess.reply.drop()
+        self._guess = None
+
+    def _end_of_speech(self, start: int, end: int) -> None:
+        detected_at = time.perf_counter()
+        guess = self._guess
+        timings = {"speech_s": (end - start) / RATE}
+        if guess is not None and (guess.start, guess.end) == (start, end):
+            self._guess = None
+            heard, reply = guess.text, guess.reply
+            timings.update(transcribe=0.0, speculative=guess.seconds)
+        else:
+            self._drop_guess()
+            self._link.send({"type": "processing", "stage": "transcribe"})
+            heard, reply = self._transcribe(self._tape.slice(start, end)), None
+            timings["transcribe"] = time.perf_counter() - detected_at
+        self._turn_start = end
+        self._tape.forget_before(end)
+        self._answer(heard, detected_at=detected_at, timings=timings, reply=reply)
+
+    def _on_command(self, command: dict[str, Any]) -> bool:
+        kind = command.get("type")
+        if kind == "end_session":
+            return True
+        if kind == "text" and str(command.get("text", "")).strip():
+            self._answer(str(command["text"]).strip(), detected_at=time.perf_counter())
+        elif kind == "end_turn":
+            event = self._detector.finish()
+            start = event.start if event is not None else self._turn_start
+            self._end_of_speech(start, self._tape.end)
+        else:
+            self._error("invalid_message", "send audio, end_turn, text, ping or end_session")
+        return False
+
+    # -- a turn -----------------------------------------------------------------------
+
+    def _transcribe(self, samples: Samples) -> str:
+        transcript = self._stt.transcribe(samples, language=self._params.language, utterance=True)
+        return transcript.text.strip()
+
+    def _reply(self, heard: str, *, held: bool = False) -> LiveReply:
+        messages = [
+            *(ChatMessage(role=m.role, content=m.content) for m in self._system),
+            *self._history,
+            ChatMessage(role="user", content=heard),
+        ]
+        return LiveReply(
+            link=self._link,
+            llm=self._llm,
+            tts=self._tts,
+            voice=self._params.voice,
+            messages=messages,
+            max_tokens=self._params.max_tokens,
+            temperature=self._params.temperature,
+            held=held,
+        )
+
+    def _answer(
+        self,
+        heard: str,
+        *,
+        detected_at: float,
+        timings: dict[str, float] | None = None,
+        reply: LiveReply | None = None,
+    ) -> None:
+        """Answer what was heard; ``reply`` is one prepared at the pause, if any."""
+        if not heard:
+            self._drop_guess()
+            self._error("nothing_heard", "no speech was recognised in the utterance")
+            return
+        if reply is None:
+            self._drop_guess()  # a suspended reply holds the model
+        self._link.send({"type": "transcription", "text": heard})
+        self._link.send({"type": "processing", "stage": "generate"})
+        try:
+            reply = reply or self._reply(heard)
+            outcome = reply.finish(should_stop=self._barged_in)
+        except PipelineError as exc:
+            self._error(exc.code, exc.message)
+            return
+        self._turns += 1
+        self._remember(heard, outcome)
+        if outcome.interrupted:
+            self._interrupted()
+            return
+        self._talking_until = time.monotonic() + outcome.audio_s
+        self._link.send({"type": "response", "text": outcome.text, "final": True})
+        self._link.send(
+            {
+                "type": "complete",
+                "transcription": heard,
+                "text": outcome.text,
+                "usage": outcome.usage.to_json(),
+                "sentences": outcome.sentences,
+                "audio_s": round(outcome.audio_s, 3),
+                "speculative": "speculative" in (timings or {}),
+                "dropped": self._link.dropped,
+                "timings": _timings(timings or {}, outcome, detected_at),
+            }
+        )
+
+    def _remember(self, heard: str, outcome: ReplyOutcome) -> None:
+        exchange = [
+            ChatMessage(role="user", content=heard),
+            ChatMessage(role="assistant", content=outcome.text),
+        ]
+        self._history = [*self._history, *exchange][-self._max_history :]
+        stored = [{"role": m["role"], "content": m["content"]} for m in exchange]
+        self._link.remember(self._params.session_id, stored)
+
+    def _interrupted(self) -> None:
+        self._interruptions += 1
+        self._link.send({"type": "interrupted"})
+
+    def _error(self, code: str, message: str) -> None:
+        self._link.send({"type": "error", "code": code, "message": message})
+
+
+def _interrupts(item: Pending) -> bool:
+    if isinstance(item, VoiceEvent):
+        return item.kind is VoiceEventKind.SPEECH_START
+    if isinstance(item, Utterance):
+        return True
+    return item.get("type") in INTERRUPTING
+
+
+def _timings(
+    before: dict[str, float], outcome: ReplyOutcome, detected_at: float
+) -> dict[str, float]:
+    """Stage seconds, and milestones in seconds since the end of speech was detected
+    (work prepared before it counts as done at that moment)."""
+    milestones = {
+        "first_token": outcome.first_token_at,
+        "first_audio": outcome.first_audio_at,
+        "complete": time.perf_counter(),
+    }
+    timings = {
+        **before,
+        **{name: max(0.0, at - detected_at) for name, at in milestones.items() if at is not None},
+        "generate": outcome.generate_s,
+        "synthesize": outcome.synthesize_s,
+    }
+    return {name: round(value, 3) for name, value in timings.items()}

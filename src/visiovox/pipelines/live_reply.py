@@ -1,0 +1,168 @@
+"""One spoken reply of a live session: streamed text, sentence audio as soon as each ends.
+
+Every piece of text goes to the client as a ``response`` delta when the model
+writes it; each sentence, once the next one has begun (or the reply ended), is
+synthesised and sent as one binary WAV message. Between pieces and after each
+sentence ``should_stop`` is asked: a barge-in closes the model's stream (which
+ends the generation) and nothing more of this reply is sent.
+
+A reply can also be *prepared*: started while the user may still go on talking,
+run up to its first sentence's audio with everything it sends held back, then
+either released (the user had finished: the held messages go out at once and
+the reply goes on) or dropped (the user went on: nothing was sent).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
+from visiovox.engines.tts.base import TTSEngine
+from visiovox.engines.tts.sentences import split_sentences
+from visiovox.pipelines.live_audio import wav_bytes
+from visiovox.pipelines.live_link import LiveLink
+
+
+@dataclass
+class ReplyOutcome:
+    """What was said and how it went; ``*_at`` are ``time.perf_counter()`` readings,
+    ``generate_s`` and ``synthesize_s`` the time spent in the model and in TTS."""
+
+    text: str = ""
+    interrupted: bool = False
+    usage: Usage = field(default_factory=Usage)
+    sentences: int = 0
+    audio_s: float = 0.0
+    first_token_at: float | None = None
+    first_audio_at: float | None = None
+    generate_s: float = 0.0
+    synthesize_s: float = 0.0
+
+
+class _Outbox:
+    """Sends to the link, or holds what is sent until released."""
+
+    def __init__(self, link: LiveLink, *, held: bool) -> None:
+        self._link = link
+        self._held: list[dict[str, Any] | bytes] | None = [] if held else None
+
+    def send(self, item: dict[str, Any] | bytes) -> None:
+        if self._held is not None:
+            self._held.append(item)
+        elif isinstance(item, bytes):
+            self._link.send_audio(item)
+        else:
+            self._link.send(item)
+
+    def release(self) -> None:
+        held, self._held = self._held or [], None
+        for item in held:
+            self.send(item)
+
+
+class LiveReply:
+    """Generates and speaks one reply, stopping at once when ``should_stop`` says so."""
+
+    def __init__(
+        self,
+        *,
+        link: LiveLink,
+        llm: LLMEngine,
+        tts: TTSEngine,
+        voice: str | None,
+        messages: list[ChatMessage],
+        max_tokens: int,
+        temperature: float,
+        held: bool = False,
+    ) -> None:
+        self._llm = llm
+        self._tts = tts
+        self._voice = voice
+        self._outbox = _Outbox(link, held=held)
+        self._should_stop: Callable[[], bool] = lambda: False
+        self._text = ""
+        self._spoken = 0
+        self.outcome = ReplyOutcome()
+        self._stream = llm.chat(
+            messages, max_tokens=max_tokens, temperature=temperature, usage=self.outcome.usage
+        )
+        self._steps = self._generate()
+
+    def prepare(self) -> None:
+        """Run until the first sentence is spoken (held back) or the reply ends."""
+        next(self._steps, None)
+
+    def finish(self, *, should_stop: Callable[[], bool]) -> ReplyOutcome:
+        """Release anything held and run the reply to its end or to a barge-in."""
+        self._should_stop = should_stop
+        self._outbox.release()
+        if self._should_stop():
+            self.outcome.interrupted = True
+            self.drop()
+        for _ in self._steps:
+            pass
+        return self.outcome
+
+    def drop(self) -> None:
+        """Stop generating now: closing the stream ends the generation and frees the engine."""
+        self._steps.close()
+        self._close_stream()
+
+    def _close_stream(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if callable(close):
+            close()
+
+    def _generate(self) -> Generator[None, None, None]:
+        """Yields after each spoken sentence; ends when the reply does or is stopped."""
+        outcome = self.outcome
+        pieces = iter(self._stream)
+        try:
+            while True:
+                asked = time.perf_counter()
+                piece = next(pieces, None)
+                outcome.generate_s += time.perf_counter() - asked
+                if piece is None:
+                    break
+                outcome.first_token_at = outcome.first_token_at or time.perf_counter()
+                self._text += piece
+                self._outbox.send({"type": "response", "delta": piece})
+                complete = len(split_sentences(self._text)) - 1
+                spoke = yield from self._speak_until(complete)
+                if not spoke or self._should_stop():
+                    outcome.interrupted = True
+                    return
+            outcome.interrupted = not (yield from self._speak_until(None))
+        finally:
+            self._close_stream()
+            outcome.text = self._text.strip()
+
+    def _speak_until(self, end: int | None) -> Generator[None, None, bool]:
+        """Speak the sentences not yet spoken, up to ``end``; answers False once told to stop."""
+        sentences = split_sentences(self._text)[:end]
+        for sentence in sentences[self._spoken :]:
+            self._spoken += 1
+            self._speak(sentence)
+            yield
+            if self._should_stop():
+                return False
+        return True
+
+    def _speak(self, sentence: str) -> None:
+        outcome = self.outcome
+        started = time.perf_counter()
+        chunks = [c.samples for c in self._tts.synthesize(sentence, voice=self._voice)]
+        if not chunks:
+            return
+        samples = np.concatenate(chunks)
+        self._outbox.send(wav_bytes(samples, sample_rate=self._tts.sample_rate))
+        now = time.perf_counter()
+        outcome.synthesize_s += now - started
+        outcome.sentences += 1
+        outcome.audio_s += len(samples) / self._tts.sample_rate
+        outcome.first_audio_at = outcome.first_audio_at or now
