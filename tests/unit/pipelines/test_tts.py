@@ -66,7 +66,9 @@ def test_speed_changes_duration(ctx: LocalContext) -> None:
     slow = run_pipeline(SPEC, {"text": "A sentence of moderate length.", "speed": 0.5}, ctx)
     fast = run_pipeline(SPEC, {"text": "A sentence of moderate length.", "speed": 2.0}, ctx)
     assert slow is not None and fast is not None
-    assert slow["duration_s"] > 2.5 * fast["duration_s"]
+    # 4x nominally; Piper samples its phoneme durations, and the fixed pauses do not
+    # scale, so 12 runs measured 2.6-3.6x: 2x leaves room for the noise.
+    assert slow["duration_s"] > 2.0 * fast["duration_s"]
 
 
 def test_unknown_voice(ctx: LocalContext) -> None:
