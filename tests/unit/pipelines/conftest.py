@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from visiovox.config import Settings, load_settings
+from visiovox.engines.face.detect import FaceDetector
+from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.testing import LocalContext
 
@@ -22,6 +24,15 @@ def engine_pool(model_settings: Settings) -> Iterator[EnginePool]:
     pool = EnginePool(settings=model_settings, device="cpu")
     yield pool
     pool.close()
+
+
+@pytest.fixture(scope="session")
+def faces(engine_pool: EnginePool) -> tuple[FaceDetector, FaceLandmarker]:
+    """The face detector and landmarker, for checking what the face pipelines wrote."""
+    return (
+        engine_pool.get("face.detect", FaceDetector),
+        engine_pool.get("face.landmarks", FaceLandmarker),
+    )
 
 
 @pytest.fixture

@@ -22,14 +22,6 @@ from visiovox.pipelines.testing import LocalContext, run_pipeline
 
 
 @pytest.fixture(scope="module")
-def faces(engine_pool: EnginePool) -> tuple[FaceDetector, FaceLandmarker]:
-    return (
-        engine_pool.get("face.detect", FaceDetector),
-        engine_pool.get("face.landmarks", FaceLandmarker),
-    )
-
-
-@pytest.fixture(scope="module")
 def other_png(
     tmp_path_factory: pytest.TempPathFactory, faces: tuple[FaceDetector, FaceLandmarker]
 ) -> Path:

@@ -28,14 +28,6 @@ FPS = 25
 
 
 @pytest.fixture(scope="module")
-def faces(engine_pool: EnginePool) -> tuple[FaceDetector, FaceLandmarker]:
-    return (
-        engine_pool.get("face.detect", FaceDetector),
-        engine_pool.get("face.landmarks", FaceLandmarker),
-    )
-
-
-@pytest.fixture(scope="module")
 def paused_speech(tmp_path_factory: pytest.TempPathFactory, engine_pool: EnginePool) -> Path:
     """Two spoken sentences with 0.8 s of silence before, between and after, as WAV."""
     tts = engine_pool.get("tts.piper", TTSEngine)  # type: ignore[type-abstract]  # mypy#4717

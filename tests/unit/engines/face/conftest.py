@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.faces import ASTRONAUT, HOPPER, derive_face, find_face
-from visiovox.config import load_settings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.embed import FaceEmbedder
 from visiovox.engines.face.landmarks import FaceLandmarker
@@ -19,31 +17,23 @@ from visiovox.models.engine_pool import EnginePool
 
 
 @pytest.fixture(scope="session")
-def face_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnginePool]:
-    settings = load_settings(models={"cache_dir": tmp_path_factory.mktemp("face-models")})
-    pool = EnginePool(settings=settings, device="cpu")
-    yield pool
-    pool.close()
+def detector(bundled_pool: EnginePool) -> FaceDetector:
+    return bundled_pool.get("face.detect", FaceDetector)
 
 
 @pytest.fixture(scope="session")
-def detector(face_pool: EnginePool) -> FaceDetector:
-    return face_pool.get("face.detect", FaceDetector)
+def landmarker(bundled_pool: EnginePool) -> FaceLandmarker:
+    return bundled_pool.get("face.landmarks", FaceLandmarker)
 
 
 @pytest.fixture(scope="session")
-def landmarker(face_pool: EnginePool) -> FaceLandmarker:
-    return face_pool.get("face.landmarks", FaceLandmarker)
+def embedder(bundled_pool: EnginePool) -> FaceEmbedder:
+    return bundled_pool.get("face.embed", FaceEmbedder)
 
 
 @pytest.fixture(scope="session")
-def embedder(face_pool: EnginePool) -> FaceEmbedder:
-    return face_pool.get("face.embed", FaceEmbedder)
-
-
-@pytest.fixture(scope="session")
-def swapper(face_pool: EnginePool) -> WarpSwapper:
-    return face_pool.get("face.swap_warp", WarpSwapper)
+def swapper(bundled_pool: EnginePool) -> WarpSwapper:
+    return bundled_pool.get("face.swap_warp", WarpSwapper)
 
 
 @pytest.fixture(scope="session")

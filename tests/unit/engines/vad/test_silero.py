@@ -9,7 +9,6 @@ import numpy.typing as npt
 import pytest
 
 from tests.wer import SPOKEN_SENTENCE
-from visiovox.config import load_settings
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.engines.vad.base import VADEngine, VADOptions, VoiceEvent, VoiceEventKind
 from visiovox.media.audio import decode_audio, encode_audio
@@ -23,32 +22,26 @@ TOLERANCE_S = 0.2
 
 
 @pytest.fixture(scope="module")
-def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnginePool]:
-    settings = load_settings(models={"cache_dir": tmp_path_factory.mktemp("models")})
-    engines = EnginePool(settings=settings, device="cpu")
-    yield engines
-    engines.close()
-
-
-@pytest.fixture(scope="module")
-def speech(pool: EnginePool, tmp_path_factory: pytest.TempPathFactory) -> npt.NDArray[np.float32]:
+def speech(
+    bundled_pool: EnginePool, tmp_path_factory: pytest.TempPathFactory
+) -> npt.NDArray[np.float32]:
     """SPOKEN_SENTENCE at 16 kHz, trimmed to its voiced part."""
-    tts = pool.get("tts.piper", TTSEngine)  # type: ignore[type-abstract]
+    tts = bundled_pool.get("tts.piper", TTSEngine)  # type: ignore[type-abstract]
     try:
         samples = np.concatenate([chunk.samples for chunk in tts.synthesize(SPOKEN_SENTENCE)])
         path = tmp_path_factory.mktemp("speech") / "sentence.wav"
         encode_audio(samples, sample_rate=tts.sample_rate, fmt="wav", path=path)
     finally:
-        pool.release("tts.piper")
+        bundled_pool.release("tts.piper")
     audio = decode_audio(path, sample_rate=RATE)
     loud = np.flatnonzero(np.abs(audio) > 0.02)
     return audio[loud[0] : loud[-1] + 1]
 
 
 @pytest.fixture
-def vad(pool: EnginePool) -> Iterator[VADEngine]:
-    yield pool.get("vad.silero", VADEngine)  # type: ignore[type-abstract]
-    pool.release("vad.silero")
+def vad(bundled_pool: EnginePool) -> Iterator[VADEngine]:
+    yield bundled_pool.get("vad.silero", VADEngine)  # type: ignore[type-abstract]
+    bundled_pool.release("vad.silero")
 
 
 def _stream(
