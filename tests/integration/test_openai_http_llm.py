@@ -101,12 +101,13 @@ def test_a_refused_key_fails_the_job_and_the_worker_carries_on(downstream: Stack
     downstream.start_worker("w2")
     client = _client(downstream)
     for _ in range(2):
-        with pytest.raises(openai.UnprocessableEntityError) as caught:
+        with pytest.raises(openai.InternalServerError) as caught:
             client.chat.completions.create(
                 model="smollm2",
                 messages=QUESTION,
                 max_tokens=8,  # type: ignore[arg-type]
             )
+        assert caught.value.status_code == 502  # the upstream refused the worker's key
         error = caught.value.body
         assert isinstance(error, dict) and error["code"] == "llm_unauthorized", error
         assert "VISIOVOX_LLM__API_KEY" in error["message"]

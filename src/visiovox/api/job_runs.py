@@ -23,8 +23,19 @@ from visiovox.api.routes.jobs import create_job, lookup_spec, route_job, validat
 from visiovox.jobs.model import InputFile, Job, JobEvent, JobStatus
 from visiovox.jobs.queues import Priority
 
-# A failed job's error codes that are the caller's fault answer 422, the rest 500.
+# A failed job's error codes answer 422 (the caller's input), except the worker's
+# own failures (500) and an upstream server's (the llm.openai_http engine's): 502,
+# or 504 when it timed out.
 CLIENT_ERROR_STATUS = 422
+FAILURE_STATUS = {
+    "internal_error": 500,
+    "worker_lost": 500,
+    "llm_unreachable": 502,
+    "llm_unauthorized": 502,
+    "llm_model_not_found": 502,
+    "llm_server_error": 502,
+    "llm_timeout": 504,
+}
 
 
 async def submit(
@@ -96,5 +107,4 @@ async def outcome(gateway: Gateway, job: Job) -> Job:
     error = done.error
     code = error.code if error else "job_failed"
     message = error.message if error else f"job {job.id} failed"
-    status = 500 if code in ("internal_error", "worker_lost") else CLIENT_ERROR_STATUS
-    raise ApiError(status, code, message)
+    raise ApiError(FAILURE_STATUS.get(code, CLIENT_ERROR_STATUS), code, message)
