@@ -21,6 +21,7 @@ from visiovox.pipelines.lipsync_render import (
     LANDMARKS,
     MOUTH_WARP,
     SPEECH_DONE,
+    VAD,
     EngineChoice,
     StageClock,
     decode_speech,
@@ -161,5 +162,5 @@ SPEC = PipelineSpec(
         ),
         InputSpec("audio", frozenset({MediaKind.AUDIO}), description="The speech."),
     ),
-    engines=(DETECT, LANDMARKS, MOUTH_WARP),
+    engines=(VAD, DETECT, LANDMARKS, MOUTH_WARP),
 )

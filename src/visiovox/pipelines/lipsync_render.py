@@ -4,8 +4,11 @@ Both pipelines run the stages ``speech`` (get the audio), ``analysis`` (find
 the faces, analyse the speech), ``frames`` (move the mouths) and ``encode``.
 Rendering streams each batch of frames into the encoder, so the ``frames``
 stage also feeds the encoder; the seconds it spent encoding are reported
-under ``encode`` in the result's ``seconds``. Heavy modules are imported
-inside functions: the gateway imports the pipelines for their specs.
+under ``encode`` in the result's ``seconds``. An uploaded audio must hold
+speech by Silero VAD (``require_voice``): music or a steady hum is loud enough
+for the engines' energy check but would move the mouth to no words. Heavy
+modules are imported inside functions: the gateway imports the pipelines for
+their specs.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
 
 DETECT, LANDMARKS = "face.detect", "face.landmarks"
 MOUTH_WARP, WAV2LIP = "lipsync.mouth_warp", "lipsync.wav2lip"
+VAD = "vad.silero"
+# Audio fed to the VAD at a time: it stops at the first speech found, so speech costs little.
+VAD_CHUNK_S = 1.0
 # auto is the warp: Wav2Lip needs research-only weights pulled first.
 LIPSYNC_ENGINES = {"auto": MOUTH_WARP, "mouth_warp": MOUTH_WARP, "wav2lip": WAV2LIP}
 EngineChoice = Literal["auto", "mouth_warp", "wav2lip"]
@@ -73,7 +79,7 @@ class StageClock:
 
 
 def decode_speech(ctx: RunContext, field: str) -> Speech:
-    """The audio of upload ``field``, kept at 44.1 kHz for the track."""
+    """The audio of upload ``field``, kept at 44.1 kHz for the track; it must hold speech."""
     from visiovox.engines.lipsync.base import SPEECH_RATE
     from visiovox.media.audio import decode_audio
     from visiovox.media.errors import MediaError
@@ -86,7 +92,29 @@ def decode_speech(ctx: RunContext, field: str) -> Speech:
         raise PipelineError(exc.code, f"{field}: {exc.message}") from exc
     if len(analysis) == 0:
         raise PipelineError("no_speech", f"{field}: the audio is empty")
+    require_voice(ctx, analysis, field)
     return Speech(analysis=analysis, track=track, track_rate=track_rate)
+
+
+def require_voice(ctx: RunContext, analysis: npt.NDArray[np.float32], field: str) -> None:
+    """Raise ``no_speech`` unless Silero VAD hears speech somewhere in ``analysis`` (16 kHz).
+
+    One pass at most, stopping at the first confirmed speech (200 ms voiced at
+    probability 0.5, Silero's defaults); a last partial frame (under 32 ms)
+    is not scored.
+    """
+    from visiovox.engines.lipsync.base import SPEECH_RATE
+    from visiovox.engines.vad.base import VADEngine, VADOptions, VoiceEventKind
+
+    detector = ctx.engine(VAD, VADEngine).detector(VADOptions())  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
+    chunk = int(VAD_CHUNK_S * SPEECH_RATE)
+    for start in range(0, len(analysis), chunk):
+        events = detector.feed(analysis[start : start + chunk])
+        if detector.speaking or any(e.kind is VoiceEventKind.SPEECH_START for e in events):
+            return
+    raise PipelineError(
+        "no_speech", f"{field}: the audio holds no speech (only silence, noise, music or a tone)"
+    )
 
 
 def lipsync_engine(ctx: RunContext, choice: str) -> LipSyncEngine:

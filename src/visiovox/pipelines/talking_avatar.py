@@ -20,6 +20,7 @@ from visiovox.pipelines.lipsync_render import (
     LANDMARKS,
     MOUTH_WARP,
     SPEECH_DONE,
+    VAD,
     EngineChoice,
     Speech,
     StageClock,
@@ -163,5 +164,5 @@ SPEC = PipelineSpec(
             description="Portrait with one face; the bundled avatar when left out.",
         ),
     ),
-    engines=(TTS, DETECT, LANDMARKS, MOUTH_WARP),
+    engines=(TTS, VAD, DETECT, LANDMARKS, MOUTH_WARP),
 )

@@ -9,9 +9,12 @@ import pytest
 
 from tests.faces import ASTRONAUT, write_face_video
 from tests.lipsync_checks import decoded_frames, video_facts
+from tests.wer import SPOKEN_SENTENCE
 from visiovox.engines.face.types import Face, FaceBox
+from visiovox.engines.lipsync.drive import mouth_track
+from visiovox.engines.tts.base import TTSEngine
 from visiovox.jobs.model import EventType
-from visiovox.media.audio import encode_audio
+from visiovox.media.audio import decode_audio, encode_audio
 from visiovox.media.image import read_image, write_image
 from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.errors import PipelineError
@@ -19,15 +22,34 @@ from visiovox.pipelines.lip_sync import SPEC, source_index, steady_faces
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 
 RATE = 24_000
+Spoken = tuple[np.ndarray, int]
 
 
-def syllables(path: Path, seconds: float) -> Path:
-    """A voiced tone pulsing four times a second: speech-like energy, cheap to make."""
+@pytest.fixture(scope="module")
+def spoken(engine_pool: EnginePool) -> Spoken:
+    """SPOKEN_SENTENCE by Piper and its sample rate: speech that Silero VAD hears as speech."""
+    tts = engine_pool.get("tts.piper", TTSEngine)  # type: ignore[type-abstract]  # mypy#4717
+    try:
+        samples = np.concatenate([chunk.samples for chunk in tts.synthesize(SPOKEN_SENTENCE)])
+        return samples, tts.sample_rate
+    finally:
+        engine_pool.release("tts.piper")
+
+
+def speech(path: Path, spoken: Spoken, seconds: float) -> Path:
+    """Exactly ``seconds`` of the spoken sentence (repeated or cut), as WAV."""
+    samples, rate = spoken
+    wanted = int(rate * seconds)
+    repeated = np.tile(samples, wanted // len(samples) + 1)[:wanted]
+    encode_audio(repeated, sample_rate=rate, fmt="wav", path=path)
+    return path
+
+
+def hum(path: Path, seconds: float) -> Path:
+    """A loud, steady 220 Hz sawtooth hum (ten harmonics): energy, but no voice."""
     t = np.arange(int(RATE * seconds)) / RATE
-    pulses = (np.sin(2 * np.pi * 4.0 * t) > 0).astype(np.float32)
-    encode_audio(
-        0.3 * pulses * np.sin(2 * np.pi * 220.0 * t), sample_rate=RATE, fmt="wav", path=path
-    )
+    saw = sum(np.sin(2 * np.pi * 220.0 * k * t) / k for k in range(1, 11))
+    encode_audio(0.2 * saw, sample_rate=RATE, fmt="wav", path=path)
     return path
 
 
@@ -53,8 +75,10 @@ def test_landmarks_are_steadied_by_neighbours_in_the_same_place() -> None:
     ]
 
 
-def test_still_image_is_held_for_the_audio(tmp_path: Path, engine_pool: EnginePool) -> None:
-    audio = syllables(tmp_path / "speech.wav", 1.5)
+def test_still_image_is_held_for_the_audio(
+    tmp_path: Path, engine_pool: EnginePool, spoken: Spoken
+) -> None:
+    audio = speech(tmp_path / "speech.wav", spoken, 1.5)
     files = {"face": ASTRONAUT, "audio": audio}
     ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files=files)
     result = run_pipeline(SPEC, {"fps": 20, "size": 256}, ctx)
@@ -69,11 +93,11 @@ def test_still_image_is_held_for_the_audio(tmp_path: Path, engine_pool: EnginePo
 
 
 def test_short_video_ping_pongs_and_frames_without_a_face_stay(
-    tmp_path: Path, engine_pool: EnginePool
+    tmp_path: Path, engine_pool: EnginePool, spoken: Spoken
 ) -> None:
     # 6 frames at 5 fps, frames 0 and 3 flat grey; 3 s of audio needs 15 frames.
     video = write_face_video(tmp_path / "face.mp4", read_image(ASTRONAUT), blank_every=3)
-    audio = syllables(tmp_path / "speech.wav", 3.0)
+    audio = speech(tmp_path / "speech.wav", spoken, 3.0)
     files = {"face": video, "audio": audio}
     ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files=files)
     result = run_pipeline(SPEC, {}, ctx)
@@ -101,17 +125,21 @@ def _fails(tmp_path: Path, pool: EnginePool, files: dict[str, Path]) -> Pipeline
     return caught.value
 
 
-def test_image_without_a_face_fails(tmp_path: Path, engine_pool: EnginePool) -> None:
+def test_image_without_a_face_fails(
+    tmp_path: Path, engine_pool: EnginePool, spoken: Spoken
+) -> None:
     blank = tmp_path / "blank.png"
     write_image(blank, np.full((120, 160, 3), 90, dtype=np.uint8))
-    audio = syllables(tmp_path / "speech.wav", 1.0)
+    audio = speech(tmp_path / "speech.wav", spoken, 1.0)
     error = _fails(tmp_path, engine_pool, {"face": blank, "audio": audio})
     assert error.code == "no_face_found" and "image" in error.message
 
 
-def test_video_without_any_face_fails(tmp_path: Path, engine_pool: EnginePool) -> None:
+def test_video_without_any_face_fails(
+    tmp_path: Path, engine_pool: EnginePool, spoken: Spoken
+) -> None:
     video = write_face_video(tmp_path / "face.mp4", read_image(ASTRONAUT), blank_every=1)
-    audio = syllables(tmp_path / "speech.wav", 1.0)
+    audio = speech(tmp_path / "speech.wav", spoken, 1.0)
     error = _fails(tmp_path, engine_pool, {"face": video, "audio": audio})
     assert error.code == "no_face_found" and "video" in error.message
 
@@ -120,6 +148,23 @@ def test_silent_audio_is_no_speech(tmp_path: Path, engine_pool: EnginePool) -> N
     silent = tmp_path / "silent.wav"
     encode_audio(np.zeros(RATE, dtype=np.float32), sample_rate=RATE, fmt="wav", path=silent)
     assert _fails(tmp_path, engine_pool, {"face": ASTRONAUT, "audio": silent}).code == "no_speech"
+
+
+def test_a_loud_hum_is_no_speech_before_any_face_work(
+    tmp_path: Path, engine_pool: EnginePool
+) -> None:
+    audio = hum(tmp_path / "hum.wav", 2.0)
+    # Loud enough that the engines' energy check alone would take it for speech.
+    samples = decode_audio(audio, sample_rate=16_000)
+    assert mouth_track(samples, sample_rate=16_000, fps=25, frames=50).opening.max() > 0.5
+    files = {"face": ASTRONAUT, "audio": audio}
+    ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files=files)
+    with pytest.raises(PipelineError) as caught:
+        run_pipeline(SPEC, {}, ctx)
+    assert caught.value.code == "no_speech"
+    assert caught.value.message.startswith("audio: the audio holds no speech")
+    assert [event["stage"] for event in ctx.of_type(EventType.STAGE)] == ["speech"]
+    assert ctx.output_names() == []
 
 
 def test_undecodable_audio_is_invalid_media(tmp_path: Path, engine_pool: EnginePool) -> None:

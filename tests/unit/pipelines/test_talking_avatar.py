@@ -13,7 +13,7 @@ from tests.lipsync_checks import decoded_frames, lip_gaps, video_facts
 from tests.wer import SPOKEN_SENTENCE
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
-from visiovox.engines.lipsync.drive import frame_rms
+from visiovox.engines.lipsync.drive import frame_rms, mouth_track
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import decode_audio, encode_audio
@@ -21,10 +21,21 @@ from visiovox.media.image import read_image, write_image
 from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.talking_avatar import SPEC
-from visiovox.pipelines.testing import LocalContext, run_pipeline
+from visiovox.pipelines.testing import EngineT, LocalContext, run_pipeline
 
 PAUSE_S = 0.8
 FPS = 25
+VAD = "vad.silero"
+
+
+class AskingContext(LocalContext):
+    """A LocalContext that notes the engines the run asked for."""
+
+    asked: tuple[str, ...] = ()
+
+    def engine(self, name: str, engine_type: type[EngineT]) -> EngineT:
+        self.asked = (*self.asked, name)
+        return super().engine(name, engine_type)
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +64,10 @@ def test_mouth_follows_speech_and_closes_in_the_pauses(
     faces: tuple[FaceDetector, FaceLandmarker],
     paused_speech: Path,
 ) -> None:
-    ctx = LocalContext.with_files(root=tmp_path, pool=engine_pool, files={"audio": paused_speech})
+    ctx = AskingContext.with_files(root=tmp_path, pool=engine_pool, files={"audio": paused_speech})
     result = run_pipeline(SPEC, {}, ctx)
     assert result is not None and result["engine"] == "lipsync.mouth_warp"
+    assert VAD in ctx.asked  # an upload is checked for speech
     video = ctx.output_path("video.mp4")
     audio = decode_audio(paused_speech, sample_rate=16_000)
     facts = video_facts(video)
@@ -91,9 +103,10 @@ def _pauses(envelope: np.ndarray, speech_frames: np.ndarray) -> list[tuple[int, 
 def test_text_is_spoken_with_the_default_avatar_in_four_stages(
     tmp_path: Path, engine_pool: EnginePool
 ) -> None:
-    ctx = LocalContext(root=tmp_path, pool=engine_pool)
+    ctx = AskingContext(root=tmp_path, pool=engine_pool)
     result = run_pipeline(SPEC, {"text": SPOKEN_SENTENCE, "fps": 20, "size": 256}, ctx)
     assert result is not None
+    assert VAD not in ctx.asked  # our own TTS output is speech by construction
     facts = video_facts(ctx.output_path("video.mp4"))
     assert (facts.fps, facts.width, facts.height) == (20, 256, 256)
     assert abs(facts.frames - result["audio_duration_s"] * 20) <= 1
@@ -119,6 +132,24 @@ def test_silent_audio_is_no_speech(tmp_path: Path, engine_pool: EnginePool) -> N
     encode_audio(np.zeros(22_050, dtype=np.float32), sample_rate=22_050, fmt="wav", path=silent)
     ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files={"audio": silent})
     assert _fails(ctx, {}).code == "no_speech"
+
+
+def test_loud_noise_without_a_voice_is_no_speech(tmp_path: Path, engine_pool: EnginePool) -> None:
+    # White noise band-limited to 300-3000 Hz (the voice's band), loud and steady: 2 s at 16 kHz.
+    rate = 16_000
+    spectrum = np.fft.rfft(np.random.default_rng(3).normal(size=2 * rate))
+    frequencies = np.fft.rfftfreq(2 * rate, 1 / rate)
+    spectrum[(frequencies < 300) | (frequencies > 3_000)] = 0
+    noise = np.fft.irfft(spectrum, 2 * rate)
+    noise = 0.5 * noise / np.abs(noise).max()
+    # Loud enough that the engines' energy check alone would take it for speech.
+    assert mouth_track(noise, sample_rate=rate, fps=FPS, frames=50).opening.max() > 0.5
+    noisy = tmp_path / "noise.wav"
+    encode_audio(noise, sample_rate=rate, fmt="wav", path=noisy)
+    ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files={"audio": noisy})
+    error = _fails(ctx, {})
+    assert error.code == "no_speech" and "no speech" in error.message
+    assert [event["stage"] for event in ctx.of_type(EventType.STAGE)] == ["speech"]
 
 
 def test_image_without_a_face_fails(tmp_path: Path, engine_pool: EnginePool) -> None:
