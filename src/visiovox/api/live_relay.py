@@ -2,9 +2,10 @@
 
 The gateway stays light: it never decodes audio or runs a model. What the
 client sends is ``XADD``ed (numbered, ``MAXLEN ~``: drop-oldest) to the
-session job's input stream; what the worker ``XADD``s to the output stream is
-read with ``XREAD BLOCK`` and sent on. Both streams are deleted when the socket
-closes.
+session job's input stream; what the worker ``XADD``s (numbered too) to the
+output stream is read with ``XREAD BLOCK`` and sent on, and the gaps in its
+numbers are counted as ``dropped``: what the cap lost before the client got
+it. Both streams are deleted when the socket closes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class LiveRelay:
         self._ttl_s = ttl_s
         self._seq = 0
         self._last_id: bytes | str = "0-0"
+        self._last_out_seq = 0
+        self.dropped = 0
 
     async def push(self, entry: LiveEntry) -> None:
         """Add a client message (numbered, so the worker can count what the cap drops)."""
@@ -56,7 +59,11 @@ class LiveRelay:
         for _stream, items in reply or []:
             for entry_id, fields in items:
                 self._last_id = entry_id
-                entries.append(LiveEntry.from_fields(fields))
+                entry = LiveEntry.from_fields(fields)
+                if entry.seq > self._last_out_seq + 1:
+                    self.dropped += entry.seq - self._last_out_seq - 1
+                self._last_out_seq = max(self._last_out_seq, entry.seq)
+                entries.append(entry)
         return entries
 
     async def close(self) -> None:

@@ -1,9 +1,10 @@
 """The worker's end of a live session: the session's capped Redis streams and its history.
 
 Reads ``live:<job>:in`` with ``XREAD BLOCK`` from where it left off; writes
-``live:<job>:out`` with ``XADD MAXLEN ~`` (drop-oldest). Gaps in the numbers
-the gateway gives its entries are what the cap dropped before this end read
-them. Both streams expire ``ttl_s`` after their last write and are deleted
+``live:<job>:out`` with ``XADD MAXLEN ~`` (drop-oldest), numbering its entries
+so the gateway can count what the cap drops on the way out. Gaps in the
+numbers the gateway gives its entries are what the cap dropped before this end
+read them. Both streams expire ``ttl_s`` after their last write and are deleted
 when the session's job ends.
 """
 
@@ -48,6 +49,7 @@ class RedisLiveLink:
         self._last_id = b"0-0"
         self._last_seq = 0
         self._dropped = 0
+        self._sent_seq = 0
 
     @property
     def dropped(self) -> int:
@@ -80,8 +82,10 @@ class RedisLiveLink:
         self._add(LiveEntry.audio(data))
 
     def _add(self, entry: LiveEntry) -> None:
+        self._sent_seq += 1
+        numbered = LiveEntry(entry.kind, entry.data, self._sent_seq)
         pipe = self._redis.pipeline(transaction=False)
-        pipe.xadd(self._out, entry.fields(), maxlen=self._maxlen, approximate=True)  # type: ignore[arg-type]
+        pipe.xadd(self._out, numbered.fields(), maxlen=self._maxlen, approximate=True)  # type: ignore[arg-type]
         pipe.expire(self._out, self._ttl_s)
         pipe.execute()
 

@@ -84,6 +84,25 @@ def test_a_reader_that_fell_behind_loses_the_oldest_and_counts_them(
     assert received[-1].audio == (999).to_bytes(2, "little")  # the freshest survive
 
 
+def test_the_gateway_counts_what_the_output_cap_dropped(redis_server: EmbeddedRedis) -> None:
+    keys, job_id, link = _pair(redis_server, maxlen=100)
+    for index in range(1_000):
+        link.send({"type": "response", "delta": str(index)})
+
+    async def relay_all() -> tuple[list[LiveEntry], int]:
+        client = redis.asyncio.Redis.from_url(redis_server.url)
+        relay = LiveRelay(client, keys=keys, job_id=job_id, maxlen=100, ttl_s=60)
+        entries = await relay.pull(block_ms=100)
+        await client.aclose()
+        return entries, relay.dropped
+
+    relayed, dropped = asyncio.run(relay_all())
+
+    assert 100 <= len(relayed) < 1_000
+    assert dropped + len(relayed) == 1_000
+    assert relayed[-1].payload() == {"type": "response", "delta": "999"}
+
+
 def test_the_worker_extends_a_live_session_history_only(redis_server: EmbeddedRedis) -> None:
     keys, _job_id, link = _pair(redis_server, maxlen=100)
     client = redis.Redis.from_url(redis_server.url)

@@ -20,9 +20,11 @@ Protocol (``api_key`` in the query when auth is on):
    WAV message as soon as it is synthesised, ``response`` (``text``,
    ``final``: true) and ``complete`` (``transcription``, ``text``, ``usage``,
    ``sentences``, ``audio_s``, ``speculative``, ``dropped``: client chunks the
-   capped stream lost, ``timings``: stage seconds and ``first_token``,
-   ``first_audio``, ``complete`` in seconds after the end of speech was
-   detected). A failed turn sends ``{"type": "error", "code", "message"}``.
+   capped input stream lost, ``dropped_out``: worker messages the capped
+   output stream lost before this gateway relayed them, ``timings``: stage
+   seconds and ``first_token``, ``first_audio``, ``complete`` in seconds
+   after the end of speech was detected). A failed turn sends
+   ``{"type": "error", "code", "message"}``.
 4. Barge-in: speech (or a new WAV or text) while a reply is being generated or
    played stops it: the server sends ``{"type": "interrupted"}``, no more of
    that reply, and answers the new utterance.
@@ -177,8 +179,12 @@ async def _outbound(socket: _Socket, relay: LiveRelay, gateway: Gateway, job: Jo
     while True:
         entries = await relay.pull(block_ms=PULL_BLOCK_MS)
         for entry in entries:
-            await socket.send(entry)
-            if entry.kind is EntryKind.MESSAGE and entry.payload().get("type") == "session_ended":
+            kind = entry.payload().get("type") if entry.kind is EntryKind.MESSAGE else None
+            if kind == "complete":
+                await socket.send_json({**entry.payload(), "dropped_out": relay.dropped})
+            else:
+                await socket.send(entry)
+            if kind == "session_ended":
                 await socket.close(1000, "session_ended")
                 return
         if entries:
