@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -23,8 +23,12 @@ from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
 # LLM is a role: the engine pool serves the one llm.engine names.
-STT, LLM, TTS = "stt.whisper", "llm", "tts.piper"
+STT, LLM, TTS, VAD = "stt.whisper", "llm", "tts.piper", "vad.silero"
 INPUT = "audio"
 
 
@@ -62,7 +66,21 @@ def _transcribe(ctx: RunContext, params: AssistantParams) -> str:
     except MediaError as exc:
         raise PipelineError(exc.code, exc.message) from exc
     engine = ctx.engine(STT, STTEngine)  # type: ignore[type-abstract]  # mypy#4717
+    if params.language:
+        # The utterance alone, trimmed by the VAD, fits an encoder window sized to it.
+        span = _voiced_span(ctx, audio)
+        if span is not None:
+            utterance = audio[span[0] : span[1]]
+            heard = engine.transcribe(utterance, language=params.language, utterance=True)
+            return heard.text.strip()
     return engine.transcribe(audio, language=params.language).text.strip()
+
+
+def _voiced_span(ctx: RunContext, audio: npt.NDArray[np.float32]) -> tuple[int, int] | None:
+    from visiovox.engines.vad.base import VADEngine, VADOptions, voiced_span
+
+    vad = ctx.engine(VAD, VADEngine)  # type: ignore[type-abstract]  # mypy#4717
+    return voiced_span(vad.detector(VADOptions()), audio)
 
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
@@ -131,5 +149,5 @@ SPEC = PipelineSpec(
             description="What the user said; or pass the text param instead.",
         ),
     ),
-    engines=(STT, LLM, TTS),
+    engines=(STT, LLM, TTS, VAD),
 )

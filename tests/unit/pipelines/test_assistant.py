@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.wer import SPOKEN_QUESTION
+from tests.wer import SPOKEN_QUESTION, word_error_rate
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.jobs.model import EventType
-from visiovox.media.audio import encode_audio
+from visiovox.media.audio import decode_audio, encode_audio
 from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.assistant import SPEC
 from visiovox.pipelines.testing import LocalContext, run_pipeline
@@ -46,6 +46,23 @@ def test_spoken_question_gets_a_spoken_answer(tmp_path: Path, engine_pool: Engin
     assert {"transcribe", "first_token", "generate", "synthesize", "first_audio", "total"} <= set(
         timings
     )
+
+
+def test_a_known_language_transcribes_the_voiced_part_alone(
+    tmp_path: Path, engine_pool: EnginePool
+) -> None:
+    spoken = _spoken(engine_pool, SPOKEN_QUESTION, tmp_path / "q.wav")
+    samples = decode_audio(spoken, sample_rate=16_000)
+    silence = np.zeros(16_000 * 2, dtype=np.float32)
+    padded = tmp_path / "padded.wav"
+    encode_audio(
+        np.concatenate([silence, samples, silence]), sample_rate=16_000, fmt="wav", path=padded
+    )
+    ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files={"audio": padded})
+    params = {"language": "en", "max_tokens": 8}
+    result = run_pipeline(SPEC, params, ctx)
+    assert result is not None
+    assert word_error_rate(SPOKEN_QUESTION, result["transcription"]) <= 0.1
 
 
 def test_typed_text_skips_transcription(tmp_path: Path, engine_pool: EnginePool) -> None:

@@ -160,6 +160,21 @@ class SpeechDetector:
         return None
 
 
+def voiced_span(detector: SpeechDetector, audio: npt.NDArray[np.float32]) -> tuple[int, int] | None:
+    """From the start of the first utterance to the end of the last in a whole recording.
+
+    Padding included, as the detector's events give them; None when no speech
+    is heard at all.
+    """
+    events = detector.feed(audio)
+    last = detector.finish() if detector.speaking else None
+    spans = [e for e in [*events, last] if e is not None and e.kind is VoiceEventKind.SPEECH_END]
+    starts = [e.start for e in events if e.kind is VoiceEventKind.SPEECH_START]
+    if not spans or not starts:
+        return None
+    return starts[0], max(e.end or e.start for e in spans)
+
+
 def ms_to_samples(ms: float) -> int:
     return int(ms * SAMPLE_RATE / 1000)
 

@@ -10,7 +10,13 @@ import pytest
 
 from tests.wer import SPOKEN_SENTENCE
 from visiovox.engines.tts.base import TTSEngine
-from visiovox.engines.vad.base import VADEngine, VADOptions, VoiceEvent, VoiceEventKind
+from visiovox.engines.vad.base import (
+    VADEngine,
+    VADOptions,
+    VoiceEvent,
+    VoiceEventKind,
+    voiced_span,
+)
 from visiovox.media.audio import decode_audio, encode_audio
 from visiovox.models.engine_pool import EnginePool
 
@@ -118,3 +124,19 @@ def test_two_utterances_give_two_turns(vad: VADEngine, speech: npt.NDArray[np.fl
 def test_threshold_one_hears_nothing(vad: VADEngine, speech: npt.NDArray[np.float32]) -> None:
     audio = np.concatenate([_silence(0.3), speech, _silence(0.8)])
     assert _stream(vad, audio, VADOptions(threshold=1.01)) == []
+
+
+def test_voiced_span_covers_every_utterance_of_a_recording(
+    vad: VADEngine, speech: npt.NDArray[np.float32]
+) -> None:
+    lead, gap = _silence(1.0), _silence(0.8)
+    audio = np.concatenate([lead, speech, gap, speech, _silence(1.0)])
+    span = voiced_span(vad.detector(VADOptions(speech_pad_ms=0)), audio)
+    assert span is not None
+    start, end = span
+    assert abs(start - len(lead)) <= TOLERANCE_S * RATE
+    assert abs(end - (len(lead) + 2 * len(speech) + len(gap))) <= TOLERANCE_S * RATE
+    assert voiced_span(vad.detector(VADOptions()), _silence(2.0)) is None
+    # Speech running to the very end of the recording still ends the span there.
+    cut = voiced_span(vad.detector(VADOptions(speech_pad_ms=0)), np.concatenate([lead, speech]))
+    assert cut is not None and abs(cut[1] - (len(lead) + len(speech))) <= TOLERANCE_S * RATE
