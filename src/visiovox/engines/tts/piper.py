@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
 from visiovox.engines.tts.base import SpeechChunk, TTSEngine
 from visiovox.engines.tts.sentences import split_sentences
+from visiovox.media.resample import resample
 from visiovox.models.cache import prepare_model
 from visiovox.models.manifest import get_manifest
 from visiovox.pipelines.errors import PipelineError
@@ -87,7 +87,7 @@ class PiperTTS(TTSEngine):
                 continue  # nothing speakable, e.g. only punctuation
             samples = np.concatenate(pieces).astype(np.float32, copy=False)
             if rate != self.sample_rate:
-                samples = _resample(samples, rate, self.sample_rate)
+                samples = resample(samples, rate=rate, to=self.sample_rate)
             yield SpeechChunk(text=sentence, samples=samples, sample_rate=self.sample_rate)
 
     def _catalog(self) -> dict[str, str]:
@@ -126,10 +126,3 @@ class PiperTTS(TTSEngine):
         loaded = create_session(model, settings=self.settings, device=self.device, warmup=False)
         log.info("piper voice %s on %s", model.name, loaded.providers[0])
         return PiperVoice(session=loaded.session, config=config)
-
-
-def _resample(samples: npt.NDArray[np.float32], rate: int, target: int) -> npt.NDArray[np.float32]:
-    """Linear resampling: enough for speech between Piper's 16 and 22.05 kHz voices."""
-    count = round(len(samples) * target / rate)
-    positions = np.linspace(0, len(samples) - 1, count)
-    return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
