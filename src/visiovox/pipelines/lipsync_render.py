@@ -83,13 +83,14 @@ def decode_speech(ctx: RunContext, field: str) -> Speech:
     from visiovox.engines.lipsync.base import SPEECH_RATE
     from visiovox.media.audio import decode_audio
     from visiovox.media.errors import MediaError
+    from visiovox.media.resample import resample
 
     track_rate = 44_100
     try:
-        analysis = decode_audio(ctx.input_path(field), sample_rate=SPEECH_RATE)
         track = decode_audio(ctx.input_path(field), sample_rate=track_rate)
     except MediaError as exc:
         raise PipelineError(exc.code, f"{field}: {exc.message}") from exc
+    analysis = resample(track, rate=track_rate, to=SPEECH_RATE)
     if len(analysis) == 0:
         raise PipelineError("no_speech", f"{field}: the audio is empty")
     require_voice(ctx, analysis, field)
