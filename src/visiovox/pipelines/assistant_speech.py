@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from visiovox.engines.tts.base import TTSEngine
-from visiovox.engines.tts.sentences import split_sentences
+from visiovox.engines.tts.sentences import SentenceStream
 from visiovox.media.audio import AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, AudioFormat, encode_audio
 from visiovox.pipelines.context import RunContext
 
@@ -26,8 +26,7 @@ class SentenceSpeaker:
         self._ctx = ctx
         self._engine = ctx.engine(TTS, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717
         self._voice = voice or self._engine.settings.tts.voice
-        self._text = ""
-        self._spoken = 0
+        self._sentences = SentenceStream()
         self._audio: list[npt.NDArray[np.float32]] = []
         self.count = 0
         self.seconds = 0.0
@@ -35,20 +34,13 @@ class SentenceSpeaker:
 
     def feed(self, piece: str) -> None:
         """Add streamed text; speak every sentence that is now complete."""
-        self._text += piece
-        # The last sentence may still grow; the ones before it ended at a boundary
-        # (which later text cannot move: a boundary needs the next sentence's start).
-        self._speak_until(len(split_sentences(self._text)) - 1)
+        for sentence in self._sentences.feed(piece):
+            self._speak(sentence)
 
     def flush(self) -> None:
         """Speak whatever is left once generation ended."""
-        self._speak_until(None)
-
-    def _speak_until(self, end: int | None) -> None:
-        sentences = split_sentences(self._text)[:end]
-        for sentence in sentences[self._spoken :]:
+        for sentence in self._sentences.rest():
             self._speak(sentence)
-        self._spoken = max(self._spoken, len(sentences))
 
     def write_reply(self, fmt: str) -> float:
         """Write ``reply.<ext>`` from every sentence; answers its duration in seconds."""

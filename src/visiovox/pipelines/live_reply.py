@@ -23,7 +23,7 @@ import numpy as np
 
 from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
 from visiovox.engines.tts.base import TTSEngine
-from visiovox.engines.tts.sentences import split_sentences
+from visiovox.engines.tts.sentences import SentenceStream
 from visiovox.pipelines.live_audio import wav_bytes
 from visiovox.pipelines.live_link import LiveLink
 
@@ -85,8 +85,7 @@ class LiveReply:
         self._voice = voice
         self._outbox = _Outbox(link, held=held)
         self._should_stop: Callable[[], bool] = lambda: False
-        self._text = ""
-        self._spoken = 0
+        self._sentences = SentenceStream()
         self.outcome = ReplyOutcome()
         self._stream = llm.chat(
             messages, max_tokens=max_tokens, temperature=temperature, usage=self.outcome.usage
@@ -130,23 +129,19 @@ class LiveReply:
                 if piece is None:
                     break
                 outcome.first_token_at = outcome.first_token_at or time.perf_counter()
-                self._text += piece
                 self._outbox.send({"type": "response", "delta": piece})
-                complete = len(split_sentences(self._text)) - 1
-                spoke = yield from self._speak_until(complete)
+                spoke = yield from self._speak_all(self._sentences.feed(piece))
                 if not spoke or self._should_stop():
                     outcome.interrupted = True
                     return
-            outcome.interrupted = not (yield from self._speak_until(None))
+            outcome.interrupted = not (yield from self._speak_all(self._sentences.rest()))
         finally:
             self._close_stream()
-            outcome.text = self._text.strip()
+            outcome.text = self._sentences.text.strip()
 
-    def _speak_until(self, end: int | None) -> Generator[None, None, bool]:
-        """Speak the sentences not yet spoken, up to ``end``; answers False once told to stop."""
-        sentences = split_sentences(self._text)[:end]
-        for sentence in sentences[self._spoken :]:
-            self._spoken += 1
+    def _speak_all(self, sentences: list[str]) -> Generator[None, None, bool]:
+        """Speak ``sentences`` one by one; answers False once told to stop."""
+        for sentence in sentences:
             self._speak(sentence)
             yield
             if self._should_stop():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from visiovox.engines.tts.sentences import split_sentences
+from visiovox.engines.tts.sentences import SentenceStream, split_sentences
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,11 @@ from visiovox.engines.tts.sentences import split_sentences
 )
 def test_split(text: str, sentences: list[str]) -> None:
     assert split_sentences(text) == sentences
+
+
+def test_a_stream_hands_each_sentence_out_once_when_it_is_final() -> None:
+    stream = SentenceStream()
+    handed = [stream.feed(piece) for piece in ["Hello there", ". How are", " you? I am", " fine."]]
+    assert handed == [[], ["Hello there."], ["How are you?"], []]
+    assert stream.rest() == ["I am fine."]
+    assert stream.rest() == [] and stream.text == "Hello there. How are you? I am fine."

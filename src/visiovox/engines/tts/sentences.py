@@ -40,3 +40,30 @@ def split_sentences(text: str) -> list[str]:
         sentences.append(paragraph[start:])
     normalised = (" ".join(sentence.split()) for sentence in sentences)
     return [sentence for sentence in normalised if sentence]
+
+
+class SentenceStream:
+    """Text streamed in piece by piece; each sentence handed out once, as soon as it is final.
+
+    The last sentence may still grow; the ones before it ended at a boundary,
+    which later text cannot move (a boundary needs the next sentence's start).
+    """
+
+    def __init__(self) -> None:
+        self.text = ""
+        self._handed_out = 0
+
+    def feed(self, piece: str) -> list[str]:
+        """Add ``piece``; answers the sentences it completed."""
+        self.text += piece
+        return self._take(len(split_sentences(self.text)) - 1)
+
+    def rest(self) -> list[str]:
+        """The sentences not handed out yet, the last one included (the text has ended)."""
+        return self._take(None)
+
+    def _take(self, end: int | None) -> list[str]:
+        sentences = split_sentences(self.text)[:end]
+        fresh = sentences[self._handed_out :]
+        self._handed_out = max(self._handed_out, len(sentences))
+        return fresh
