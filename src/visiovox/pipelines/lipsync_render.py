@@ -25,6 +25,8 @@ from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.errors import PipelineError
 
 if TYPE_CHECKING:
+    from visiovox.engines.face.detect import FaceDetector
+    from visiovox.engines.face.landmarks import FaceLandmarker
     from visiovox.engines.face.types import Face, Image
     from visiovox.engines.lipsync.base import LipSyncDriver, LipSyncEngine
 
@@ -126,13 +128,20 @@ def lipsync_engine(ctx: RunContext, choice: str) -> LipSyncEngine:
 
 def find_face(ctx: RunContext, picture: Image) -> Face | None:
     """The largest face of ``picture`` with its landmarks, or None."""
-    from visiovox.engines.face.detect import FaceDetector
     from visiovox.engines.face.landmarks import FaceLandmarker
 
     landmarker = ctx.engine(LANDMARKS, FaceLandmarker)
     min_score = landmarker.settings.face.hog_min_score
-    box = ctx.engine(DETECT, FaceDetector).largest(picture, min_score=min_score)
+    box = _detector(ctx, landmarker).largest(picture, min_score=min_score)
     return None if box is None else landmarker.landmarks(picture, box)
+
+
+def _detector(ctx: RunContext, landmarker: FaceLandmarker) -> FaceDetector:
+    """The detector ``face.detector`` picks (SCRFD when chosen or cached, else HOG)."""
+    from visiovox.engines.face.detect import FaceDetector
+    from visiovox.engines.face.detect_scrfd import preferred_detector
+
+    return ctx.engine(preferred_detector(landmarker.settings), FaceDetector)
 
 
 def frame_count(speech: Speech, fps: float) -> int:
@@ -217,7 +226,6 @@ def faces_of(ctx: RunContext, pictures: Sequence[Image]) -> list[Face | None]:
     A held video is a sequence of consecutive frames, so its faces are detected
     every ``face.detect_every`` frames and tracked between (``FaceTracker``).
     """
-    from visiovox.engines.face.detect import FaceDetector
     from visiovox.engines.face.landmarks import FaceLandmarker
     from visiovox.engines.face.tracker import FaceTracker
 
@@ -226,7 +234,7 @@ def faces_of(ctx: RunContext, pictures: Sequence[Image]) -> list[Face | None]:
     landmarker = ctx.engine(LANDMARKS, FaceLandmarker)
     settings = landmarker.settings.face
     tracker = FaceTracker(
-        ctx.engine(DETECT, FaceDetector),
+        _detector(ctx, landmarker),
         landmarker,
         detect_every=settings.detect_every,
         min_confidence=settings.track_min_confidence,
