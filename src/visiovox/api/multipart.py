@@ -3,12 +3,15 @@
 Starlette's own parser spools file parts with no total cap, so the gateway
 parses ``request.stream()`` itself with python-multipart's callback parser:
 every body byte is counted as it arrives and the request stops at once past
-the cap. File parts are written under server-chosen names (the field name);
-text parts are kept in memory, each capped.
+the cap. File parts are written under server-chosen names (the field name)
+and hashed (SHA-256) as they are written; text parts are kept in memory, each
+capped.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +46,13 @@ class ReceivedFile:
     path: Path
     filename: str | None
     size: int = 0
+    # dataclasses.field: the name ``field`` is this class's first attribute.
+    digest: hashlib._Hash = dataclasses.field(default_factory=hashlib.sha256, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        """The hex SHA-256 of the bytes written so far (all of them once parsing ended)."""
+        return self.digest.hexdigest()
 
 
 @dataclass
@@ -75,7 +85,7 @@ class _FormCollector:
         self._text_name = ""
         self._file: ReceivedFile | None = None
         self._handle: BinaryIO | None = None
-        self._pending: list[tuple[BinaryIO, bytes | None]] = []
+        self._pending: list[tuple[BinaryIO, ReceivedFile, bytes | None]] = []
         self._opened: list[BinaryIO] = []
         self.pending_bytes = 0
 
@@ -131,7 +141,7 @@ class _FormCollector:
                 )
         elif self._file is not None and self._handle is not None:
             self._file.size += end - start
-            self._pending.append((self._handle, data[start:end]))
+            self._pending.append((self._handle, self._file, data[start:end]))
             self.pending_bytes += end - start
 
     def _part_end(self) -> None:
@@ -141,8 +151,8 @@ class _FormCollector:
             except UnicodeDecodeError as exc:
                 raise invalid_multipart(f"the field {self._text_name!r} is not UTF-8") from exc
             self._text = None
-        elif self._handle is not None:
-            self._pending.append((self._handle, None))
+        elif self._handle is not None and self._file is not None:
+            self._pending.append((self._handle, self._file, None))
             self._handle, self._file = None, None
 
     def _end(self) -> None:
@@ -150,16 +160,17 @@ class _FormCollector:
 
     @property
     def must_flush(self) -> bool:
-        return self.pending_bytes >= _FLUSH_BYTES or any(d is None for _, d in self._pending)
+        return self.pending_bytes >= _FLUSH_BYTES or any(d is None for _, _, d in self._pending)
 
     def flush(self) -> None:
-        """Write queued file data and close finished files (run in a worker thread)."""
+        """Write and hash queued file data, close finished files (run in a worker thread)."""
         pending, self._pending, self.pending_bytes = self._pending, [], 0
-        for handle, data in pending:
+        for handle, received, data in pending:
             if data is None:
                 handle.close()
             else:
                 handle.write(data)
+                received.digest.update(data)
 
     def close_all(self) -> None:
         """Close every file this form opened (closing twice is harmless)."""

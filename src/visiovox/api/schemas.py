@@ -46,6 +46,7 @@ class InputOut(BaseModel):
     content_type: str
     size: int
     filename: str | None
+    sha256: str | None = None
     duration_s: float | None
     width: int | None
     height: int | None

@@ -199,6 +199,7 @@ async def _check_file(
         content_type=content_type,
         size=received.size,
         filename=received.filename,
+        sha256=received.sha256,
         duration_s=info.duration_s,
         width=info.width,
         height=info.height,

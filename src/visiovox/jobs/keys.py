@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from visiovox.jobs.idempotency import scoped_key
+
 
 @dataclass(frozen=True)
 class RedisKeys:
@@ -42,7 +44,8 @@ class RedisKeys:
         return f"{self.prefix}:owner:{owner}"
 
     def idempotency(self, owner: str, key: str) -> str:
-        return f"{self.prefix}:idem:{owner}:{key}"
+        """Hashed with the owner (``jobs/idempotency.py``): no key reaches another owner's."""
+        return scoped_key(self.prefix, owner=owner, key=key)
 
     def worker(self, name: str) -> str:
         return f"{self.prefix}:worker:{name}"

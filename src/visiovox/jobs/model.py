@@ -70,6 +70,7 @@ class InputFile(BaseModel):
     content_type: str
     size: int
     filename: str | None = None
+    sha256: str | None = None
     duration_s: float | None = None
     width: int | None = None
     height: int | None = None

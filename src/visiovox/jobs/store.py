@@ -18,6 +18,7 @@ from redis.commands.core import AsyncScript
 
 from visiovox.jobs import scripts
 from visiovox.jobs.events import EventLog
+from visiovox.jobs.idempotency import IdempotencyEntry
 from visiovox.jobs.keys import RedisKeys, as_text
 from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
 from visiovox.jobs.queues import Route, priority_list, private_queue, queue_lists
@@ -48,6 +49,18 @@ def _routed(job: Job, route: Route | None) -> Job:
 def _worker_lost_error(max_attempts: int) -> str:
     message = f"the job's worker was lost {max_attempts} times; giving up"
     return JobError(code="worker_lost", message=message).model_dump_json()
+
+
+def _first_job_id(raw: Any, *, digest: str | None) -> str | None:
+    """The job an idempotency entry names; ``IdempotencyConflict`` for another request."""
+    if not raw:
+        return None
+    return IdempotencyEntry.decode(as_text(raw)).replay_or_conflict(digest=digest)
+
+
+def _owned(job: Job | None, owner: str) -> Job | None:
+    """``job`` when ``owner`` owns it: a replay never answers with another owner's job."""
+    return job if job is not None and job.owner == owner else None
 
 
 class JobStore:
@@ -90,23 +103,26 @@ class JobStore:
         job: Job,
         *,
         idempotency_key: str | None = None,
+        request_digest: str | None = None,
         route: Route | None = None,
         max_queued: int = 0,
     ) -> tuple[Job, bool]:
         """Store a new queued job and, with ``route``, push its task in the same script.
 
-        Returns (job, created); a repeated idempotency key returns the first job.
-        Raises ``QueueFull`` when the pipeline already has ``max_queued`` queued
-        jobs (0: no cap).
+        Returns (job, created); a repeated idempotency key returns the first job
+        of the same owner, or raises ``IdempotencyConflict`` when ``request_digest``
+        differs from the first request's. Raises ``QueueFull`` when the pipeline
+        already has ``max_queued`` queued jobs (0: no cap).
         """
         if idempotency_key:
             idem = self._keys.idempotency(job.owner, idempotency_key)
-            if not self._redis.set(idem, job.id, nx=True, ex=self._retention_s):
-                existing_id = self._redis.get(idem)
-                existing = self.get(as_text(existing_id)) if existing_id else None
+            entry = IdempotencyEntry(job_id=job.id, digest=request_digest).encode()
+            if not self._redis.set(idem, entry, nx=True, ex=self._retention_s):
+                first_id = _first_job_id(self._redis.get(idem), digest=request_digest)
+                existing = _owned(self.get(first_id) if first_id else None, job.owner)
                 if existing is not None:
                     return existing, False
-                self._redis.set(idem, job.id, ex=self._retention_s)
+                self._redis.set(idem, entry, ex=self._retention_s)
         job = _routed(job, route)
         keys, args = self._create_call(job, route=route, max_queued=max_queued)
         reply = self._create(keys=keys, args=args)
@@ -118,22 +134,21 @@ class JobStore:
         job: Job,
         *,
         idempotency_key: str | None = None,
+        request_digest: str | None = None,
         route: Route | None = None,
         max_queued: int = 0,
     ) -> tuple[Job, bool]:
         """``create`` on an asyncio client: the gateway's hot path, with no thread hop."""
         if idempotency_key:
             idem = self._keys.idempotency(job.owner, idempotency_key)
-            if not await client.set(idem, job.id, nx=True, ex=self._retention_s):
-                existing_id = await client.get(idem)
-                raw = (
-                    await client.hgetall(self._keys.job(as_text(existing_id)))
-                    if existing_id
-                    else {}
-                )
-                if raw:
-                    return decode_job(raw), False
-                await client.set(idem, job.id, ex=self._retention_s)
+            entry = IdempotencyEntry(job_id=job.id, digest=request_digest).encode()
+            if not await client.set(idem, entry, nx=True, ex=self._retention_s):
+                first_id = _first_job_id(await client.get(idem), digest=request_digest)
+                raw = await client.hgetall(self._keys.job(first_id)) if first_id else {}
+                existing = _owned(decode_job(raw) if raw else None, job.owner)
+                if existing is not None:
+                    return existing, False
+                await client.set(idem, entry, ex=self._retention_s)
         script = self._async_creates.get(id(client))
         if script is None:
             script = self._async_creates[id(client)] = client.register_script(scripts.CREATE)

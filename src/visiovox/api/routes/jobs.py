@@ -8,7 +8,9 @@ record, its ``queued`` event and the Celery ``run_job`` message (carrying only
 the job id) then land in one Redis script, on the event loop's client, which
 answers 429 ``queue_full`` (with ``Retry-After``) when the pipeline already has
 its cap of queued jobs. ``priority`` (``low``, ``normal``, ``high``) is a
-submission option beside the pipeline's params.
+submission option beside the pipeline's params. An ``Idempotency-Key`` replays
+the owner's first job for a retry of the same request and answers 409
+``idempotency_conflict`` for a different one (``jobs/idempotency.py``).
 Canceling a job that already finished answers 409 ``job_finished``.
 """
 
@@ -28,6 +30,7 @@ from visiovox.api.feed import AsyncJobReader
 from visiovox.api.schemas import ErrorBody, JobList, JobOut
 from visiovox.api.security import CallerDep
 from visiovox.api.uploads import Submission, discard_job_files, receive_submission
+from visiovox.jobs.idempotency import IdempotencyConflict, request_digest
 from visiovox.jobs.model import Job, JobStatus
 from visiovox.jobs.queues import Priority, Route
 from visiovox.jobs.records import QueueFull
@@ -115,15 +118,19 @@ async def create_job(
     route: Route,
     idempotency_key: str | None,
 ) -> tuple[Job, bool]:
+    """Store and enqueue ``job``; a repeated ``idempotency_key`` answers with the first job."""
     scheduler = gateway.settings.scheduler
     try:
         return await gateway.domain.store.create_async(
             gateway.aredis,
             job,
             idempotency_key=idempotency_key,
+            request_digest=_request_digest(job) if idempotency_key else None,
             route=route,
             max_queued=scheduler.cap(job.pipeline),
         )
+    except IdempotencyConflict as exc:
+        raise ApiError(409, "idempotency_conflict", str(exc)) from exc
     except QueueFull as exc:
         raise ApiError(
             429,
@@ -131,6 +138,16 @@ async def create_job(
             f"{exc}; retry later",
             headers={"Retry-After": str(scheduler.retry_after_s)},
         ) from exc
+
+
+def _request_digest(job: Job) -> str:
+    """What makes a retry the same request: pipeline, priority, params and file contents."""
+    return request_digest(
+        pipeline=job.pipeline,
+        priority=job.priority.value,
+        params=job.params,
+        inputs={item.field: item.sha256 for item in job.inputs},
+    )
 
 
 def new_job(spec: PipelineSpec, *, job_id: str, owner: str, submission: Submission) -> Job:
