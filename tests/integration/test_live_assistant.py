@@ -203,3 +203,24 @@ def test_expired_foreign_and_missing_sessions_are_refused(stack: Stack) -> None:
         answer = alice.post("/v1/jobs/assistant-live", json={"session_id": expired})
         assert answer.status_code == 400 and answer.json()["error"]["code"] == "live_pipeline"
     assert _closed_with(stack, json.dumps({"type": "start_session"}), key="vv-bad") == 4401
+
+
+def test_an_invalid_start_session_stores_nothing(stack: Stack) -> None:
+    with stack.client("alice") as alice:
+        before = {s["id"] for s in alice.get("/v1/assistant/sessions").json()["data"]}
+        for bad in (
+            {"system_prompt": "x" * 900_000},
+            {"language": "english"},
+            {"voice": "v" * 65},
+        ):
+            start = json.dumps({"type": "start_session", **bad})
+            assert _closed_with(stack, start) == 4422, bad
+        after = {s["id"] for s in alice.get("/v1/assistant/sessions").json()["data"]}
+    assert after == before
+    client = redis.Redis.from_url(stack.redis.url)
+    try:
+        sessions = [k for k in client.scan_iter("vv:session:*") if not k.endswith(b":history")]
+        prompts = [client.hget(key, "system_prompt") for key in sessions]
+    finally:
+        client.close()
+    assert all(len(prompt or b"") <= 4_000 for prompt in prompts)

@@ -15,10 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio
+from pydantic import BaseModel, ConfigDict, Field
 
 from visiovox.config import AssistantSettings
 from visiovox.jobs.keys import RedisKeys, as_text
 from visiovox.jobs.session_history import queue_append
+
+
+class SessionOptions(BaseModel):
+    """What a client may choose for a new session (REST body or live ``start_session``)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    system_prompt: str | None = Field(default=None, max_length=4_000)
+    voice: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2,3}$", description="Spoken language; empty: detected."
+    )
 
 
 @dataclass(frozen=True)

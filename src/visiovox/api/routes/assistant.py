@@ -23,12 +23,12 @@ from urllib.parse import quote
 import anyio
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from visiovox.api.deps import GatewayDep
 from visiovox.api.routes.jobs import job_response, lookup_spec
 from visiovox.api.schemas import ErrorBody
 from visiovox.api.security import CallerDep
+from visiovox.api.sessions import SessionOptions
 from visiovox.api.turns import (
     find_session,
     remember,
@@ -45,22 +45,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class SessionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    system_prompt: str | None = Field(default=None, max_length=4_000)
-    voice: str | None = Field(default=None, max_length=64)
-    language: str | None = Field(
-        default=None, pattern=r"^[a-z]{2,3}$", description="Spoken language; empty: detected."
-    )
-
-
 @router.post("", status_code=201, responses=_ERRORS)
 async def create_session(
-    caller: CallerDep, gateway: GatewayDep, body: SessionIn | None = None
+    caller: CallerDep, gateway: GatewayDep, body: SessionOptions | None = None
 ) -> JSONResponse:
     """Open a session; it expires ``assistant.session_ttl_s`` after its last turn."""
-    body = body or SessionIn()
+    body = body or SessionOptions()
     session = await session_store(gateway).create(
         owner=caller.owner,
         system_prompt=body.system_prompt,

@@ -34,8 +34,10 @@ Protocol (``api_key`` in the query when auth is on):
 
 Closing the socket cancels the session's job. Failures before the session
 starts close with 4000 + the HTTP status: 4401 (bad key), 4404 (no such
-session: expired, deleted or another owner's), 4400 (no start_session), 4503
-(no worker can host it).
+session: expired, deleted or another owner's), 4400 (no start_session), 4422
+(a ``system_prompt``, ``voice`` or ``language`` that ``POST
+/v1/assistant/sessions`` would refuse; nothing is stored), 4503 (no worker
+can host it; a session created for this socket is removed).
 """
 
 from __future__ import annotations
@@ -47,15 +49,16 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, WebSocket
+from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from visiovox.api import job_runs
 from visiovox.api.deps import Gateway, get_gateway
-from visiovox.api.errors import ApiError
+from visiovox.api.errors import ApiError, invalid_params
 from visiovox.api.feed import AsyncJobReader
 from visiovox.api.live_relay import LiveRelay
 from visiovox.api.security import authenticate
-from visiovox.api.sessions import Session
+from visiovox.api.sessions import Session, SessionOptions
 from visiovox.api.turns import find_session, session_store
 from visiovox.jobs.live_streams import EntryKind, LiveEntry
 from visiovox.jobs.model import Job
@@ -88,29 +91,42 @@ def _text(command: dict[str, Any], name: str) -> str | None:
     return str(value).strip() or None if value is not None else None
 
 
+def _options(command: dict[str, Any]) -> SessionOptions:
+    """The start_session choices, checked as ``POST /v1/assistant/sessions`` checks them."""
+    chosen = {name: _text(command, name) for name in SessionOptions.model_fields}
+    try:
+        return SessionOptions(**chosen)
+    except ValidationError as exc:
+        raise invalid_params(exc) from None
+
+
 async def _open_session(
     gateway: Gateway, owner: str, command: dict[str, Any], query_session_id: str | None
-) -> Session:
+) -> tuple[Session, bool]:
+    """The session to host and whether it was created now; nothing is stored unless valid."""
+    options = _options(command)
     session_id = _text(command, "session_id") or query_session_id
     if session_id:
-        return await find_session(gateway, session_id, owner)
-    return await session_store(gateway).create(
+        return await find_session(gateway, session_id, owner), False
+    session = await session_store(gateway).create(
         owner=owner,
-        system_prompt=_text(command, "system_prompt"),
-        voice=_text(command, "voice"),
-        language=_text(command, "language"),
+        system_prompt=options.system_prompt,
+        voice=options.voice,
+        language=options.language,
     )
+    return session, True
 
 
 async def _host(gateway: Gateway, session: Session, command: dict[str, Any]) -> Job:
     """Create the job a worker hosts the session in."""
+    options = _options(command)
     params: dict[str, Any] = {
         "session_id": session.id,
         "history": session.conversation(),
         "max_tokens": gateway.settings.assistant.max_tokens,
     }
     for name in ("voice", "language"):
-        value = _text(command, name) or getattr(session, name)
+        value = getattr(options, name) or getattr(session, name)
         if value:
             params[name] = value
     return await job_runs.submit(gateway, pipeline=PIPELINE, owner=session.owner, params=params)
@@ -236,8 +252,14 @@ async def live_assistant(websocket: WebSocket, session_id: str | None = None) ->
     try:
         caller = await authenticate(websocket, gateway, allow_query=True)
         command = await _start_message(websocket)
-        session = await _open_session(gateway, caller.owner, command, session_id)
-        job = await _host(gateway, session, command)
+        session, created = await _open_session(gateway, caller.owner, command, session_id)
+        try:
+            job = await _host(gateway, session, command)
+        except BaseException:
+            if created:  # a session no worker took up is not kept
+                with anyio.CancelScope(shield=True):
+                    await session_store(gateway).delete(session)
+            raise
         await _relay(websocket, gateway, session, job)
     except ApiError as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
