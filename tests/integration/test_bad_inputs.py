@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import select
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 import redis
 
-from tests.integration.stack import Stack, wait_for_job
+from tests import bombs
+from tests.faces import ASTRONAUT
+from tests.integration.bomb_load import BOMBS, measure_bomb
+from tests.integration.stack import Stack, wait_for_job, wait_until
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> None:
@@ -160,3 +163,71 @@ def test_another_owners_job_is_not_found(bobs_job: dict[str, Any], alice: httpx.
 def test_no_key(stack: Stack) -> None:
     with stack.client() as anonymous:
         assert_error(anonymous.get("/v1/jobs"), 401, "unauthorized")
+
+
+# Eight bombs at once; before the header checks, eight 13000x13000 WebPs took the gateway
+# from ~0.1 to 5.3 GB. Nothing is decoded now: the margin is for request buffers.
+BOMB_COPIES = 8
+BOMB_MEMORY_MARGIN_MB = 100
+
+
+@pytest.mark.parametrize("bomb", sorted(BOMBS))
+def test_image_bombs_are_refused_and_the_gateway_memory_stays_flat(
+    stack: Stack, alice: httpx.Client, bomb: str
+) -> None:
+    _, status, code = BOMBS[bomb]
+    responses, memory = measure_bomb(stack, owner="alice", bomb=bomb, copies=BOMB_COPIES)
+    for response in responses:
+        assert_error(response, status, code)
+        assert response.json()["error"]["message"].startswith("target: ")
+    assert memory.peak_mb - memory.baseline_mb < BOMB_MEMORY_MARGIN_MB, memory
+
+
+def blank_gif() -> bytes:
+    """A GIF whose one image holds no pixel data: FFmpeg reads it as blank, OpenCV refuses it."""
+    return bombs.gif(screen=(64, 64), images=((64, 64),))
+
+
+def bad_checksum_png() -> bytes:
+    """A PNG whose IDAT checksum is wrong: FFmpeg ignores it, libpng (OpenCV) refuses it."""
+    return bombs.png_with_bad_crc(64, 64)
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "field", "image", "other"),
+    [
+        ("face-swap", "target", blank_gif, "source"),
+        ("face-swap", "target", bad_checksum_png, "source"),
+        ("face-swap", "source", blank_gif, "target"),
+        ("lip-sync", "face", blank_gif, "audio"),
+        ("talking-avatar", "image", bad_checksum_png, "text"),
+    ],
+    ids=["face-swap-gif", "face-swap-png", "face-swap-source-gif", "lip-sync-gif", "avatar-png"],
+)
+def test_images_the_worker_cannot_decode_fail_as_invalid_media(
+    stack: Stack,
+    mp3_speech: bytes,
+    pipeline: str,
+    field: str,
+    image: Callable[[], bytes],
+    other: str,
+) -> None:
+    """They pass the gateway (FFmpeg decodes them); the job fails with a media code."""
+    files = {field: ("upload", image())}
+    data: dict[str, str] = {}
+    if other == "audio":
+        files["audio"] = ("speech.mp3", mp3_speech)
+    elif other == "text":
+        data["text"] = "Hello there."
+    else:
+        files[other] = ("face.png", ASTRONAUT.read_bytes())
+    with stack.client("bob") as bob:
+        response = bob.post(f"/v1/jobs/{pipeline}", files=files, data=data)
+        assert response.status_code == 202, response.text
+        job = wait_for_job(bob, response.json()["id"], timeout_s=180)
+    assert job["status"] == "failed", job
+    assert job["error"]["code"] == "invalid_media", job["error"]
+    assert job["error"]["message"].startswith(f"{field}: ")
+    assert job["outputs"] == []
+    assert stack.workers["w1"].poll() is None, "the worker died"
+    wait_until(lambda: stack.worker_info("w1", states=("ready",)), timeout_s=30, what="w1 ready")

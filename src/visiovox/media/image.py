@@ -1,7 +1,10 @@
 """Read and write still images as RGB ``uint8`` arrays, with OpenCV.
 
-Uploads were sniffed and probed (pixel cap included) by the gateway, so
-reading trusts the size; a file that still fails to decode is ``invalid_media``.
+Uploads were sniffed and probed by the gateway, but a file may reach a worker
+by another path, so reading checks the headers (``check_image``: every size,
+the pixel cap) again before OpenCV allocates anything. A file that OpenCV
+still cannot decode (a corrupt body behind sound headers, a GIF FFmpeg reads
+and OpenCV does not) is ``invalid_media``, never an unexpected exception.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from visiovox.media.errors import MediaError
+from visiovox.media.image_header import check_image
 
 # Formats a result can be written in, by extension; others (GIF) fall back to PNG.
 IMAGE_CONTENT_TYPES: dict[str, str] = {
@@ -30,12 +34,20 @@ def output_extension(input_name: str) -> str:
     return suffix if suffix in IMAGE_CONTENT_TYPES else "png"
 
 
-def read_image(path: Path) -> npt.NDArray[np.uint8]:
-    """The image at ``path`` as RGB, alpha dropped."""
+def read_image(path: Path, *, max_pixels: int | None = None) -> npt.NDArray[np.uint8]:
+    """The image at ``path`` as RGB, alpha dropped; ``MediaError`` if it cannot be.
+
+    ``max_pixels`` caps every size its headers declare (None: no cap, for
+    files the service ships or wrote itself).
+    """
     import cv2
 
+    check_image(path, max_pixels=max_pixels)
     data = np.fromfile(path, dtype=np.uint8)
-    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    try:
+        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error as exc:
+        raise MediaError("invalid_media", f"cannot decode the image {path.name}") from exc
     if decoded is None:
         raise MediaError("invalid_media", f"cannot decode the image {path.name}")
     return np.ascontiguousarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), dtype=np.uint8)

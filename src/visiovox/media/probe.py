@@ -3,7 +3,10 @@
 Audio is decoded in full (a few hundred times faster than real time), so a file
 that declares more than it holds is caught as ``truncated_media``. Video is
 demuxed in full but only its first frame is decoded; images only their one frame,
-and only after the size their header declares passed the pixel cap.
+and only after every size their headers declare passed the pixel cap
+(``check_image``), with the FFmpeg demuxer of the format that was checked: left
+to guess, FFmpeg may read a BMP with odd reserved bytes as AMR audio, or a
+polyglot as a format whose sizes nobody checked.
 """
 
 from __future__ import annotations
@@ -17,13 +20,22 @@ from av.stream import Stream
 
 from visiovox.media._av import av
 from visiovox.media.errors import MediaError
-from visiovox.media.image_header import image_size
+from visiovox.media.image_header import check_image
 from visiovox.pipelines.spec import MediaKind
 
 # Decoded audio shorter than this share of the declared duration, and by more
 # than TRUNCATION_MIN_GAP_S, is truncated; encoder padding stays well inside it.
 TRUNCATION_RATIO = 0.9
 TRUNCATION_MIN_GAP_S = 0.5
+# The FFmpeg demuxer of each format ``check_image`` understands.
+IMAGE_DEMUXERS = {
+    "png": "png_pipe",
+    "apng": "apng",
+    "jpeg": "jpeg_pipe",
+    "gif": "gif",
+    "webp": "webp_pipe",
+    "bmp": "bmp_pipe",
+}
 
 
 @dataclass(frozen=True)
@@ -53,12 +65,12 @@ def probe_media(
     Raises ``MediaError`` with ``invalid_media``, ``truncated_media``, ``too_long``
     or ``too_large``.
     """
+    demuxer: str | None = None
     if kind is MediaKind.IMAGE:
         # Before FFmpeg opens it: opening may already decode a decompression bomb.
-        width, height = image_size(path)
-        _check_pixels(width, height, max_pixels)
+        demuxer = IMAGE_DEMUXERS[check_image(path, max_pixels=max_pixels).format]
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), format=demuxer)
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise MediaError("invalid_media", f"cannot open media: {_reason(exc)}") from exc
     with container:

@@ -84,7 +84,6 @@ class _Swapper:
         from visiovox.engines.face.detect_scrfd import preferred_detector
         from visiovox.engines.face.landmarks import FaceLandmarker
         from visiovox.engines.face.swap_base import FaceSwapEngine
-        from visiovox.media.image import read_image
 
         self.landmarker = ctx.engine(LANDMARKS, FaceLandmarker)
         self.settings = self.landmarker.settings
@@ -92,12 +91,22 @@ class _Swapper:
         self.engine = ctx.engine(SWAP_ENGINES[params.engine], FaceSwapEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
         self.params = params
         self.min_score = self.settings.face.hog_min_score
-        source = read_image(ctx.input_path("source"))
+        source = self.read(ctx, "source")
         self.prepared = self.engine.prepare(source, self._first_face(source, "source"))
         self.reference: npt.NDArray[np.float32] | None = None
         self.threshold = params.reference_threshold or self.settings.face.reference_threshold
         if params.mode == "reference":
             self._load_reference(ctx)
+
+    def read(self, ctx: RunContext, field: str) -> Image:
+        """The image upload ``field``; one that cannot be read fails the job with its media code."""
+        from visiovox.media.errors import MediaError
+        from visiovox.media.image import read_image
+
+        try:
+            return read_image(ctx.input_path(field), max_pixels=self.settings.uploads.max_pixels)
+        except MediaError as exc:
+            raise PipelineError(exc.code, f"{field}: {exc.message}") from exc
 
     def _first_face(self, picture: Image, role: str) -> Face:
         box = self.detector.largest(picture, min_score=self.min_score)
@@ -107,12 +116,11 @@ class _Swapper:
 
     def _load_reference(self, ctx: RunContext) -> None:
         from visiovox.engines.face.embed import FaceEmbedder
-        from visiovox.media.image import read_image
 
         if ctx.input("reference") is None:
             raise PipelineError("missing_input", "mode=reference needs a reference image")
         self.embedder = ctx.engine(EMBED, FaceEmbedder)
-        picture = read_image(ctx.input_path("reference"))
+        picture = self.read(ctx, "reference")
         self.reference = self.embedder.embed(picture, self._first_face(picture, "reference"))
 
     def distance(self, picture: Image, face: Face) -> float:
@@ -180,9 +188,9 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
 
 
 def _swap_image(ctx: RunContext, swapper: _Swapper, *, target_name: str) -> dict[str, Any]:
-    from visiovox.media.image import IMAGE_CONTENT_TYPES, output_extension, read_image, write_image
+    from visiovox.media.image import IMAGE_CONTENT_TYPES, output_extension, write_image
 
-    result = read_image(ctx.input_path("target"))
+    result = swapper.read(ctx, "target")
     faces = swapper.image_faces(result)
     ctx.progress(DETECT_DONE, stage="detect", message=f"{len(faces)} face(s) in target")
 

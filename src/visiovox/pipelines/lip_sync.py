@@ -107,7 +107,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
 
     clock.start(ctx, "analysis")
     engine = lipsync_engine(ctx, params.engine)
-    pictures, fps = _pictures(ctx, params)
+    pictures, fps = _pictures(ctx, params, max_pixels=engine.settings.uploads.max_pixels)
     faces = steady_faces(faces_of(ctx, pictures))
     if not any(face is not None for face in faces):
         raise no_face("the face image" if len(pictures) == 1 else "no frame of the face video")
@@ -130,7 +130,9 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     }
 
 
-def _pictures(ctx: RunContext, params: LipSyncParams) -> tuple[list[Image], float]:
+def _pictures(
+    ctx: RunContext, params: LipSyncParams, *, max_pixels: int
+) -> tuple[list[Image], float]:
     from visiovox.media.errors import MediaError
     from visiovox.media.image import read_image
     from visiovox.media.video_frames import fit_frame, output_size, read_frames
@@ -142,7 +144,7 @@ def _pictures(ctx: RunContext, params: LipSyncParams) -> tuple[list[Image], floa
                 ctx.input_path("face"), max_side=params.size, max_bytes=MAX_HELD_BYTES
             )
             return held.frames, held.fps
-        image = read_image(ctx.input_path("face"))
+        image = read_image(ctx.input_path("face"), max_pixels=max_pixels)
     except MediaError as exc:
         raise PipelineError(exc.code, f"face: {exc.message}") from exc
     height, width = image.shape[:2]

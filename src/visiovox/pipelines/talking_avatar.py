@@ -73,7 +73,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
 
     clock.start(ctx, "analysis")
     engine = lipsync_engine(ctx, params.engine)
-    picture, face = _portrait(ctx, params.size)
+    picture, face = _portrait(ctx, params.size, max_pixels=engine.settings.uploads.max_pixels)
     frames = frame_count(speech, params.fps)
     driver = engine.driver(speech.analysis, fps=params.fps, frames=frames)
     ctx.progress(ANALYSIS_DONE, stage="analysis")
@@ -126,7 +126,7 @@ def _synthesize(ctx: RunContext, params: TalkingAvatarParams, text: str) -> Spee
     return Speech(analysis=analysis, track=track, track_rate=tts.sample_rate)
 
 
-def _portrait(ctx: RunContext, size: int) -> tuple[Image, Face]:
+def _portrait(ctx: RunContext, size: int, *, max_pixels: int) -> tuple[Image, Face]:
     from visiovox.assets import default_avatar
     from visiovox.media.errors import MediaError
     from visiovox.media.image import read_image
@@ -134,7 +134,7 @@ def _portrait(ctx: RunContext, size: int) -> tuple[Image, Face]:
 
     path = ctx.input_path("image") if ctx.input("image") is not None else default_avatar()
     try:
-        picture = read_image(path)
+        picture = read_image(path, max_pixels=max_pixels)
     except MediaError as exc:
         raise PipelineError(exc.code, f"image: {exc.message}") from exc
     height, width = picture.shape[:2]

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import bombs
 from tests.unit.api.conftest import UPLOAD_CAP, SettingsFactory
 from tests.unit.api.helpers import asgi_client, assert_error, wav_bytes
 from visiovox.api.app import create_app
 from visiovox.config import Settings
+from visiovox.media._av import av
 from visiovox.pipelines.spec import PipelineSpec
 
 BOUNDARY = "vvtestboundary"
@@ -178,4 +180,40 @@ def test_a_redis_outage_after_the_upload_removes_the_files(
     with TestClient(create_app(settings)) as client:
         response = client.post("/v1/jobs/listen", files={"audio": ("a.wav", wav_bytes(0.2))})
     assert_error(response, 503, "redis_unavailable")
+    assert job_dirs(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (bombs.webp_canvas_around(canvas=(1, 1), frame=(13_000, 13_000)), 413, "too_large"),
+        (bombs.webp_canvas_around(canvas=(1, 1), frame=(4_000, 4_000)), 400, "invalid_media"),
+        (bombs.gif(screen=(1, 1), images=((30_000, 30_000),)), 413, "too_large"),
+        (bombs.apng(size=(1, 1), frame=(3_000, 3_000)), 400, "invalid_media"),
+    ],
+    ids=["webp-13000-in-1x1", "webp-4000-in-1x1", "gif-30000-in-1x1", "apng-fctl-over-ihdr"],
+)
+def test_image_bombs_are_refused_before_ffmpeg_opens_them(
+    client: TestClient,
+    settings: Settings,
+    listen_pipeline: PipelineSpec,
+    monkeypatch: pytest.MonkeyPatch,
+    data: bytes,
+    status: int,
+    code: str,
+) -> None:
+    opened: list[str] = []
+    ffmpeg_open = av.open
+
+    def open_and_note(file: object, *args: object, **kwargs: object) -> object:
+        opened.append(Path(str(file)).name)
+        return ffmpeg_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(av, "open", open_and_note)
+    response = client.post(
+        "/v1/jobs/listen",
+        files={"picture": ("p.webp", data), "audio": ("a.wav", wav_bytes(0.2))},
+    )
+    assert assert_error(response, status, code)["message"].startswith("picture: ")
+    assert "picture" not in opened
     assert job_dirs(settings) == []

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from tests import bombs
 from tests.faces import ASTRONAUT, HOPPER, derive_face, find_face
 from visiovox.config import Settings, VideoSettings
 from visiovox.engines.face.detect import FaceDetector
@@ -284,3 +285,26 @@ def test_video_over_the_frame_cap_fails_clearly(
         pool.close()
     assert caught.value.code == "too_long" and "3 frames" in caught.value.message
     assert not (tmp_path / "job" / "out" / "swapped.mp4").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "name", "data", "code"),
+    [
+        ("target", "bad-checksum.png", bombs.png_with_bad_crc(64, 64), "invalid_media"),
+        ("source", "blank.gif", bombs.gif(screen=(64, 64), images=((64, 64),)), "invalid_media"),
+        ("target", "bomb.webp", bombs.webp_lossless(7_000, 7_000), "too_large"),
+    ],
+    ids=["png-bad-checksum", "gif-opencv-refuses", "webp-over-the-pixel-cap"],
+)
+def test_unreadable_images_fail_with_their_media_code(
+    tmp_path: Path, engine_pool: EnginePool, field: str, name: str, data: bytes, code: str
+) -> None:
+    """FFmpeg reads the first two at the gateway but OpenCV cannot; the third is over the cap."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    files = {"source": ASTRONAUT, "target": ASTRONAUT, field: path}
+    ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files=files)
+    with pytest.raises(PipelineError) as caught:
+        run_pipeline(face_swap.SPEC, {}, ctx)
+    assert caught.value.code == code and caught.value.message.startswith(f"{field}: ")
+    assert ctx.output_names() == []

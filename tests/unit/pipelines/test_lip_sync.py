@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests import bombs
 from tests.faces import ASTRONAUT, write_face_video
 from tests.lipsync_checks import decoded_frames, video_facts
 from tests.wer import SPOKEN_SENTENCE
@@ -173,3 +174,13 @@ def test_undecodable_audio_is_invalid_media(tmp_path: Path, engine_pool: EngineP
     assert (
         _fails(tmp_path, engine_pool, {"face": ASTRONAUT, "audio": broken}).code == "invalid_media"
     )
+
+
+def test_a_face_image_over_the_pixel_cap_is_refused_before_decoding(
+    tmp_path: Path, engine_pool: EnginePool, spoken: Spoken
+) -> None:
+    bomb = tmp_path / "bomb.webp"
+    bomb.write_bytes(bombs.webp_lossless(7_000, 7_000))
+    audio = speech(tmp_path / "speech.wav", spoken, 1.0)
+    error = _fails(tmp_path, engine_pool, {"face": bomb, "audio": audio})
+    assert error.code == "too_large" and error.message.startswith("face: ")

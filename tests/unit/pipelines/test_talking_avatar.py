@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests import bombs
 from tests.faces import ASTRONAUT
 from tests.lipsync_checks import decoded_frames, lip_gaps, video_facts
 from tests.wer import SPOKEN_SENTENCE
@@ -189,3 +190,13 @@ def test_wav2lip_without_its_weights_names_the_model_to_pull(
     finally:
         offline.close()
     assert error.code == "model_unavailable" and "wav2lip-gan" in error.message
+
+
+def test_a_portrait_over_the_pixel_cap_is_refused_before_decoding(
+    tmp_path: Path, engine_pool: EnginePool
+) -> None:
+    bomb = tmp_path / "bomb.webp"
+    bomb.write_bytes(bombs.webp_lossless(7_000, 7_000))
+    ctx = LocalContext.with_files(root=tmp_path / "job", pool=engine_pool, files={"image": bomb})
+    error = _fails(ctx, {"text": "Hello there."})
+    assert error.code == "too_large" and error.message.startswith("image: ")
