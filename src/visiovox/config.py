@@ -34,6 +34,12 @@ class RedisSettings(BaseModel):
     prefix: str = "vv"
     socket_timeout_s: float = 5.0
     connect_timeout_s: float = 1.0
+    # Most connections of each client pool: a gateway process has two (its event
+    # loop's and its threads'), a worker one. Past the cap a command waits up to
+    # pool_timeout_s for a free connection; then the gateway answers 503 redis_busy.
+    max_connections: int = Field(default=64, ge=2)
+    worker_max_connections: int = Field(default=16, ge=2)
+    pool_timeout_s: float = Field(default=5.0, gt=0)
 
 
 class GatewaySettings(BaseModel):

@@ -14,11 +14,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio
 from fastapi import FastAPI
 
 from visiovox.api.deps import Gateway
 from visiovox.api.errors import install_error_handlers
+from visiovox.api.feed import AsyncJobReader, EventFeed
 from visiovox.api.hub import NoticeHub
 from visiovox.api.metrics import GatewayMetrics, RequestMetrics
 from visiovox.api.routes import (
@@ -38,27 +38,18 @@ from visiovox.api.routes import (
 from visiovox.config import Settings, get_settings
 from visiovox.jobs.apikeys import ApiKeyStore
 from visiovox.jobs.dispatch import Dispatcher
-from visiovox.jobs.redis_client import build_domain, redis_url
+from visiovox.jobs.redis_client import build_domain, connect_async
 from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry
 
 log = logging.getLogger(__name__)
-
-
-def _async_redis(settings: Settings) -> redis.asyncio.Redis:
-    """The event loop's client: the notice subscription and event-stream reads."""
-    return redis.asyncio.Redis.from_url(
-        redis_url(settings),
-        socket_timeout=settings.redis.socket_timeout_s,
-        socket_connect_timeout=settings.redis.connect_timeout_s,
-        health_check_interval=30,
-    )
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     domain = build_domain(settings)
-    aredis = _async_redis(settings)
+    # The event loop's client: the notice subscription, event-stream reads, submissions.
+    aredis = connect_async(settings)
     hub = NoticeHub(aredis, channel=domain.keys.notices)
     hub.start()
     app.state.gateway = Gateway(
@@ -72,6 +63,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         ),
         api_keys=ApiKeyStore(domain.redis, keys=domain.keys),
         hub=hub,
+        feed=EventFeed(hub=hub, reader=AsyncJobReader(aredis, keys=domain.keys)),
         aredis=aredis,
         auth_enabled=settings.auth_enabled,
     )

@@ -13,6 +13,7 @@ import redis.asyncio
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
+from visiovox.api.feed import EventFeed
 from visiovox.api.hub import NoticeHub
 from visiovox.config import Settings
 from visiovox.jobs.apikeys import ApiKeyStore
@@ -31,6 +32,8 @@ class Gateway:
     workers: WorkerRegistry
     api_keys: ApiKeyStore
     hub: NoticeHub
+    # Event streams (SSE, WebSocket, synchronous job answers) follow jobs through it.
+    feed: EventFeed
     aredis: redis.asyncio.Redis
     # Decided once at start-up (it parses the bind address), not per request.
     auth_enabled: bool

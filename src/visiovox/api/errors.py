@@ -1,8 +1,9 @@
 """One error shape for every 4xx/5xx: ``{"error": {"code": "...", "message": "..."}}``.
 
 Handlers translate framework errors (unknown route, bad query), Redis
-outages (503 with ``Retry-After``, so clients retry) and unexpected exceptions (500, logged
-with the traceback) into that shape.
+outages (503 ``redis_unavailable`` with ``Retry-After``, so clients retry), a
+connection pool that stayed full for its whole timeout (503 ``redis_busy``) and
+unexpected exceptions (500, logged with the traceback) into that shape.
 """
 
 from __future__ import annotations
@@ -19,9 +20,15 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from visiovox.jobs.redis_pool import PoolExhausted
+
 log = logging.getLogger(__name__)
 
 REDIS_RETRY_AFTER_S = 2
+# A full pool frees a connection within milliseconds: retry sooner than after an outage.
+POOL_RETRY_AFTER_S = 1
+# The errors that mean "Redis cannot answer now"; anything else from Redis is a bug.
+REDIS_OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 class ApiError(Exception):
@@ -75,6 +82,18 @@ def redis_unavailable_error() -> ApiError:
     )
 
 
+def redis_error(exc: Exception) -> ApiError:
+    """The 503 for a Redis outage, or for a pool that stayed full (``PoolExhausted``)."""
+    if isinstance(exc, PoolExhausted):
+        return ApiError(
+            503,
+            "redis_busy",
+            f"the gateway is too busy to serve this now ({exc}); retry shortly",
+            headers={"Retry-After": str(POOL_RETRY_AFTER_S)},
+        )
+    return redis_unavailable_error()
+
+
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
@@ -98,8 +117,8 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _redis_error(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("Redis unavailable during %s %s: %s", request.method, request.url.path, exc)
-    error = redis_unavailable_error()
+    log.warning("Redis unavailable or busy during %s %s: %s", request.method, request.url.path, exc)
+    error = redis_error(exc)
     return error_response(error.status, error.code, error.message, headers=error.headers)
 
 
@@ -115,6 +134,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     # The gateway dispatches by pushing onto Redis itself (jobs/task_message.py), so
     # Redis errors cover the broker too; no kombu error can reach a handler.
-    for outage in (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+    for outage in REDIS_OUTAGES:
         app.add_exception_handler(outage, _redis_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -4,10 +4,17 @@ A connection registers with the hub *first*, then reads the stream after the
 client's last event id, sends, and waits for the next notice. Because the
 watch exists before the first read, an event appended between the snapshot
 and the wait still wakes it: nothing is missed, nothing is sent twice.
+
+While it waits a connection holds no Redis connection: it waits on its hub
+watch, and borrows a pooled connection only for each non-blocking ``XRANGE``.
+A notice wakes every follower of its job at once, so ``EventFeed`` lets the
+followers that ask for the same events under the same notice share one read:
+a job with hundreds of followers costs one pooled connection per notice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncGenerator
 from typing import cast
@@ -63,34 +70,77 @@ class AsyncJobReader:
         return [decode_event(entry_id, fields) for entry_id, fields in entries]
 
 
-async def follow_events(
-    *,
-    hub: NoticeHub,
-    reader: AsyncJobReader,
-    job: Job,
-    after: str,
-    keepalive_s: float,
-) -> AsyncGenerator[list[JobEvent], None]:
-    """Batches of new events, in order; an empty batch after ``keepalive_s`` of quiet.
+# (job id, read after, hub generation): the reads one notice makes identical.
+_ReadKey = tuple[str, str, int]
 
-    Ends after the batch holding a terminal event, or at once when the job was
-    already terminal and the client has seen everything.
-    """
-    last = after
-    with hub.watch(job.id) as watch:
-        first = True
-        while True:
-            watch.clear()
-            events = await reader.read_after(job.id, last)
-            if events:
-                yield events
-                last = events[-1].id
-                if any(event.type.is_terminal for event in events):
+
+class EventFeed:
+    """The followers of job events in one gateway process: the hub and shared reads."""
+
+    def __init__(self, *, hub: NoticeHub, reader: AsyncJobReader) -> None:
+        self.hub = hub
+        self._reader = reader
+        self._reads: dict[_ReadKey, asyncio.Task[list[JobEvent]]] = {}
+
+    def in_flight(self) -> int:
+        """Stream reads running now (for tests and benchmarks)."""
+        return len(self._reads)
+
+    async def read_after(self, job_id: str, after: str) -> list[JobEvent]:
+        """Up to ``READ_BATCH`` events of ``job_id`` after ``after``; shared, do not mutate.
+
+        Joins a read of the same events only when it was sent under the hub's
+        current generation of the job, that is after every notice that woke its
+        watchers: the shared answer is then as fresh as a read of one's own.
+        """
+        key = (job_id, after, self.hub.generation(job_id))
+        read = self._reads.get(key)
+        if read is None:
+            read = asyncio.create_task(self._read(key))
+            self._reads[key] = read
+            read.add_done_callback(lambda done: self._forget(key, done))
+        # One follower leaving (a cancel) must not cancel the others' read.
+        return await asyncio.shield(read)
+
+    async def _read(self, key: _ReadKey) -> list[JobEvent]:
+        try:
+            return await self._reader.read_after(key[0], key[1])
+        finally:
+            # Before the result is set: nobody may join a read that has answered.
+            self._reads.pop(key, None)
+
+    def _forget(self, key: _ReadKey, read: asyncio.Task[list[JobEvent]]) -> None:
+        # A read cancelled before it ran never reached its ``finally``.
+        if self._reads.get(key) is read:
+            del self._reads[key]
+        # A read whose followers all left still finishes: take its outcome, so
+        # an error is not reported as "never retrieved".
+        if not read.cancelled():
+            read.exception()
+
+    async def follow(
+        self, *, job: Job, after: str, keepalive_s: float
+    ) -> AsyncGenerator[list[JobEvent], None]:
+        """Batches of new events, in order; an empty batch after ``keepalive_s`` of quiet.
+
+        Ends after the batch holding a terminal event, or at once when the job
+        was already terminal and the client has seen everything.
+        """
+        last = after
+        with self.hub.watch(job.id) as watch:
+            first = True
+            while True:
+                watch.clear()
+                events = await self.read_after(job.id, last)
+                if events:
+                    yield events
+                    last = events[-1].id
+                    if any(event.type.is_terminal for event in events):
+                        return
+                    if len(events) == READ_BATCH:
+                        continue
+                elif first and job.status.is_terminal:
                     return
-                if len(events) == READ_BATCH:
-                    continue
-            elif first and job.status.is_terminal:
-                return
-            first = False
-            if not await watch.wait(keepalive_s):
-                yield []
+                first = False
+                if not await watch.wait(keepalive_s):
+                    yield []

@@ -7,12 +7,17 @@ hub or anyone else. Pub/sub is at-most-once, so a notice only says "read the
 stream again"; the stream is the record. When the subscription drops the hub
 resubscribes with backoff and then wakes every watcher, since notices may have
 been lost while it was away.
+
+The hub also stamps each watched job with the number of the last notice that
+woke its watchers (``generation``), so the feed lets followers of one job
+share a read only when it was sent after the notice that woke them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Iterator
 
@@ -68,6 +73,9 @@ class NoticeHub:
         self._backoff_min_s = backoff_min_s
         self._backoff_max_s = backoff_max_s
         self._watches: dict[str, set[Watch]] = {}
+        self._generations: dict[str, int] = {}
+        # Never reused, so a job watched again does not get an earlier stamp back.
+        self._notices = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._subscribed = asyncio.Event()
@@ -110,6 +118,8 @@ class NoticeHub:
         """Register interest in ``job_id`` for the duration of the block."""
         watch = Watch(job_id)
         self._watches.setdefault(job_id, set()).add(watch)
+        if job_id not in self._generations:
+            self._generations[job_id] = next(self._notices)
         try:
             yield watch
         finally:
@@ -118,17 +128,30 @@ class NoticeHub:
                 watchers.discard(watch)
                 if not watchers:
                     del self._watches[job_id]
+                    del self._generations[job_id]
 
     def watching(self) -> int:
         """How many connections are registered (for tests and metrics)."""
         return sum(len(w) for w in self._watches.values())
 
+    def generation(self, job_id: str) -> int:
+        """A stamp that changes whenever a notice wakes the watchers of ``job_id``.
+
+        A stream read sent under the current stamp sees every event whose notice
+        has woken them: Redis ran each ``XADD`` before its ``PUBLISH``. 0: unwatched.
+        """
+        return self._generations.get(job_id, 0)
+
     def _notify(self, job_id: str) -> None:
-        for watch in self._watches.get(job_id, ()):
-            watch.notify()
+        watchers = self._watches.get(job_id)
+        if watchers:
+            self._generations[job_id] = next(self._notices)
+            for watch in watchers:
+                watch.notify()
 
     def _notify_all(self) -> None:
-        for watchers in self._watches.values():
+        for job_id, watchers in self._watches.items():
+            self._generations[job_id] = next(self._notices)
             for watch in watchers:
                 watch.notify()
 

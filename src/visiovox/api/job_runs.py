@@ -18,18 +18,19 @@ import anyio
 
 from visiovox.api.deps import Gateway
 from visiovox.api.errors import ApiError
-from visiovox.api.feed import AsyncJobReader, follow_events
+from visiovox.api.feed import AsyncJobReader
 from visiovox.api.routes.jobs import create_job, lookup_spec, route_job, validate_params
 from visiovox.jobs.model import InputFile, Job, JobEvent, JobStatus
 from visiovox.jobs.queues import Priority
 
 # A failed job's error codes answer 422 (the caller's input), except the worker's
-# own failures (500) and an upstream server's (the llm.openai_http engine's): 502,
-# or 504 when it timed out.
+# own failures (500; 503 when it ran out of memory and recycles itself) and an
+# upstream server's (the llm.openai_http engine's): 502, or 504 when it timed out.
 CLIENT_ERROR_STATUS = 422
 FAILURE_STATUS = {
     "internal_error": 500,
     "worker_lost": 500,
+    "resource_exhausted": 503,
     "llm_unreachable": 502,
     "llm_unauthorized": 502,
     "llm_model_not_found": 502,
@@ -66,15 +67,10 @@ async def submit(
 
 async def events(gateway: Gateway, job: Job) -> AsyncIterator[JobEvent]:
     """Every event of ``job`` from the start to the terminal one; cancels it if abandoned."""
-    reader = AsyncJobReader(gateway.aredis, keys=gateway.domain.keys)
     finished = False
     try:
-        batches = follow_events(
-            hub=gateway.hub,
-            reader=reader,
-            job=job,
-            after="0",
-            keepalive_s=gateway.settings.gateway.sse_keepalive_s,
+        batches = gateway.feed.follow(
+            job=job, after="0", keepalive_s=gateway.settings.gateway.sse_keepalive_s
         )
         async with contextlib.aclosing(batches):
             async for batch in batches:

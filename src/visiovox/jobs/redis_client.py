@@ -1,14 +1,22 @@
-"""Redis connections and the job-domain objects built on them."""
+"""Redis connections and the job-domain objects built on them.
+
+Every client sits on a blocking pool capped by configuration
+(``redis.max_connections`` in the gateway, ``redis.worker_max_connections`` in
+a worker): a burst waits up to ``redis.pool_timeout_s`` for a free connection
+instead of failing, and only then raises ``PoolExhausted``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import redis
+import redis.asyncio
 
 from visiovox.config import Settings
 from visiovox.jobs.events import EventLog
 from visiovox.jobs.keys import RedisKeys
+from visiovox.jobs.redis_pool import AsyncBlockingPool, BlockingPool
 from visiovox.jobs.storage import JobFiles
 from visiovox.jobs.store import JobStore
 
@@ -22,14 +30,31 @@ def redis_url(settings: Settings) -> str:
     return settings.redis.url
 
 
-def connect(settings: Settings) -> redis.Redis:
-    """A pooled client that fails fast when Redis is away."""
-    return redis.Redis.from_url(
-        redis_url(settings),
-        socket_timeout=settings.redis.socket_timeout_s,
-        socket_connect_timeout=settings.redis.connect_timeout_s,
-        health_check_interval=30,
+def _pool_options(settings: Settings, max_connections: int | None) -> dict[str, float | int]:
+    return {
+        "max_connections": max_connections or settings.redis.max_connections,
+        "timeout": settings.redis.pool_timeout_s,
+        "socket_timeout": settings.redis.socket_timeout_s,
+        "socket_connect_timeout": settings.redis.connect_timeout_s,
+        "health_check_interval": 30,
+    }
+
+
+def connect(settings: Settings, *, max_connections: int | None = None) -> redis.Redis:
+    """A client for threads that fails fast when Redis is away.
+
+    Its pool holds at most ``max_connections`` (default ``redis.max_connections``).
+    """
+    pool = BlockingPool.from_url(redis_url(settings), **_pool_options(settings, max_connections))
+    return redis.Redis.from_pool(pool)
+
+
+def connect_async(settings: Settings, *, max_connections: int | None = None) -> redis.asyncio.Redis:
+    """A client for the event loop, pooled as ``connect``'s."""
+    pool = AsyncBlockingPool.from_url(
+        redis_url(settings), **_pool_options(settings, max_connections)
     )
+    return redis.asyncio.Redis.from_pool(pool)
 
 
 @dataclass(frozen=True)

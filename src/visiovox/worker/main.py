@@ -19,7 +19,7 @@ from visiovox.config import Settings
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.queues import device_class, private_queue, shared_queue
-from visiovox.jobs.redis_client import JobDomain, build_domain
+from visiovox.jobs.redis_client import JobDomain, build_domain, connect
 from visiovox.jobs.task_message import RUN_JOB_TASK
 from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry, WorkerState
 from visiovox.models.engine_pool import EnginePool
@@ -53,7 +53,9 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
     """Run a worker until it is told to stop (SIGTERM: drain; a second SIGTERM: stop now)."""
     worker_name = name or settings.worker.name or default_worker_name(device.requested)
     queues = [shared_queue(device_class(device.requested)), private_queue(worker_name)]
-    domain = build_domain(settings)
+    domain = build_domain(
+        settings, connect(settings, max_connections=settings.redis.worker_max_connections)
+    )
     pool = EnginePool(settings=settings, device=device.local)
     probe = DeviceProbe(device)
     port = settings.worker.metrics_port or None

@@ -80,3 +80,23 @@ def test_the_gateway_recovers_when_redis_returns(
                 assert socket.receive_json()["data"] == {"message": "hi"}
     finally:
         server.stop()
+
+
+def test_a_full_pool_answers_503_redis_busy_after_a_short_wait(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(redis={"max_connections": 2, "pool_timeout_s": 0.2})
+    with TestClient(create_app(settings)) as client:
+        gateway: Gateway = client.app.state.gateway  # type: ignore[attr-defined]
+        wait_until(lambda: gateway.hub.subscribed)  # the subscription holds one
+        assert client.portal is not None
+        pool = gateway.aredis.connection_pool
+        held = client.portal.call(pool.get_connection)
+
+        response = client.get("/v1/jobs/feedface")
+        assert_error(response, 503, "redis_busy")
+        assert response.headers["retry-after"] == "1"
+        assert "2 Redis connections stayed busy for 0.2s" in response.json()["error"]["message"]
+
+        client.portal.call(pool.release, held)
+        assert_error(client.get("/v1/jobs/feedface"), 404, "job_not_found")

@@ -4,25 +4,31 @@ SSE frames are ``id: <stream id>``, ``event: <type>``, ``data: <event JSON>``;
 a comment line keeps idle connections open. WebSocket messages are the same
 JSON as text. Both end after the terminal event (WebSocket with code 1000).
 WebSocket failures close with 4401 (bad key), 4404 (no such job), 4400 (bad
-``after``) or 1013 (Redis unreachable; reconnect with ``after``).
+``after``), 1013 (Redis unreachable or busy; reconnect with ``after``) or 1011
+(a server bug). A stream that breaks after it started ends with the error in
+the API's error shape: an SSE ``event: error`` frame (no ``id``, so
+``Last-Event-ID`` stays the last event received), or a last WebSocket message
+``{"error": {...}}`` before the close.
+
+Followers hold no Redis connection while they wait (see ``api/feed.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated
 
 import anyio
-import redis.exceptions
 from fastapi import APIRouter, Header, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from visiovox.api.deps import Gateway, GatewayDep, get_gateway
-from visiovox.api.errors import ApiError
-from visiovox.api.feed import AsyncJobReader, check_event_id, follow_events
+from visiovox.api.errors import REDIS_OUTAGES, ApiError, error_body, redis_error
+from visiovox.api.feed import AsyncJobReader, check_event_id
 from visiovox.api.routes.jobs import job_not_found
 from visiovox.api.schemas import ErrorBody, EventOut
 from visiovox.api.security import CallerDep, authenticate
@@ -32,7 +38,11 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/jobs", tags=["events"])
 
-_REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# WebSocket close codes (RFC 6455): try again later, and an unexpected condition.
+TRY_AGAIN_LATER = 1013
+INTERNAL_ERROR = 1011
+# The reconnection delay an SSE error frame suggests to EventSource, in ms.
+SSE_RETRY_MS = 2_000
 
 
 def _reader(gateway: Gateway) -> AsyncJobReader:
@@ -40,13 +50,24 @@ def _reader(gateway: Gateway) -> AsyncJobReader:
 
 
 def _follow(gateway: Gateway, job: Job, after: str) -> AsyncGenerator[list[JobEvent], None]:
-    return follow_events(
-        hub=gateway.hub,
-        reader=_reader(gateway),
-        job=job,
-        after=after,
-        keepalive_s=gateway.settings.gateway.sse_keepalive_s,
+    return gateway.feed.follow(
+        job=job, after=after, keepalive_s=gateway.settings.gateway.sse_keepalive_s
     )
+
+
+def _stream_error(job_id: str, exc: Exception) -> ApiError:
+    """What a stream that broke tells its client; logged here, once."""
+    if isinstance(exc, REDIS_OUTAGES):
+        # The client reconnects with its last event id and misses nothing.
+        log.warning("event stream of job %s ended: %s", job_id, exc)
+        return redis_error(exc)
+    log.error("event stream of job %s failed", job_id, exc_info=exc)
+    return ApiError(500, "internal_error", "an unexpected error occurred")
+
+
+def _sse_error(error: ApiError) -> str:
+    data = json.dumps(error_body(error.code, error.message))
+    return f"retry: {SSE_RETRY_MS}\nevent: error\ndata: {data}\n\n"
 
 
 async def _sse(gateway: Gateway, job: Job, after: str) -> AsyncIterator[str]:
@@ -61,9 +82,8 @@ async def _sse(gateway: Gateway, job: Job, after: str) -> AsyncIterator[str]:
                     f"data: {EventOut.from_event(event).model_dump_json()}\n\n"
                     for event in batch
                 )
-    except _REDIS_ERRORS as exc:
-        # The client reconnects with Last-Event-ID and misses nothing.
-        log.warning("event stream of job %s ended: Redis unavailable (%s)", job.id, exc)
+    except Exception as exc:  # the headers are sent: end with an error frame
+        yield _sse_error(_stream_error(job.id, exc))
 
 
 @router.get(
@@ -93,8 +113,20 @@ async def job_events(
     )
 
 
+async def _send_events(websocket: WebSocket, gateway: Gateway, job: Job, after: str) -> None:
+    async with contextlib.aclosing(_follow(gateway, job, after)) as batches:
+        async for batch in batches:
+            for event in batch:
+                await websocket.send_text(EventOut.from_event(event).model_dump_json())
+
+
 async def _pump(websocket: WebSocket, gateway: Gateway, job: Job, after: str) -> None:
-    """Send every event until the terminal one; stops early when the client leaves."""
+    """Send every event until the terminal one; stops early when the client leaves.
+
+    Errors of the sending side are raised as they are, never wrapped in the
+    task group's ``ExceptionGroup``, so the handler can close with the right code.
+    """
+    failure: BaseException | None = None
     async with anyio.create_task_group() as group:
 
         async def until_disconnect() -> None:
@@ -106,11 +138,24 @@ async def _pump(websocket: WebSocket, gateway: Gateway, job: Job, after: str) ->
             group.cancel_scope.cancel()
 
         group.start_soon(until_disconnect)
-        async with contextlib.aclosing(_follow(gateway, job, after)) as batches:
-            async for batch in batches:
-                for event in batch:
-                    await websocket.send_text(EventOut.from_event(event).model_dump_json())
+        try:
+            await _send_events(websocket, gateway, job, after)
+        except Exception as exc:  # re-raised below, outside the group
+            failure = exc
         group.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+
+
+async def _close(websocket: WebSocket, *, code: int, reason: str, error: ApiError | None) -> None:
+    """Send ``error`` (if any) and close, unless the client already left."""
+    connected = WebSocketState.CONNECTED
+    if websocket.application_state is not connected or websocket.client_state is not connected:
+        return
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        if error is not None:
+            await websocket.send_text(json.dumps(error_body(error.code, error.message)))
+        await websocket.close(code=code, reason=reason)
 
 
 @router.websocket("/{job_id}/ws")
@@ -118,6 +163,7 @@ async def job_events_ws(websocket: WebSocket, job_id: str, after: str | None = N
     """The job's events over WebSocket (JSON text messages), from after ``?after=``."""
     gateway = await get_gateway(websocket)
     await websocket.accept()
+    error: ApiError | None = None
     try:
         caller = await authenticate(websocket, gateway, allow_query=True)
         start = check_event_id(after)
@@ -128,12 +174,10 @@ async def job_events_ws(websocket: WebSocket, job_id: str, after: str | None = N
         code, reason = 1000, "done"
     except ApiError as exc:
         code, reason = 4000 + exc.status, exc.code
-    except _REDIS_ERRORS as exc:
-        log.warning("websocket of job %s ended: Redis unavailable (%s)", job_id, exc)
-        code, reason = 1013, "redis_unavailable"
     except WebSocketDisconnect:
         return
-    connected = WebSocketState.CONNECTED
-    if websocket.application_state is connected and websocket.client_state is connected:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(code=code, reason=reason)
+    except Exception as exc:  # every other failure still closes properly
+        error = _stream_error(job_id, exc)
+        code = TRY_AGAIN_LATER if error.status == 503 else INTERNAL_ERROR
+        reason = error.code
+    await _close(websocket, code=code, reason=reason, error=error)
