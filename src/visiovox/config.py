@@ -127,6 +127,19 @@ class WorkerSettings(BaseModel):
     celery_events: bool = False
 
 
+class SupervisorSettings(BaseModel):
+    """How ``visiovox up`` restarts a child that died (embedded Redis, worker, gateway)."""
+
+    # Seconds before a dead child is started again, doubled for each further death
+    # within restart_window_s, up to restart_max_delay_s.
+    restart_delay_s: float = Field(default=0.5, gt=0)
+    restart_max_delay_s: float = Field(default=30.0, gt=0)
+    # A child that dies more than max_restarts times within restart_window_s is in
+    # a crash loop: `visiovox up` stops everything and exits 1.
+    max_restarts: int = Field(default=5, ge=0)
+    restart_window_s: float = Field(default=60.0, gt=0)
+
+
 class ModelSettings(BaseModel):
     """The local model cache and how models are fetched into it."""
 
@@ -299,6 +312,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
     onnx: OnnxSettings = Field(default_factory=OnnxSettings)
     engines: EngineSettings = Field(default_factory=EngineSettings)

