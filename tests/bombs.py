@@ -167,3 +167,27 @@ def bmp_with_h264_tail(side: int) -> bytes:
     offset = 14 + len(dib)
     head = b"BM" + struct.pack("<IHHI", offset + 4 + len(tail), 1, 1, offset)
     return head + dib + b"\0\0\0\0" + tail
+
+
+def avi_of_png(width: int, height: int, *, declared: tuple[int, int] | None = None) -> bytes:
+    """An AVI of one grey PNG frame of ``width``x``height``, its header saying ``declared``.
+
+    FFmpeg's probe decodes the frame to learn what the AVI header does not say,
+    so ``av.open`` alone allocates the whole frame.
+    """
+    import io
+
+    import av
+
+    out_bytes = io.BytesIO()
+    with av.open(out_bytes, mode="w", format="avi") as out:
+        stream = out.add_stream("png", rate=1)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height = declared or (width, height)
+        stream.pix_fmt = "gray"
+        packet = av.Packet(grey_png(width, height))
+        packet.stream = stream
+        packet.pts = packet.dts = 0
+        packet.is_keyframe = True
+        out.mux(packet)
+    return out_bytes.getvalue()

@@ -19,6 +19,7 @@ from av.container import InputContainer
 from av.stream import Stream
 
 from visiovox.media._av import av
+from visiovox.media.capped_open import open_capped
 from visiovox.media.errors import MediaError
 from visiovox.media.image_header import check_image
 from visiovox.pipelines.spec import MediaKind
@@ -70,7 +71,7 @@ def probe_media(
         # Before FFmpeg opens it: opening may already decode a decompression bomb.
         demuxer = IMAGE_DEMUXERS[check_image(path, max_pixels=max_pixels).format]
     try:
-        container = av.open(str(path), format=demuxer)
+        container = open_capped(path, max_pixels=max_pixels, container_format=demuxer)
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise MediaError("invalid_media", f"cannot open media: {_reason(exc)}") from exc
     with container:
@@ -266,7 +267,8 @@ def _check_duration(duration_s: float | None, max_duration_s: float | None) -> N
 
 def _check_pixels(width: int, height: int, max_pixels: int | None) -> None:
     if width <= 0 or height <= 0:
-        raise MediaError("invalid_media", "the picture declares no size")
+        # Also what a probe capped by ``open_capped`` reports for frames over the cap.
+        raise MediaError("invalid_media", "the picture's size cannot be read within the pixel cap")
     if max_pixels is not None and width * height > max_pixels:
         raise MediaError("too_large", f"{width}x{height} is over the limit of {max_pixels} pixels")
 

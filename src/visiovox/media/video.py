@@ -27,6 +27,7 @@ from av.stream import Stream
 from av.video.stream import VideoStream
 
 from visiovox.media._av import av
+from visiovox.media.capped_open import open_capped
 from visiovox.media.errors import MediaError
 
 RGBFrame = npt.NDArray[np.uint8]
@@ -111,7 +112,10 @@ def map_video(
     fmt = _video_format(output_format)
     caps = _Caps(frames=max_frames, pixels=max_pixels)
     try:
-        with av.open(str(source)) as src, av.open(str(dest), mode="w", format=fmt.container) as out:
+        with (
+            open_capped(source, max_pixels=max_pixels) as src,
+            av.open(str(dest), mode="w", format=fmt.container) as out,
+        ):
             return _map(
                 src,
                 out,

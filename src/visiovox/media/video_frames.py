@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from visiovox.media._av import av
+from visiovox.media.capped_open import open_capped
 from visiovox.media.errors import MediaError
 
 RGBFrame = npt.NDArray[np.uint8]
@@ -47,10 +48,12 @@ def fit_frame(frame: RGBFrame, size: tuple[int, int]) -> RGBFrame:
     return np.ascontiguousarray(cv2.resize(frame, size, interpolation=interpolation))
 
 
-def read_frames(path: Path, *, max_side: int | None, max_bytes: int) -> HeldVideo:
-    """Every frame of the first video track of ``path``."""
+def read_frames(
+    path: Path, *, max_side: int | None, max_bytes: int, max_pixels: int | None = None
+) -> HeldVideo:
+    """Every frame of the first video track of ``path``; none over ``max_pixels`` is decoded."""
     try:
-        with av.open(str(path)) as container:
+        with open_capped(path, max_pixels=max_pixels) as container:
             if not container.streams.video:
                 raise MediaError("invalid_media", "the file has no video track")
             stream = container.streams.video[0]

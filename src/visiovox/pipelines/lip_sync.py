@@ -141,7 +141,10 @@ def _pictures(
     try:
         if face_input is not None and face_input.content_type.startswith("video/"):
             held = read_frames(
-                ctx.input_path("face"), max_side=params.size, max_bytes=MAX_HELD_BYTES
+                ctx.input_path("face"),
+                max_side=params.size,
+                max_bytes=MAX_HELD_BYTES,
+                max_pixels=max_pixels,
             )
             return held.frames, held.fps
         image = read_image(ctx.input_path("face"), max_pixels=max_pixels)
