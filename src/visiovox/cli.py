@@ -100,7 +100,8 @@ def worker(
         )
     from visiovox.worker.main import run_worker
 
-    run_worker(settings, device=assignment, name=name)
+    # 75 (EXIT_RECYCLE): over its memory ceiling after a job; start it again.
+    raise typer.Exit(run_worker(settings, device=assignment, name=name))
 
 
 def _worker_is_live(settings: Settings, device: str, name: str | None) -> bool:

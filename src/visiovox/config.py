@@ -125,6 +125,10 @@ class WorkerSettings(BaseModel):
     metrics_host: str = "127.0.0.1"
     # Celery task events, remote control and worker heartbeats, for Flower.
     celery_events: bool = False
+    # Resident memory (MiB) past which the running job fails with resource_exhausted
+    # and the worker exits after it, to be started afresh; 0: half of the physical
+    # memory (or of the container's limit when that is lower).
+    max_rss_mb: int = Field(default=0, ge=0)
 
 
 class SupervisorSettings(BaseModel):
@@ -197,6 +201,8 @@ class TTSSettings(BaseModel):
 
     voice: str = "joe"
     max_chars: int = 4_096
+    # Seconds of speech one job may produce; past it the job fails with audio_too_long.
+    max_audio_s: float = Field(default=600.0, gt=0)
 
 
 class STTSettings(BaseModel):

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from visiovox.jobs.redis_pool import PoolExhausted
+from visiovox.pipelines.errors import param_error_code
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,12 @@ def describe_errors(errors: Sequence[Any]) -> str:
 
 
 def invalid_params(exc: ValidationError) -> ApiError:
-    """A pipeline-params validation failure as a 422 ``invalid_params``."""
-    return ApiError(422, "invalid_params", describe_errors(exc.errors()))
+    """A pipeline-params validation failure as a 422: ``invalid_params``, or the code the
+    params model raised itself (``param_error``, e.g. ``no_speakable_text``)."""
+    errors = exc.errors()
+    codes = (param_error_code(error["type"]) for error in errors)
+    code = next((code for code in codes if code is not None), "invalid_params")
+    return ApiError(422, code, describe_errors(errors))
 
 
 def redis_unavailable_error() -> ApiError:

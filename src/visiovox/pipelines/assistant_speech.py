@@ -1,5 +1,7 @@
 """Speaking a reply while it is written: complete sentences are synthesised at once.
 
+Each sentence goes through ``synthesis.speak_chunks``: a cancel is honoured
+between its chunks, and the whole reply counts against ``tts.max_audio_s``.
 Imported by the assistant pipeline inside ``run`` (it imports the TTS engine's
 interface and numpy, which the gateway does not need).
 """
@@ -15,6 +17,7 @@ from visiovox.engines.tts.base import TTSEngine
 from visiovox.engines.tts.sentences import SentenceStream
 from visiovox.media.audio import AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, AudioFormat, encode_audio
 from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.synthesis import AudioBudget, speak_chunks
 
 TTS = "tts.piper"
 
@@ -26,6 +29,7 @@ class SentenceSpeaker:
         self._ctx = ctx
         self._engine = ctx.engine(TTS, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717
         self._voice = voice or self._engine.settings.tts.voice
+        self._budget = AudioBudget(max_s=self._engine.settings.tts.max_audio_s)
         self._sentences = SentenceStream()
         self._audio: list[npt.NDArray[np.float32]] = []
         self.count = 0
@@ -54,7 +58,14 @@ class SentenceSpeaker:
 
     def _speak(self, sentence: str) -> None:
         started = time.perf_counter()
-        chunks = [c.samples for c in self._engine.synthesize(sentence, voice=self._voice)]
+        chunks = speak_chunks(
+            self._ctx,
+            engine=self._engine,
+            text=sentence,
+            voice=self._voice,
+            speed=1.0,
+            budget=self._budget,
+        )
         if not chunks:
             return
         samples = np.concatenate(chunks)

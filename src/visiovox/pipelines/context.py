@@ -52,7 +52,11 @@ class RunContext(Protocol):
         """Stream a piece of generated text: a ``log`` event whose data is ``{"token": text}``."""
 
     def check_cancelled(self) -> None:
-        """Raise ``JobCanceled`` if the job was canceled; call between units of work."""
+        """Raise ``JobCanceled`` if the job was canceled; call between units of work.
+
+        A worker also fails the job here (``PipelineError("resource_exhausted")``)
+        once its process is over its memory ceiling.
+        """
 
     def engine(self, name: str, engine_type: type[EngineT]) -> EngineT:
         """The loaded engine ``name`` from the process's pool, checked to be ``engine_type``."""

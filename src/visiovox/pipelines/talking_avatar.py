@@ -32,6 +32,7 @@ from visiovox.pipelines.lipsync_render import (
     render_video,
 )
 from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
+from visiovox.pipelines.tts_text import speakable_text
 
 if TYPE_CHECKING:
     from visiovox.engines.face.types import Face, Image
@@ -61,6 +62,11 @@ class TalkingAvatarParams(BaseModel):
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("text")
+    @classmethod
+    def _speakable(cls, text: str | None) -> str | None:
+        return speakable_text(text) if text is not None else None
 
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
@@ -102,26 +108,20 @@ def _speech(ctx: RunContext, params: TalkingAvatarParams) -> Speech:
 
 
 def _synthesize(ctx: RunContext, params: TalkingAvatarParams, text: str) -> Speech:
-    import numpy as np
-
     from visiovox.engines.lipsync.base import SPEECH_RATE
     from visiovox.engines.tts.base import TTSEngine
     from visiovox.media.resample import resample
+    from visiovox.pipelines.synthesis import speak_text
 
     tts = ctx.engine(TTS, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
-    max_chars = tts.settings.tts.max_chars
-    if len(text) > max_chars:
-        raise PipelineError("text_too_long", f"text is {len(text)} characters, over {max_chars}")
-    pieces = []
-    spoken = 0
-    for chunk in tts.synthesize(text, voice=params.voice, speed=params.speed):
-        pieces.append(chunk.samples)
-        spoken += len(chunk.text)
-        ctx.progress(SPEECH_DONE * min(1.0, spoken / len(text)), stage="speech")
-        ctx.check_cancelled()
-    if not pieces:
-        raise PipelineError("nothing_to_say", "the text holds nothing that can be spoken")
-    track = np.concatenate(pieces).astype(np.float32)
+    track, _sentences = speak_text(
+        ctx,
+        engine=tts,
+        text=text,
+        voice=params.voice,
+        speed=params.speed,
+        on_progress=lambda share, _sentence: ctx.progress(SPEECH_DONE * share, stage="speech"),
+    )
     analysis = resample(track, rate=tts.sample_rate, to=SPEECH_RATE)
     return Speech(analysis=analysis, track=track, track_rate=tts.sample_rate)
 

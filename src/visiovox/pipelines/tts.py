@@ -1,5 +1,11 @@
 """Text to speech: text in, ``speech.<format>`` out, synthesised sentence by sentence.
 
+The text loses its invisible characters at submission, and text with nothing
+speakable left is refused there (422 ``no_speakable_text``, ``tts_text.py``).
+Long sentences are synthesised in bounded chunks, with a cancel honoured
+between them, and the job fails with ``audio_too_long`` past
+``tts.max_audio_s`` of speech (``synthesis.py``).
+
 Module-level imports stay light (the gateway imports this for ``SPEC``); the
 engine and the encoder are imported inside ``run``.
 """
@@ -8,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.spec import PipelineSpec
+from visiovox.pipelines.tts_text import speakable_text
 
 ENGINE = "tts.piper"
 # OpenAI's voice names: clients written for OpenAI send them; they speak in tts.voice.
@@ -28,7 +34,11 @@ class TTSParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    text: str = Field(min_length=1, max_length=4_096, description="Text to speak.")
+    text: str = Field(
+        min_length=1,
+        max_length=4_096,
+        description="Text to speak: invisible characters are dropped; a letter or digit must stay.",
+    )
     voice: str | None = Field(
         default=None, max_length=64, description="Voice name; empty: the configured default."
     )
@@ -39,11 +49,14 @@ class TTSParams(BaseModel):
         "aac is ADTS, pcm is raw 16-bit little-endian mono.",
     )
 
+    @field_validator("text")
+    @classmethod
+    def _speakable(cls, text: str) -> str:
+        return speakable_text(text)
+
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     assert isinstance(params, TTSParams)
-    import numpy as np
-
     from visiovox.engines.tts.base import TTSEngine
     from visiovox.media.audio import (
         AUDIO_CONTENT_TYPES,
@@ -51,29 +64,20 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         AudioFormat,
         encode_audio,
     )
+    from visiovox.pipelines.synthesis import speak_text
 
     ctx.stage("synthesize")
     engine = ctx.engine(ENGINE, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
-    max_chars = engine.settings.tts.max_chars
-    if len(params.text) > max_chars:
-        raise PipelineError(
-            "text_too_long", f"text is {len(params.text)} characters, over {max_chars}"
-        )
     voice = params.voice or engine.settings.tts.voice
-    pieces = []
-    spoken_chars = 0
-    ctx.check_cancelled()
-    for index, chunk in enumerate(engine.synthesize(params.text, voice=voice, speed=params.speed)):
-        pieces.append(chunk.samples)
-        spoken_chars += len(chunk.text)
-        share = min(1.0, spoken_chars / len(params.text))
-        ctx.progress(SYNTHESIS_SHARE * share, stage="synthesize", message=f"sentence {index + 1}")
-        ctx.check_cancelled()
-    if not pieces:
-        raise PipelineError("nothing_to_say", "the text holds nothing that can be spoken")
+
+    def progress(share: float, sentence: int) -> None:
+        ctx.progress(SYNTHESIS_SHARE * share, stage="synthesize", message=f"sentence {sentence}")
+
+    samples, sentences = speak_text(
+        ctx, engine=engine, text=params.text, voice=voice, speed=params.speed, on_progress=progress
+    )
 
     ctx.stage("encode")
-    samples = np.concatenate(pieces)
     fmt: AudioFormat = "ogg" if params.format == "opus" else params.format
     name = f"speech.{AUDIO_EXTENSIONS[fmt]}"
     written_rate = encode_audio(
@@ -85,7 +89,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         "duration_s": round(len(samples) / engine.sample_rate, 3),
         "sample_rate": written_rate,
         "voice": voice,
-        "sentences": len(pieces),
+        "sentences": sentences,
     }
 
 

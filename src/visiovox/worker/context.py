@@ -1,4 +1,8 @@
-"""The worker's ``RunContext``: progress and outputs go to Redis, cancel is polled from it."""
+"""The worker's ``RunContext``: progress and outputs go to Redis, cancel is polled from it.
+
+``check_cancelled`` also enforces the worker's memory ceiling (``worker/memory.py``):
+it is where every pipeline pauses between units of work.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from visiovox.models.engine_pool import EnginePool
 from visiovox.models.transfer import TransferProgress
 from visiovox.pipelines.errors import JobCanceled
 from visiovox.worker.live_link import LiveLinkFactory, RedisLiveLink
+from visiovox.worker.memory import MemoryCeiling
 
 EngineT = TypeVar("EngineT", bound=Engine)
 
@@ -32,8 +37,10 @@ class JobContext:
         progress_max_hz: float,
         cancel_poll_s: float,
         live_links: LiveLinkFactory | None = None,
+        memory: MemoryCeiling | None = None,
     ) -> None:
         self._job = job
+        self._memory = memory
         self._live_links = live_links
         self._live: RedisLiveLink | None = None
         self._domain = domain
@@ -123,6 +130,8 @@ class JobContext:
         self._domain.events.append(self._job.id, EventType.LOG, {"token": text})
 
     def check_cancelled(self) -> None:
+        if self._memory is not None:
+            self._memory.check()  # a read of /proc/self/statm: cheap enough for every call
         now = time.monotonic()
         if now - self._last_cancel_check_at < self._cancel_poll_s:
             return

@@ -4,6 +4,10 @@ The solo pool runs jobs in this very process, so engines load where they are
 used (never before a fork; NVIDIA: CUDA does not survive ``fork()``) and a
 ``kill -9`` takes the job with it, which the lease and the janitor recover.
 The CLI pins the device (``worker/device.py``) before this module is imported.
+A worker over its memory ceiling (``worker/memory.py``) finishes and acknowledges
+its job, then stops Celery's loop and exits with ``EXIT_RECYCLE`` (75) for its
+supervisor to start a fresh process: with the solo pool there is no child for
+Celery's ``worker_max_memory_per_child`` to replace.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_ready, worker_shutting_down
+from celery.worker import state as celery_state
 
 from visiovox.config import Settings
 from visiovox.jobs.dispatch import Dispatcher
@@ -29,6 +34,7 @@ from visiovox.worker.device import DeviceAssignment, DeviceProbe
 from visiovox.worker.drain import Drain
 from visiovox.worker.heartbeat import Heartbeat
 from visiovox.worker.live_link import live_links
+from visiovox.worker.memory import EXIT_RECYCLE, MIB, MemoryCeiling
 from visiovox.worker.metrics import WorkerMetrics
 from visiovox.worker.runner import JobRunner
 from visiovox.worker.state import WorkerStatus, default_worker_name
@@ -49,8 +55,12 @@ def worker_registry(settings: Settings, domain: JobDomain) -> WorkerRegistry:
     return WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=ttl_s)
 
 
-def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None = None) -> None:
-    """Run a worker until it is told to stop (SIGTERM: drain; a second SIGTERM: stop now)."""
+def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None = None) -> int:
+    """Run a worker until it is told to stop (SIGTERM: drain; a second SIGTERM: stop now).
+
+    Answers the process's exit code: 0, or ``EXIT_RECYCLE`` after a job left it
+    over its memory ceiling.
+    """
     worker_name = name or settings.worker.name or default_worker_name(device.requested)
     queues = [shared_queue(device_class(device.requested)), private_queue(worker_name)]
     domain = build_domain(
@@ -83,6 +93,17 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
     metrics = WorkerMetrics(status=status, pool=pool, probe=probe)
     if port is not None and not metrics.serve(host=settings.worker.metrics_host, port=port):
         status.metrics_port = None
+    recycling = False
+
+    def recycle() -> None:
+        # Runs in the task, before Celery acknowledges its message; Celery's loop
+        # checks should_stop before it takes the next one, and stops cleanly.
+        nonlocal recycling
+        recycling = True
+        celery_state.should_stop = EXIT_RECYCLE
+        status.start_draining()  # wakes the heartbeat, which publishes it
+
+    memory = MemoryCeiling.from_settings(settings.worker)
     runner = JobRunner(
         domain=domain,
         pool=pool,
@@ -92,6 +113,8 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
         announce=heartbeat.announce,
         observer=metrics,
         live_links=live_links(settings, domain.redis, domain.keys),
+        memory=memory,
+        on_recycle=recycle,
     )
     celery = make_celery(settings)
     register_run_job(celery, runner)
@@ -112,11 +135,12 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
     def on_ready(**_: Any) -> None:
         status.set_state(WorkerState.READY)
         log.info(
-            "worker %s ready on %s (%s), queues %s",
+            "worker %s ready on %s (%s), queues %s, memory ceiling %d MiB",
             worker_name,
             device.requested,
             probe.read().name,
             ", ".join(queues),
+            memory.limit_bytes // MIB,
         )
 
     worker_ready.connect(on_ready, weak=False)
@@ -142,6 +166,10 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
         drain.close()
         pool.close()
         probe.close()
+    if recycling:
+        log.warning("worker %s exits with %d to be started afresh", worker_name, EXIT_RECYCLE)
+        return EXIT_RECYCLE
+    return 0
 
 
 def _celery_hostname(worker_name: str) -> str:

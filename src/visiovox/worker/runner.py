@@ -2,7 +2,10 @@
 
 A failure of the job is the job's outcome, not the worker's: every exception
 ends as a terminal state with a typed error, so no job is left ``running`` by a
-live worker and the worker goes on to the next one.
+live worker and the worker goes on to the next one. The one exception is
+memory: a job that grew the process has its garbage handed back to the system
+once it is recorded, and a worker left over its memory ceiling (or whose job
+hit it) asks to be recycled (``on_recycle``) instead of taking another job.
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ from visiovox.pipelines.errors import JobCanceled, PipelineError
 from visiovox.pipelines.registry import UnknownPipeline, get_spec
 from visiovox.worker.context import JobContext
 from visiovox.worker.live_link import LiveLinkFactory
+from visiovox.worker.memory import MIB, MemoryCeiling, release_memory, rss_bytes
 from visiovox.worker.state import WorkerStatus
 
 log = logging.getLogger(__name__)
+
+# A job that left the process this much larger has its freed memory handed back.
+RELEASE_AFTER_GROWTH_BYTES = 32 * MIB
 
 
 class JobObserver(Protocol):
@@ -60,8 +67,12 @@ class JobRunner:
         announce: Callable[[], None] | None = None,
         observer: JobObserver | None = None,
         live_links: LiveLinkFactory | None = None,
+        memory: MemoryCeiling | None = None,
+        on_recycle: Callable[[], None] | None = None,
     ) -> None:
         self._domain = domain
+        self._memory = memory
+        self._on_recycle = on_recycle or (lambda: None)
         self._pool = pool
         self._status = status
         self._progress_max_hz = progress_max_hz
@@ -82,6 +93,7 @@ class JobRunner:
             return
         self._status.job_started(job_id, job.pipeline)
         self._announce_safely()
+        rss_before = rss_bytes()
         outcome: Outcome | None = None
         try:
             outcome = self._run_claimed(job)
@@ -91,6 +103,23 @@ class JobRunner:
             self._status.job_finished()
             self._announce_safely()
         self._record(job, outcome)
+        self._after_job(job_id, rss_before=rss_before)
+
+    def _after_job(self, job_id: str, *, rss_before: int) -> None:
+        """Hand back what a big job freed; recycle the worker if it is still too large."""
+        if rss_bytes() - rss_before > RELEASE_AFTER_GROWTH_BYTES:
+            release_memory()
+        memory = self._memory
+        if memory is None or not (memory.tripped or memory.over()):
+            return
+        log.warning(
+            "worker %s recycles after job %s: %d MiB resident, ceiling %d MiB (worker.max_rss_mb)",
+            self._status.name,
+            job_id,
+            rss_bytes() // MIB,
+            memory.limit_bytes // MIB,
+        )
+        self._on_recycle()
 
     def _announce_safely(self) -> None:
         try:
@@ -107,6 +136,7 @@ class JobRunner:
             progress_max_hz=self._progress_max_hz,
             cancel_poll_s=self._cancel_poll_s,
             live_links=self._live_links,
+            memory=self._memory,
         )
         started = time.perf_counter()
         status = JobStatus.SUCCEEDED

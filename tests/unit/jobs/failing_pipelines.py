@@ -30,6 +30,14 @@ def write_output(ctx: RunContext, params: BaseModel) -> dict[str, int]:
     return {"written": 1}
 
 
+def hog_memory(ctx: RunContext, params: BaseModel) -> None:
+    """Holds 300 MB (written, so resident) across a unit of work, as a runaway job would."""
+    ballast = b"x" * (300 * 1024 * 1024)
+    ctx.check_cancelled()
+    del ballast
+
+
 PIPELINE_ERROR = PipelineSpec(name="t-error", summary="", params=NoParams, run=raise_pipeline_error)
 CRASH = PipelineSpec(name="t-crash", summary="", params=NoParams, run=crash)
 OUTPUT = PipelineSpec(name="t-output", summary="", params=NoParams, run=write_output)
+HOG = PipelineSpec(name="t-hog", summary="", params=NoParams, run=hog_memory)

@@ -15,6 +15,7 @@ from visiovox.jobs.redis_client import JobDomain
 from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines import registry
 from visiovox.pipelines.spec import PipelineSpec
+from visiovox.worker.memory import MIB, MemoryCeiling, rss_bytes
 from visiovox.worker.runner import JobRunner
 from visiovox.worker.state import WorkerStatus
 
@@ -23,7 +24,7 @@ from visiovox.worker.state import WorkerStatus
 def test_pipelines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     specs = {
         name: getattr(failing_pipelines, attr)
-        for attr in ("PIPELINE_ERROR", "CRASH", "OUTPUT")
+        for attr in ("PIPELINE_ERROR", "CRASH", "OUTPUT", "HOG")
         for name in [getattr(failing_pipelines, attr).name]
     }
     original = registry.get_spec
@@ -110,3 +111,31 @@ def test_duplicate_delivery_is_dropped(domain: JobDomain, runner: JobRunner) -> 
     runner.run("j")
     types = [e.type for e in domain.events.read_after("j")]
     assert types.count(EventType.STARTED) == 1
+
+
+def test_a_job_past_the_memory_ceiling_fails_and_the_worker_asks_to_recycle(
+    settings: Settings, domain: JobDomain
+) -> None:
+    recycled: list[bool] = []
+    ceiling = MemoryCeiling(limit_bytes=rss_bytes() + 150 * MIB)
+    runner = JobRunner(
+        domain=domain,
+        pool=EnginePool(settings=settings, device="cpu"),
+        status=WorkerStatus(name="w1", device="cpu", queues=["vv.cpu"]),
+        progress_max_hz=settings.jobs.progress_max_hz,
+        cancel_poll_s=0.0,
+        memory=ceiling,
+        on_recycle=lambda: recycled.append(True),
+    )
+    job = run(domain, runner, "noop")
+    assert job.status is JobStatus.SUCCEEDED and recycled == []
+
+    domain.store.create(Job(id="hog", pipeline="t-hog", owner="o"))
+    runner.run("hog")
+    job = domain.store.get("hog")
+    assert job is not None and job.status is JobStatus.FAILED
+    assert job.error is not None and job.error.code == "resource_exhausted"
+    assert "worker.max_rss_mb" in job.error.message
+    assert recycled == [True]
+    # The ballast was freed and handed back to the system after the job.
+    assert rss_bytes() < ceiling.limit_bytes

@@ -1,4 +1,4 @@
-"""The text-to-speech interface: text in, one chunk of float32 audio per sentence out.
+"""The text-to-speech interface: text in, chunks of float32 audio out, sentence by sentence.
 
 Imports nothing heavy, so pipelines can import it inside ``run`` for free.
 """
@@ -17,11 +17,16 @@ from visiovox.engines.base import Engine
 
 @dataclass(frozen=True)
 class SpeechChunk:
-    """The audio of one sentence: mono float32 in [-1, 1] at ``sample_rate``."""
+    """The audio of one synthesis call: mono float32 in [-1, 1] at ``sample_rate``.
+
+    ``text`` is the sentence it speaks. A sentence too long for one call comes
+    as several chunks, each with the sentence's text, ``last`` on the final one.
+    """
 
     text: str
     samples: npt.NDArray[np.float32]
     sample_rate: int
+    last: bool = True
 
     @property
     def duration_s(self) -> float:
@@ -41,8 +46,10 @@ class TTSEngine(Engine):
     def synthesize(
         self, text: str, *, voice: str | None = None, speed: float = 1.0
     ) -> Iterator[SpeechChunk]:
-        """Yield one chunk per sentence of ``text``; ``speed`` 2.0 talks twice as fast.
+        """Yield the chunks of each sentence of ``text``; ``speed`` 2.0 talks twice as fast.
 
+        Every chunk is bounded (a caller may check for a cancel between chunks);
+        unspeakable characters are dropped first (``pipelines/tts_text.py``).
         ``voice`` None is the configured default; an unknown voice raises
         ``PipelineError("unknown_voice", ...)`` before any audio is made.
         """

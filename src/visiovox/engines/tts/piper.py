@@ -8,6 +8,14 @@ the model cache on first use (download progress on the job, the usual offline
 error naming ``visiovox models pull``), then kept while the engine is loaded.
 Each sentence is synthesised on its own so the pipeline can report progress and
 honour a cancel between sentences.
+
+Memory is bounded per ONNX Runtime call, not per request: Piper's decoder holds
+every activation of a call at once, about 20 MB per second of audio made, and
+espeak can turn a few characters into many phonemes (an emoji becomes its
+name). So each sentence's phonemes are cut into calls of at most
+``MAX_CALL_PHONEMES`` (about 6 s of audio at any speed), and the session's CPU
+arena is shrunk after every run, since it otherwise keeps its high-water mark
+for the life of the worker (issue 11: one request left a worker at 4.9 GB).
 """
 
 from __future__ import annotations
@@ -28,14 +36,21 @@ from visiovox.models.cache import prepare_model
 from visiovox.models.manifest import get_manifest
 from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.tts import OPENAI_VOICES
+from visiovox.pipelines.tts_text import strip_unspeakable
 
 if TYPE_CHECKING:
-    from piper import PiperVoice
+    import numpy.typing as npt
+    import onnxruntime as ort
+    from piper import PiperVoice, SynthesisConfig
 
 log = logging.getLogger(__name__)
 
 # Speed outside this range makes Piper mumble or drawl past understanding.
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
+# Phonemes of one synthesis call at length scale 1.0 (about 20 a second of speech):
+# at most about 6 s of audio and 140 MB of activations (docs/benchmarks.md). A
+# slower speed makes more audio per phoneme, so the bound shrinks with it.
+MAX_CALL_PHONEMES = 120
 
 
 class PiperTTS(TTSEngine):
@@ -79,16 +94,36 @@ class PiperTTS(TTSEngine):
                 "invalid_speed", f"speed must be {MIN_SPEED} to {MAX_SPEED}, got {speed}"
             )
         default_scale = piper_voice.config.length_scale or 1.0
-        config = SynthesisConfig(length_scale=default_scale / speed)
-        rate = piper_voice.config.sample_rate
-        for sentence in split_sentences(text):
-            pieces = [chunk.audio_float_array for chunk in piper_voice.synthesize(sentence, config)]
-            if not pieces:
-                continue  # nothing speakable, e.g. only punctuation
-            samples = np.concatenate(pieces).astype(np.float32, copy=False)
-            if rate != self.sample_rate:
-                samples = resample(samples, rate=rate, to=self.sample_rate)
-            yield SpeechChunk(text=sentence, samples=samples, sample_rate=self.sample_rate)
+        length_scale = default_scale / speed
+        config = SynthesisConfig(length_scale=length_scale)
+        max_phonemes = max(8, int(MAX_CALL_PHONEMES / length_scale))
+        for sentence in split_sentences(strip_unspeakable(text)):
+            calls = [
+                part
+                for phonemes in piper_voice.phonemize(sentence)
+                for part in split_phonemes(phonemes, max_len=max_phonemes)
+            ]  # none: nothing speakable, e.g. only punctuation
+            for index, phonemes in enumerate(calls):
+                yield SpeechChunk(
+                    text=sentence,
+                    samples=self._speak(piper_voice, phonemes, config),
+                    sample_rate=self.sample_rate,
+                    last=index == len(calls) - 1,
+                )
+
+    def _speak(
+        self, voice: PiperVoice, phonemes: list[str], config: SynthesisConfig
+    ) -> npt.NDArray[np.float32]:
+        """One synthesis call, normalised and clipped as Piper's own ``synthesize`` does."""
+        audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(phonemes), config)
+        assert isinstance(audio, np.ndarray)  # a tuple only when alignments are asked for
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        scaled = np.clip(audio / peak, -1.0, 1.0) if peak >= 1e-8 else np.zeros_like(audio)
+        samples: npt.NDArray[np.float32] = scaled.astype(np.float32, copy=False)
+        rate = voice.config.sample_rate
+        if rate != self.sample_rate:
+            samples = resample(samples, rate=rate, to=self.sample_rate)
+        return samples
 
     def _catalog(self) -> dict[str, str]:
         return get_manifest(self.settings).voices(self.name)
@@ -125,4 +160,45 @@ class PiperTTS(TTSEngine):
         # Zeros are no valid phoneme input; ``load`` warms up with a real sentence instead.
         loaded = create_session(model, settings=self.settings, device=self.device, warmup=False)
         log.info("piper voice %s on %s", model.name, loaded.providers[0])
-        return PiperVoice(session=loaded.session, config=config)
+        session = ArenaShrinkingSession(loaded.session)
+        # Piper calls nothing but session.run, which the wrapper provides.
+        return PiperVoice(session=session, config=config)
+
+
+def split_phonemes(phonemes: list[str], *, max_len: int) -> list[list[str]]:
+    """``phonemes`` in runs of at most ``max_len``, each cut at the last word end that fits.
+
+    Piper's phonemes are single symbols with ``" "`` between words; a run with
+    no word end (one endless word) is cut at the limit.
+    """
+    runs: list[list[str]] = []
+    rest = phonemes
+    while len(rest) > max_len:
+        spaces = [i for i, symbol in enumerate(rest[: max_len + 1]) if symbol == " " and i > 0]
+        cut = spaces[-1] if spaces else max_len
+        runs.append(rest[:cut])
+        rest = rest[cut:]
+        while rest and rest[0] == " ":
+            rest = rest[1:]
+    if rest:
+        runs.append(rest)
+    return runs
+
+
+class ArenaShrinkingSession:
+    """An ONNX Runtime session whose CPU arena hands its buffers back after every run.
+
+    ONNX Runtime's arena otherwise keeps the largest run's buffers for the
+    session's life. Shrinking cost no measurable time for Piper (0.35 s for 6 s of
+    audio either way).
+    """
+
+    def __init__(self, session: ort.InferenceSession) -> None:
+        import onnxruntime as ort
+
+        self._session = session
+        self._options = ort.RunOptions()
+        self._options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+
+    def run(self, output_names: list[str] | None, input_feed: dict[str, Any]) -> list[Any]:
+        return list(self._session.run(output_names, input_feed, self._options))

@@ -3,11 +3,20 @@
 Breaks after ``.``, ``!``, ``?`` or ``…`` (with closing quotes or brackets)
 followed by space and a capital, digit or opening quote, and at blank lines;
 never after a common abbreviation such as "Dr." or "e.g.".
+
+A sentence longer than ``max_chars`` (text without sentence punctuation, a
+run-on list) is cut into pieces of at most that many characters: after the
+last clause mark (``,`` ``;`` ``:`` or a dash) in the second half of the
+window, else at its last space, else (one endless word) right at the limit.
+Without this bound one request of 4,096 unpunctuated characters was one
+sentence: one synthesis call holding gigabytes, and no point to cancel at (the
+engine also bounds each call's phonemes, ``engines/tts/piper.py``).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _ABBREVIATIONS = frozenset(
     {
@@ -23,10 +32,16 @@ _OPENERS = "\"'\u201c\u2018(\\["
 _BOUNDARY = re.compile(rf"[.!?\u2026][{_CLOSERS}]*(?P<gap>\s+)(?=[{_OPENERS}]?[A-Z0-9])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _LAST_WORD = re.compile(rf"([A-Za-z][A-Za-z.]*)\.[{_CLOSERS}]*$")
+_CLAUSE_END = re.compile(r"[,;:\u2013\u2014] ")
+
+# Longest piece of text spoken as one sentence (one progress step, one assistant
+# sentence file): about 15 s of speech, longer than nearly every real sentence.
+MAX_SENTENCE_CHARS = 250
 
 
-def split_sentences(text: str) -> list[str]:
-    """The sentences of ``text``, whitespace-normalised, empty ones dropped."""
+def split_sentences(text: str, *, max_chars: int = MAX_SENTENCE_CHARS) -> list[str]:
+    """The sentences of ``text``, whitespace-normalised, empty ones dropped, none
+    longer than ``max_chars`` (longer ones are cut into pieces)."""
     sentences: list[str] = []
     for paragraph in _PARAGRAPH.split(text):
         start = 0
@@ -39,7 +54,31 @@ def split_sentences(text: str) -> list[str]:
             start = boundary.end("gap")
         sentences.append(paragraph[start:])
     normalised = (" ".join(sentence.split()) for sentence in sentences)
-    return [sentence for sentence in normalised if sentence]
+    return [piece for sentence in normalised for piece in _bounded(sentence, max_chars)]
+
+
+def _bounded(sentence: str, max_chars: int) -> list[str]:
+    """``sentence`` in pieces of at most ``max_chars``, cut where a reader would pause.
+
+    Each cut depends only on the ``max_chars + 1`` characters after the previous
+    one, so a sentence that is still being streamed keeps its earlier pieces.
+    """
+    pieces: list[str] = []
+    rest = sentence
+    while len(rest) > max_chars:
+        window = rest[: max_chars + 1]
+        clauses = [m.end() - 1 for m in _CLAUSE_END.finditer(window) if m.end() > max_chars // 2]
+        cut = clauses[-1] if clauses else window.rfind(" ")
+        if cut <= 0:
+            cut = max_chars
+            # Not between a letter and its combining accent.
+            while cut > 1 and unicodedata.category(rest[cut])[0] == "M":
+                cut -= 1
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
 
 
 class SentenceStream:
