@@ -186,7 +186,7 @@ class InputSpecOut(BaseModel):
     required: bool
     description: str
     # {param: value}: the field is required when that param has that value.
-    required_when: dict[str, str] | None = None
+    required_when: dict[str, str | None] | None = None
 
 
 class PipelineOut(BaseModel):

@@ -32,14 +32,15 @@ class InputSpec:
     """One file field a pipeline accepts.
 
     ``required_when`` (param, value): an optional field that becomes required
-    when that param has that value, checked at submission.
+    when that param has that value (``None``: when the param is left out),
+    checked at submission.
     """
 
     field: str
     kinds: frozenset[MediaKind]
     required: bool = True
     description: str = ""
-    required_when: tuple[str, str] | None = None
+    required_when: tuple[str, str | None] | None = None
 
 
 RunFunction = Callable[["RunContext", BaseModel], Mapping[str, Any] | None]

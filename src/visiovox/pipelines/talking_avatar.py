@@ -156,6 +156,7 @@ SPEC = PipelineSpec(
             frozenset({MediaKind.AUDIO}),
             required=False,
             description="Speech to lip-sync, instead of text.",
+            required_when=("text", None),
         ),
         InputSpec(
             "image",

@@ -35,3 +35,11 @@ def test_speakable_text_is_stored_without_its_invisible_characters(client: TestC
 
 def test_other_bad_params_stay_invalid_params(client: TestClient) -> None:
     assert_error(client.post("/v1/jobs/tts", json={"text": "x" * 4097}), 422, "invalid_params")
+
+
+@pytest.mark.parametrize("body", [{}, {"text": "   "}, {"text": ""}])
+def test_a_talking_avatar_with_neither_text_nor_audio_is_refused(
+    client: TestClient, body: dict[str, str]
+) -> None:
+    error = assert_error(client.post("/v1/jobs/talking-avatar", json=body), 422, "missing_input")
+    assert "audio" in error["message"] and "text" in error["message"]

@@ -173,12 +173,12 @@ def _check_conditional_inputs(
         if item.required_when is None or item.field in sent:
             continue
         name, value = item.required_when
-        if params.get(name) == value:
-            raise ApiError(
-                422,
-                "missing_input",
-                f"{spec.name} needs the file field {item.field} when {name} is {value}",
-            )
+        if params.get(name) != value:
+            continue
+        condition = f"{name} is {value}" if value is not None else f"there is no {name}"
+        raise ApiError(
+            422, "missing_input", f"{spec.name} needs the file field {item.field} when {condition}"
+        )
 
 
 @router.post("/{pipeline}", status_code=202, response_model=JobOut, responses=_ERRORS)
