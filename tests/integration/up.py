@@ -103,10 +103,10 @@ class Up:
         return pid
 
     def create_key(self, owner: str) -> str:
-        """An API key made with ``visiovox keys create`` against the embedded Redis."""
+        """An API key made with ``visiovox keys create`` beside it: no URL, the same folder."""
         output = subprocess.run(
             [sys.executable, "-m", "visiovox", "keys", "create", "--owner", owner],
-            env={**self.env, "VISIOVOX_REDIS__URL": self.redis_url},
+            env=self.env,
             cwd=self.root,
             check=True,
             capture_output=True,

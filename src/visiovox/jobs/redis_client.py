@@ -14,6 +14,7 @@ import redis
 import redis.asyncio
 
 from visiovox.config import Settings
+from visiovox.embedded_redis import EmbeddedRedis
 from visiovox.jobs.events import EventLog
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.redis_pool import AsyncBlockingPool, BlockingPool
@@ -22,12 +23,17 @@ from visiovox.jobs.store import JobStore
 
 
 def redis_url(settings: Settings) -> str:
-    """The configured Redis URL; ``visiovox up`` sets it for an embedded server."""
-    if not settings.redis.url:
-        raise RuntimeError(
-            "no Redis configured: set VISIOVOX_REDIS__URL or start with `visiovox up`"
-        )
-    return settings.redis.url
+    """The configured Redis URL, else the embedded server's socket while one is running.
+
+    ``visiovox up`` sets the URL for its children; the socket lets a command run
+    beside it (``visiovox keys create``, from the same folder) reach the same server.
+    """
+    if settings.redis.url:
+        return settings.redis.url
+    embedded = EmbeddedRedis(settings.redis.embedded_dir)
+    if embedded.socket_path.is_socket():
+        return embedded.url
+    raise RuntimeError("no Redis configured: set VISIOVOX_REDIS__URL or start with `visiovox up`")
 
 
 def _pool_options(settings: Settings, max_connections: int | None) -> dict[str, float | int]:
