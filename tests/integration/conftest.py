@@ -29,8 +29,12 @@ def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     """Private deployments for tests that kill workers or stop Redis."""
     started: list[Stack] = []
 
-    def make(*, workers: int = 1, settings: dict[str, str] | None = None) -> Stack:
-        deployment = Stack(tmp_path / f"stack{len(started)}", settings=settings)
+    def make(
+        *, workers: int = 1, settings: dict[str, str] | None = None, persist_redis: bool = False
+    ) -> Stack:
+        deployment = Stack(
+            tmp_path / f"stack{len(started)}", settings=settings, persist_redis=persist_redis
+        )
         deployment.root.mkdir()
         started.append(deployment)
         return deployment.start(workers=workers)

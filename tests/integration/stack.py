@@ -40,9 +40,12 @@ def wait_until(check: Callable[[], Any], *, timeout_s: float, what: str) -> Any:
 class Stack:
     """Processes of one test deployment; every process is real, talking over a real Redis."""
 
-    def __init__(self, root: Path, *, settings: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, root: Path, *, settings: dict[str, str] | None = None, persist_redis: bool = False
+    ) -> None:
         self.root = root
-        self.redis = EmbeddedRedis(root / "redis", persist=False)
+        # Persistent only for tests that restart Redis and expect everything back.
+        self.redis = EmbeddedRedis(root / "redis", persist=persist_redis)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {

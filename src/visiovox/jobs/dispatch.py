@@ -19,10 +19,20 @@ class Dispatcher:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
-    def dispatch(self, job_id: str, *, queue: str, priority: Priority = Priority.NORMAL) -> None:
-        """Push the message now, onto ``queue``'s list for ``priority``."""
+    def dispatch(
+        self, job_id: str, *, queue: str, priority: Priority = Priority.NORMAL, first: bool = False
+    ) -> None:
+        """Push the message now, onto ``queue``'s list for ``priority``.
+
+        ``first``: at the consumers' end (kombu's ``BRPOP`` takes from the right),
+        for a job that has already waited its turn.
+        """
         message = run_job_message(job_id, queue=queue, priority=priority.step)
-        self._redis.lpush(priority_list(queue, priority), message)
+        name = priority_list(queue, priority)
+        if first:
+            self._redis.rpush(name, message)
+        else:
+            self._redis.lpush(name, message)
 
     def drain_queue(self, queue: str) -> list[str]:
         """Take every message off ``queue`` (all priorities); returns their job ids."""

@@ -5,6 +5,8 @@ deployment (a short Redis lock), so the work is done once per interval.
 A lost worker leaves two things behind: the job it was running (its lease
 lapses; the job is re-dispatched) and the jobs waiting on its private queue,
 which nobody else reads (handed back to the shared queue of their class).
+A lost message (a Redis restart or a worker's death at the moment of delivery)
+leaves a queued job that nothing would run: re-dispatched too (``jobs/orphans.py``).
 """
 
 from __future__ import annotations
@@ -12,15 +14,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from visiovox.jobs.dispatch import Dispatcher
+from visiovox.jobs.keys import as_text
 from visiovox.jobs.model import Job, JobStatus
-from visiovox.jobs.queues import SHARED_PREFIX, private_queue, shared_queue
+from visiovox.jobs.orphans import missing_messages
+from visiovox.jobs.queues import SHARED_PREFIX, DeviceClass, private_queue, shared_queue
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.workers import WorkerRegistry
 
 log = logging.getLogger(__name__)
+
+# Queued jobs per pipeline looked at by one search for lost messages, oldest first.
+ORPHAN_CANDIDATES = 1_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,8 @@ class JanitorReport:
     pruned_index_entries: int
     pruned_queued_entries: int
     deleted_job_dirs: int
+    # Queued jobs whose message was lost, dispatched again.
+    redispatched: list[str] = field(default_factory=list)
 
 
 def fallback_queue(job: Job) -> str:
@@ -85,6 +94,7 @@ class Janitor:
         for name in self._registry.expired():
             handed_back += self.hand_back(name)
             self._registry.forget(name)
+        redispatched = self.redispatch_lost_messages() if self._orphan_search_due() else []
         cutoff = time.time() - self._retention_s
         pruned = store.prune_owner_indexes(cutoff)
         pruned_queued = store.prune_queued(self._pipelines, cutoff)
@@ -96,6 +106,7 @@ class Janitor:
             pruned_index_entries=pruned,
             pruned_queued_entries=pruned_queued,
             deleted_job_dirs=deleted,
+            redispatched=redispatched,
         )
 
     def recover(self, job_id: str) -> str:
@@ -110,6 +121,42 @@ class Janitor:
         elif outcome == "failed":
             log.error("job %s lost its worker too many times; failed", job_id)
         return outcome
+
+    def _orphan_search_due(self) -> bool:
+        """At most one search per lease across the deployment (it may read every queue)."""
+        lock = f"{self._domain.keys.janitor_lock}:orphans"
+        lease_ms = int(self._domain.store.lease_s * 1000)
+        return bool(self._domain.redis.set(lock, "1", nx=True, px=lease_ms))
+
+    def redispatch_lost_messages(self) -> list[str]:
+        """Dispatch again the jobs queued for over a lease whose message is gone."""
+        store = self._domain.store
+        cutoff = time.time() - store.lease_s
+        candidates = store.queued_created_before(self._pipelines, cutoff, limit=ORPHAN_CANDIDATES)
+        if not candidates:
+            return []
+        workers = self._domain.redis.smembers(self._domain.keys.workers)
+        queues = [shared_queue(device) for device in DeviceClass]
+        queues += [private_queue(as_text(name)) for name in workers]
+        lost = missing_messages(
+            self._domain.redis, job_ids=candidates, queues=queues, delivered_since=cutoff
+        )
+        redispatched: list[str] = []
+        for job_id in lost:
+            job = store.get(job_id)
+            if job is None or job.status is not JobStatus.QUEUED:
+                continue  # claimed or canceled meanwhile
+            # It has waited its turn: next in line, not behind the queue.
+            queue = fallback_queue(job)
+            self._dispatcher.dispatch(job_id, queue=queue, priority=job.priority, first=True)
+            redispatched.append(job_id)
+        if redispatched:
+            log.warning(
+                "re-dispatched %d queued job(s) whose message was lost: %s",
+                len(redispatched),
+                ", ".join(redispatched),
+            )
+        return redispatched
 
     def hand_back(self, worker_name: str) -> list[str]:
         """Move the jobs waiting on ``worker_name``'s private queue to their shared queues."""

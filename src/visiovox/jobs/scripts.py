@@ -69,6 +69,8 @@ return {'created', queue or ''}
 
 # KEYS: job, lease, running, stream, stats. ARGV: worker, lease_ms, max_attempts, now,
 # channel, maxlen, ttl, job_id, worker_lost_error, queued prefix.
+# A claim by the lease's holder repeats its own claim, whose reply Redis did not send
+# (it stopped right after running the script; the worker retried): the same attempt.
 CLAIM = (
     _COMMON
     + """
@@ -80,7 +82,13 @@ if is_terminal(status) then
   redis.call('ZREM', queued, ARGV[8])
   return {'terminal', 0}
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then return {'leased', 0} end
+local holder = redis.call('GET', KEYS[2])
+if holder then
+  if holder == ARGV[1] and status == '"running"' then
+    return {'claimed', tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0}
+  end
+  return {'leased', 0}
+end
 local now = ARGV[4]
 redis.call('ZREM', queued, ARGV[8])
 if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then

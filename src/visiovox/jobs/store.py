@@ -95,6 +95,10 @@ class JobStore:
     def events(self) -> EventLog:
         return self._events
 
+    @property
+    def lease_s(self) -> float:
+        return self._lease_ms / 1000
+
     def _event_args(self, job_id: str) -> list[Any]:
         return [self._keys.notices, self._events.maxlen, self._retention_s, job_id]
 
@@ -368,6 +372,15 @@ class JobStore:
     def queued_count(self, pipeline: str) -> int:
         """Jobs of ``pipeline`` waiting for a worker (what its queue-depth cap counts)."""
         return int(self._redis.zcard(self._keys.queued(pipeline)))
+
+    def queued_created_before(
+        self, pipelines: list[str], cutoff: float, *, limit: int
+    ) -> list[str]:
+        """Up to ``limit`` queued jobs per pipeline created before ``cutoff``, oldest first."""
+        pipe = self._redis.pipeline(transaction=False)
+        for pipeline in pipelines:
+            pipe.zrangebyscore(self._keys.queued(pipeline), "-inf", cutoff, start=0, num=limit)
+        return [as_text(member) for members in pipe.execute() for member in members]
 
     def prune_queued(self, pipelines: list[str], older_than: float) -> int:
         """Drop queued-set entries of jobs created before ``older_than`` (they have expired)."""

@@ -20,6 +20,7 @@ from visiovox.models.transfer import TransferProgress
 from visiovox.pipelines.errors import JobCanceled
 from visiovox.worker.live_link import LiveLinkFactory, RedisLiveLink
 from visiovox.worker.memory import MemoryCeiling
+from visiovox.worker.redis_outage import OUTAGE_ERRORS
 
 EngineT = TypeVar("EngineT", bound=Engine)
 
@@ -102,10 +103,13 @@ class JobContext:
             stage=stage or self._stage,
             message=message,
         )
-        self._domain.store.set_progress(self._job.id, current)
-        self._domain.events.append(
-            self._job.id, EventType.PROGRESS, current.model_dump(mode="json")
-        )
+        try:
+            self._domain.store.set_progress(self._job.id, current)
+            self._domain.events.append(
+                self._job.id, EventType.PROGRESS, current.model_dump(mode="json")
+            )
+        except OUTAGE_ERRORS:
+            pass  # advisory, and the next report carries the latest value: Redis may restart
 
     def stage(self, name: str) -> None:
         self._close_stage()
@@ -136,7 +140,11 @@ class JobContext:
         if now - self._last_cancel_check_at < self._cancel_poll_s:
             return
         self._last_cancel_check_at = now
-        if self._domain.store.is_cancel_requested(self._job.id):
+        try:
+            requested = self._domain.store.is_cancel_requested(self._job.id)
+        except OUTAGE_ERRORS:
+            return  # Redis away (a restart): asked again at the next poll
+        if requested:
             raise JobCanceled(self._job.id)
 
     def engine(self, name: str, engine_type: type[EngineT]) -> EngineT:

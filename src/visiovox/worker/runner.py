@@ -6,6 +6,10 @@ live worker and the worker goes on to the next one. The one exception is
 memory: a job that grew the process has its garbage handed back to the system
 once it is recorded, and a worker left over its memory ceiling (or whose job
 hit it) asks to be recycled (``on_recycle``) instead of taking another job.
+
+A Redis outage is no failure of the job either: the runner waits for Redis to
+answer (``worker/redis_outage.py``), then records the outcome or, when the
+outage cut the attempt short, hands the job back for another attempt.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from visiovox.pipelines.registry import UnknownPipeline, get_spec
 from visiovox.worker.context import JobContext
 from visiovox.worker.live_link import LiveLinkFactory
 from visiovox.worker.memory import MIB, MemoryCeiling, release_memory, rss_bytes
+from visiovox.worker.redis_outage import OUTAGE_ERRORS, until_redis_answers
 from visiovox.worker.state import WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,8 @@ class Outcome:
     outputs: list[OutputFile]
     result: dict[str, Any] | None = None
     error: JobError | None = None
+    # Redis went away under the attempt: handed back, not recorded.
+    interrupted: bool = False
 
 
 class JobRunner:
@@ -84,11 +91,14 @@ class JobRunner:
     def run(self, job_id: str) -> None:
         """Run ``job_id`` unless another worker holds it or it is finished."""
         name = self._status.name
-        claim = self._domain.store.claim(job_id, name)
+        store = self._domain.store
+        # Waits out a Redis outage: a delivered message whose claim failed would
+        # leave its job queued with no message left to run it.
+        claim = until_redis_answers(lambda: store.claim(job_id, name), what=f"claiming {job_id}")
         if claim.outcome is not ClaimOutcome.CLAIMED:
             log.info("job %s not run: %s", job_id, claim.outcome.value)
             return
-        job = self._domain.store.get(job_id)
+        job = until_redis_answers(lambda: store.get(job_id), what=f"reading {job_id}")
         if job is None:
             return
         self._status.job_started(job_id, job.pipeline)
@@ -156,6 +166,10 @@ class JobRunner:
             status, error = JobStatus.FAILED, JobError(code=exc.code, message=exc.message)
         except (UnknownPipeline, ValidationError) as exc:
             status, error = JobStatus.FAILED, JobError(code="invalid_job", message=str(exc))
+        except OUTAGE_ERRORS as exc:
+            # Not the job's failure: ``_record`` hands it back for another attempt.
+            log.warning("job %s interrupted: Redis unreachable (%s)", job.id, exc)
+            return Outcome(status=JobStatus.FAILED, outputs=[], interrupted=True)
         except Exception as exc:
             log.exception("job %s failed", job.id)
             status = JobStatus.FAILED
@@ -172,15 +186,32 @@ class JobRunner:
     def _record(self, job: Job, outcome: Outcome | None) -> None:
         if outcome is None:
             return
+        store, worker = self._domain.store, self._status.name
+        if outcome.interrupted:
+            # Once Redis is back the janitor re-dispatches it at once (no lease to wait out).
+            until_redis_answers(lambda: store.release_lease(job.id, worker), what="handing back")
+            return
         succeeded = outcome.status is JobStatus.SUCCEEDED
-        finished = self._domain.store.finish(
-            job.id,
-            worker=self._status.name,
-            status=outcome.status,
-            outputs=outcome.outputs,
-            result=outcome.result,
-            error=outcome.error,
-            progress=Progress(percent=100.0, stage="done") if succeeded else None,
+        finished = until_redis_answers(
+            lambda: store.finish(
+                job.id,
+                worker=worker,
+                status=outcome.status,
+                outputs=outcome.outputs,
+                result=outcome.result,
+                error=outcome.error,
+                progress=Progress(percent=100.0, stage="done") if succeeded else None,
+            ),
+            what=f"recording the outcome of {job.id}",
         )
-        if not finished:
+        if not finished and not self._recorded(job.id, outcome.status):
             log.warning("job %s: lease lost before finishing; its outcome was dropped", job.id)
+
+    def _recorded(self, job_id: str, status: JobStatus) -> bool:
+        """Whether the record already holds ``status`` from this worker.
+
+        It does when a retried finish ran the first time but a Redis restart
+        swallowed the reply.
+        """
+        job = until_redis_answers(lambda: self._domain.store.get(job_id), what=f"reading {job_id}")
+        return job is not None and (job.status, job.worker) == (status, self._status.name)

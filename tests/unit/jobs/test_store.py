@@ -34,6 +34,17 @@ def test_claim_is_exclusive_while_the_lease_lives(domain: JobDomain) -> None:
     assert event_types(domain, "j1") == [EventType.QUEUED, EventType.STARTED]
 
 
+def test_a_claim_repeated_by_the_lease_holder_is_the_same_attempt(domain: JobDomain) -> None:
+    # The worker retries a claim whose reply a Redis restart swallowed.
+    new_job(domain)
+    assert domain.store.claim("j1", "w1").attempt == 1
+    again = domain.store.claim("j1", "w1")
+    assert (again.outcome, again.attempt) == (ClaimOutcome.CLAIMED, 1)
+    job = domain.store.get("j1")
+    assert job is not None and job.attempts == 1
+    assert event_types(domain, "j1") == [EventType.QUEUED, EventType.STARTED]
+
+
 def test_missing_and_terminal_jobs_are_not_claimed(domain: JobDomain) -> None:
     assert domain.store.claim("nope", "w1").outcome is ClaimOutcome.MISSING
     new_job(domain)
