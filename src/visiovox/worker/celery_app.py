@@ -43,5 +43,8 @@ def make_celery(settings: Settings) -> Celery:
         task_send_sent_event=False,
         worker_enable_remote_control=settings.worker.celery_events,
         broker_heartbeat=0,
+        # A running job outlives a broker outage (worker/redis_outage.py holds its ack
+        # until Redis is back); stated, as Celery 6 changes the default to cancelling.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
     )
     return app
