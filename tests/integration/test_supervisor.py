@@ -30,6 +30,10 @@ def test_a_killed_redis_comes_back_with_its_data_and_service_resumes(tmp_path: P
             assert before is not None
             assert wait_for_job(client, before)["status"] == "succeeded"
             events = read_sse(client, before)
+            busy = submit_noop(client, sleep_s=3, steps=30)
+            queued = [submit_noop(client) for _ in range(3)]
+            assert busy is not None and None not in queued
+            wait_for_job(client, busy, until={"running"}, timeout_s=30)
             time.sleep(1.2)  # appendfsync everysec: what is older than a second is on disk
             killed = up.kill_child("redis")
             wait_until(
@@ -40,6 +44,9 @@ def test_a_killed_redis_comes_back_with_its_data_and_service_resumes(tmp_path: P
             assert wait_until(up.ready, timeout_s=10, what="/readyz 200")
             assert client.get(f"/v1/jobs/{before}").json()["status"] == "succeeded"
             assert read_sse(client, before) == events
+            for job_id in [busy, *queued]:
+                job = wait_for_job(client, str(job_id), timeout_s=30)
+                assert (job["status"], job["attempts"]) == ("succeeded", 1), up.logs()
         assert up.process is not None and up.process.poll() is None
         assert f"redis (pid {killed}) died (killed by SIGKILL); restarting it" in up.logs()
     finally:
