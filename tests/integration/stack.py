@@ -37,6 +37,19 @@ def wait_until(check: Callable[[], Any], *, timeout_s: float, what: str) -> Any:
     raise TimeoutError(f"timed out after {timeout_s}s waiting for {what}")
 
 
+def create_key(owner: str, *, env: dict[str, str], cwd: Path) -> str:
+    """A new API key for ``owner``, made by ``visiovox keys create`` with ``env``."""
+    output = subprocess.run(
+        [sys.executable, "-m", "visiovox", "keys", "create", "--owner", owner],
+        env=env,
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return output.strip().splitlines()[-1]
+
+
 class Stack:
     """Processes of one test deployment; every process is real, talking over a real Redis."""
 
@@ -116,16 +129,7 @@ class Stack:
         process.wait(timeout=60)
 
     def create_key(self, owner: str) -> str:
-        output = subprocess.run(
-            [sys.executable, "-m", "visiovox", "keys", "create", "--owner", owner],
-            env=self.env,
-            cwd=self.root,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        key = output.strip().splitlines()[-1]
-        self.api_keys[owner] = key
+        key = self.api_keys[owner] = create_key(owner, env=self.env, cwd=self.root)
         return key
 
     def client(self, owner: str | None = None) -> httpx.Client:

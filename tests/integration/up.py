@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.stack import free_port, wait_until
+from tests.integration.stack import create_key, free_port, wait_until
 from visiovox.embedded_redis import SOCKET_NAME
 from visiovox.process import die_with_parent
 
@@ -104,15 +104,7 @@ class Up:
 
     def create_key(self, owner: str) -> str:
         """An API key made with ``visiovox keys create`` beside it: no URL, the same folder."""
-        output = subprocess.run(
-            [sys.executable, "-m", "visiovox", "keys", "create", "--owner", owner],
-            env=self.env,
-            cwd=self.root,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        return output.strip().splitlines()[-1]
+        return create_key(owner, env=self.env, cwd=self.root)
 
     def client(self, key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
