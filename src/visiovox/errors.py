@@ -1,4 +1,9 @@
-"""Errors a pipeline raises to end a job with a typed, user-facing reason."""
+"""The project's coded errors: a stable ``code`` for machines, a ``message`` for people.
+
+``CodedError`` is the one root: pipeline, media and model errors subclass it,
+and the worker's runner catches it once, so any coded error that escapes a
+pipeline ends the job with its own code (never ``internal_error``).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,20 @@ from pydantic_core import PydanticCustomError
 PARAM_CODE_PREFIX = "code:"
 
 
-class PipelineError(Exception):
-    """The job cannot be done as asked; ``code`` is stable, ``message`` is for people."""
+class CodedError(Exception):
+    """A failure with a stable ``code`` and a ``message`` for people."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.message!r})"
+
+
+class PipelineError(CodedError):
+    """The job cannot be done as asked (raised by pipelines and the engines they drive)."""
 
 
 class JobCanceled(Exception):

@@ -20,8 +20,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from visiovox.errors import param_error_code
 from visiovox.jobs.redis_pool import PoolExhausted
-from visiovox.pipelines.errors import param_error_code
 
 log = logging.getLogger(__name__)
 

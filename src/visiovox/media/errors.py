@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from visiovox.errors import CodedError
 
-class MediaError(Exception):
+
+class MediaError(CodedError):
     """A file is not usable media; ``code`` is stable, ``message`` is for people.
 
     Codes: ``invalid_media`` (cannot be opened or decoded), ``truncated_media``
@@ -11,11 +13,3 @@ class MediaError(Exception):
     ``too_large`` (over the pixel cap), ``unsupported_format`` (an encode target
     this build cannot write).
     """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"MediaError({self.code!r}, {self.message!r})"

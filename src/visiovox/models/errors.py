@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from visiovox.pipelines.errors import PipelineError
+from visiovox.errors import PipelineError
 
 
 class ManifestError(ValueError):

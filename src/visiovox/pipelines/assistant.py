@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from visiovox.errors import PipelineError
 from visiovox.pipelines.chat import Message
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
 
 if TYPE_CHECKING:
@@ -55,16 +55,13 @@ class AssistantParams(BaseModel):
 def _transcribe(ctx: RunContext, params: AssistantParams) -> str:
     from visiovox.engines.stt.base import SAMPLE_RATE, STTEngine
     from visiovox.media.audio import decode_audio
-    from visiovox.media.errors import MediaError
 
     if params.text:
         return params.text
     if ctx.input(INPUT) is None:
         raise PipelineError("nothing_said", "send an audio file or a text")
-    try:
-        audio = decode_audio(ctx.input_path(INPUT), sample_rate=SAMPLE_RATE)
-    except MediaError as exc:
-        raise PipelineError(exc.code, exc.message) from exc
+    # A MediaError ends the job with its own code (the runner catches every CodedError).
+    audio = decode_audio(ctx.input_path(INPUT), sample_rate=SAMPLE_RATE)
     engine = ctx.engine(STT, STTEngine)  # type: ignore[type-abstract]  # mypy#4717
     if params.language:
         # The utterance alone, trimmed by the VAD, fits an encoder window sized to it.

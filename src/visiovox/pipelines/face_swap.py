@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from visiovox.errors import PipelineError
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
 
 if TYPE_CHECKING:

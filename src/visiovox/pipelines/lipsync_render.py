@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from visiovox.errors import PipelineError
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.errors import PipelineError
 
 if TYPE_CHECKING:
     from visiovox.engines.face.detect import FaceDetector

@@ -27,11 +27,11 @@ from visiovox.engines.vad.base import (
     VoiceEvent,
     VoiceEventKind,
 )
+from visiovox.errors import PipelineError
 from visiovox.media.errors import MediaError
 from visiovox.pipelines.assistant import LLM, STT, TTS
 from visiovox.pipelines.assistant_live import VAD, LiveAssistantParams
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.live_audio import (
     RATE,
     AudioTape,

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from visiovox.errors import PipelineError
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
 
 ENGINE = "stt.whisper"

@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from visiovox.engines.tts.base import SpeechChunk, TTSEngine
+from visiovox.errors import PipelineError
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.errors import PipelineError
 
 AUDIO_TOO_LONG = "audio_too_long"
 

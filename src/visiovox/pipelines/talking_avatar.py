@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from visiovox.errors import PipelineError
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.lipsync_render import (
     ANALYSIS_DONE,
     DETECT,

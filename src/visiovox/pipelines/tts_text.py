@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from visiovox.pipelines.errors import param_error
+from visiovox.errors import param_error
 
 NO_SPEAKABLE_TEXT = "no_speakable_text"
 _UNSPEAKABLE = frozenset({"Cf", "Cc", "Cs", "Co", "Cn"})

@@ -25,7 +25,7 @@ from typing import Any
 import psutil
 
 from visiovox.config import WorkerSettings
-from visiovox.pipelines.errors import PipelineError
+from visiovox.errors import PipelineError
 
 # sysexits' EX_TEMPFAIL: the worker stopped on purpose and wants to be started again.
 EXIT_RECYCLE = 75

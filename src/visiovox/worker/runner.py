@@ -22,11 +22,11 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from visiovox.errors import CodedError, JobCanceled
 from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
 from visiovox.jobs.records import ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.models.engine_pool import EnginePool
-from visiovox.pipelines.errors import JobCanceled, PipelineError
 from visiovox.pipelines.registry import UnknownPipeline, get_spec
 from visiovox.worker.context import JobContext
 from visiovox.worker.live_link import LiveLinkFactory
@@ -162,7 +162,8 @@ class JobRunner:
             result = dict(returned) if returned is not None else None
         except JobCanceled:
             status = JobStatus.CANCELED
-        except PipelineError as exc:
+        except CodedError as exc:
+            # Pipeline, media and model errors alike: the job ends with the error's own code.
             status, error = JobStatus.FAILED, JobError(code=exc.code, message=exc.message)
         except (UnknownPipeline, ValidationError) as exc:
             status, error = JobStatus.FAILED, JobError(code="invalid_job", message=str(exc))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from visiovox.errors import PipelineError
+from visiovox.media.errors import MediaError
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.spec import PipelineSpec
 
 
@@ -15,6 +16,11 @@ class NoParams(BaseModel):
 
 def raise_pipeline_error(ctx: RunContext, params: BaseModel) -> None:
     raise PipelineError("no_speech", "the audio holds no speech")
+
+
+def raise_media_error(ctx: RunContext, params: BaseModel) -> None:
+    """A media error no pipeline code mapped: the runner still ends the job with its code."""
+    raise MediaError("truncated_media", "the audio stops at 0.2 s of a declared 3.0 s")
 
 
 def crash(ctx: RunContext, params: BaseModel) -> None:
@@ -38,6 +44,7 @@ def hog_memory(ctx: RunContext, params: BaseModel) -> None:
 
 
 PIPELINE_ERROR = PipelineSpec(name="t-error", summary="", params=NoParams, run=raise_pipeline_error)
+MEDIA_ERROR = PipelineSpec(name="t-media", summary="", params=NoParams, run=raise_media_error)
 CRASH = PipelineSpec(name="t-crash", summary="", params=NoParams, run=crash)
 OUTPUT = PipelineSpec(name="t-output", summary="", params=NoParams, run=write_output)
 HOG = PipelineSpec(name="t-hog", summary="", params=NoParams, run=hog_memory)

@@ -24,7 +24,7 @@ from visiovox.worker.state import WorkerStatus
 def test_pipelines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     specs = {
         name: getattr(failing_pipelines, attr)
-        for attr in ("PIPELINE_ERROR", "CRASH", "OUTPUT", "HOG")
+        for attr in ("PIPELINE_ERROR", "MEDIA_ERROR", "CRASH", "OUTPUT", "HOG")
         for name in [getattr(failing_pipelines, attr).name]
     }
     original = registry.get_spec
@@ -75,6 +75,13 @@ def test_pipeline_error_fails_with_its_code(domain: JobDomain, runner: JobRunner
     job = run(domain, runner, "t-error")
     assert job.status is JobStatus.FAILED
     assert job.error is not None and job.error.code == "no_speech"
+
+
+def test_a_stray_media_error_fails_with_its_own_code(domain: JobDomain, runner: JobRunner) -> None:
+    job = run(domain, runner, "t-media")
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None and job.error.code == "truncated_media"
+    assert job.error.message == "the audio stops at 0.2 s of a declared 3.0 s"
 
 
 def test_crash_fails_the_job_not_the_worker(domain: JobDomain, runner: JobRunner) -> None:

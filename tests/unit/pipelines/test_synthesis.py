@@ -9,10 +9,10 @@ import pytest
 
 from visiovox.config import Settings
 from visiovox.engines.tts.base import SpeechChunk
+from visiovox.errors import JobCanceled, PipelineError
 from visiovox.jobs.model import EventType
 from visiovox.pipelines import talking_avatar, tts
 from visiovox.pipelines.assistant_speech import SentenceSpeaker
-from visiovox.pipelines.errors import JobCanceled, PipelineError
 from visiovox.pipelines.synthesis import AudioBudget
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 

@@ -16,11 +16,11 @@ from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.lipsync.drive import frame_rms, mouth_track
 from visiovox.engines.tts.base import TTSEngine
+from visiovox.errors import PipelineError
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import decode_audio, encode_audio
 from visiovox.media.image import read_image, write_image
 from visiovox.models.engine_pool import EnginePool
-from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.talking_avatar import SPEC
 from visiovox.pipelines.testing import EngineT, LocalContext, run_pipeline
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from visiovox.errors import JobCanceled, PipelineError
 from visiovox.jobs.model import EventType
 from visiovox.media.probe import probe_media
 from visiovox.media.sniff import sniff_file
-from visiovox.pipelines.errors import JobCanceled, PipelineError
 from visiovox.pipelines.spec import MediaKind
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 from visiovox.pipelines.tts import SPEC, TTSParams

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from visiovox.config import WorkerSettings
-from visiovox.pipelines.errors import PipelineError
+from visiovox.errors import PipelineError
 from visiovox.worker import memory
 from visiovox.worker.memory import MIB, MemoryCeiling, release_memory, rss_bytes
 

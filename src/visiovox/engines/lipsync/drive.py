@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from visiovox.pipelines.errors import PipelineError
+from visiovox.errors import PipelineError
 
 # Below this RMS (about -54 dBFS) a window is silence whatever the rest is like.
 SILENCE_RMS = 2e-3

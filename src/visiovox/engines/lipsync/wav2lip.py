@@ -28,8 +28,8 @@ from visiovox.engines.face.types import Image
 from visiovox.engines.lipsync.base import SPEECH_RATE, FaceFrame, LipSyncDriver, LipSyncEngine
 from visiovox.engines.lipsync.drive import SILENCE_RMS, frame_rms
 from visiovox.engines.lipsync.mel import mel_window, wav2lip_mel
+from visiovox.errors import PipelineError
 from visiovox.models.cache import prepare_model
-from visiovox.pipelines.errors import PipelineError
 
 if TYPE_CHECKING:
     import onnxruntime as ort

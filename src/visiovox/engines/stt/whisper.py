@@ -20,8 +20,8 @@ from visiovox.engines.stt.base import (
     Transcript,
     Word,
 )
+from visiovox.errors import PipelineError
 from visiovox.models.cache import prepare_model
-from visiovox.pipelines.errors import PipelineError
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel

@@ -31,10 +31,10 @@ import numpy as np
 
 from visiovox.engines.tts.base import SpeechChunk, TTSEngine
 from visiovox.engines.tts.sentences import split_sentences
+from visiovox.errors import PipelineError
 from visiovox.media.resample import resample
 from visiovox.models.cache import prepare_model
 from visiovox.models.manifest import get_manifest
-from visiovox.pipelines.errors import PipelineError
 from visiovox.pipelines.tts import OPENAI_VOICES
 from visiovox.pipelines.tts_text import strip_unspeakable
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from visiovox.engines.lipsync.drive import mouth_track
-from visiovox.pipelines.errors import PipelineError
+from visiovox.errors import PipelineError
 
 RATE = 16_000
 

@@ -29,9 +29,9 @@ from visiovox.engines.lipsync.wav2lip import (
     feather_mask,
     mel_batch,
 )
+from visiovox.errors import PipelineError
 from visiovox.models.errors import ModelUnavailable
 from visiovox.models.hashing import sha256_of
-from visiovox.pipelines.errors import PipelineError
 
 FPS = 25.0
 
