@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from visiovox.api.deps import Gateway
 from visiovox.api.errors import install_error_handlers
-from visiovox.api.feed import AsyncJobReader, EventFeed
+from visiovox.api.feed import EventFeed
 from visiovox.api.hub import NoticeHub
 from visiovox.api.metrics import GatewayMetrics, RequestMetrics
 from visiovox.api.routes import (
@@ -38,6 +38,7 @@ from visiovox.api.routes import (
 from visiovox.config import Settings, get_settings
 from visiovox.jobs.apikeys import ApiKeyStore
 from visiovox.jobs.dispatch import Dispatcher
+from visiovox.jobs.reader import JobReader
 from visiovox.jobs.redis_client import build_domain, connect_async
 from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry
 
@@ -63,7 +64,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         ),
         api_keys=ApiKeyStore(domain.redis, keys=domain.keys),
         hub=hub,
-        feed=EventFeed(hub=hub, reader=AsyncJobReader(aredis, keys=domain.keys)),
+        feed=EventFeed(hub=hub, reader=JobReader(aredis, keys=domain.keys)),
         aredis=aredis,
         auth_enabled=settings.auth_enabled,
     )

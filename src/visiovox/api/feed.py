@@ -17,19 +17,11 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncGenerator
-from typing import cast
-
-import redis.asyncio
 
 from visiovox.api.errors import ApiError
 from visiovox.api.hub import NoticeHub
-from visiovox.jobs.events import decode_event
-from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.model import Job, JobEvent
-from visiovox.jobs.records import decode_job
-
-# Bounds what one read holds in memory; a longer backlog is sent in batches.
-READ_BATCH = 500
+from visiovox.jobs.reader import READ_BATCH, JobReader
 
 _STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 
@@ -43,33 +35,6 @@ def check_event_id(value: str | None) -> str:
     return value
 
 
-class AsyncJobReader:
-    """Reads job records and event streams without leaving the event loop."""
-
-    def __init__(self, client: redis.asyncio.Redis, *, keys: RedisKeys) -> None:
-        self._redis = client
-        self._keys = keys
-
-    async def get_for_owner(self, job_id: str, owner: str) -> Job | None:
-        raw = await self._redis.hgetall(self._keys.job(job_id))
-        if not raw:
-            return None
-        job = decode_job(raw)
-        return job if job.owner == owner else None
-
-    async def read_after(
-        self, job_id: str, after: str, *, count: int = READ_BATCH
-    ) -> list[JobEvent]:
-        """Events with an id greater than ``after``, oldest first."""
-        start = "-" if after in ("0", "0-0") else f"({after}"
-        # redis-py types XRANGE loosely (None members); on a stream it is a list of pairs.
-        entries = cast(
-            "list[tuple[bytes, dict[bytes, bytes]]]",
-            await self._redis.xrange(self._keys.events(job_id), min=start, count=count),
-        )
-        return [decode_event(entry_id, fields) for entry_id, fields in entries]
-
-
 # (job id, read after, hub generation): the reads one notice makes identical.
 _ReadKey = tuple[str, str, int]
 
@@ -77,7 +42,7 @@ _ReadKey = tuple[str, str, int]
 class EventFeed:
     """The followers of job events in one gateway process: the hub and shared reads."""
 
-    def __init__(self, *, hub: NoticeHub, reader: AsyncJobReader) -> None:
+    def __init__(self, *, hub: NoticeHub, reader: JobReader) -> None:
         self.hub = hub
         self._reader = reader
         self._reads: dict[_ReadKey, asyncio.Task[list[JobEvent]]] = {}

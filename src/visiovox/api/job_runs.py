@@ -18,10 +18,10 @@ import anyio
 
 from visiovox.api.deps import Gateway
 from visiovox.api.errors import ApiError
-from visiovox.api.feed import AsyncJobReader
 from visiovox.api.routes.jobs import create_job, lookup_spec, route_job, validate_params
 from visiovox.jobs.model import InputFile, Job, JobEvent, JobStatus
 from visiovox.jobs.queues import Priority
+from visiovox.jobs.reader import JobReader
 
 # A failed job's error codes answer 422 (the caller's input), except the worker's
 # own failures (500; 503 when it ran out of memory and recycles itself) and an
@@ -92,7 +92,7 @@ async def finished(gateway: Gateway, job: Job) -> Job:
 
 async def outcome(gateway: Gateway, job: Job) -> Job:
     """The terminal record of ``job``; a failed or canceled job raises ``ApiError``."""
-    reader = AsyncJobReader(gateway.aredis, keys=gateway.domain.keys)
+    reader = JobReader(gateway.aredis, keys=gateway.domain.keys)
     done = await reader.get_for_owner(job.id, job.owner)
     if done is None:
         raise ApiError(500, "job_lost", f"job {job.id} vanished")

@@ -13,8 +13,8 @@ from typing import Any
 from visiovox.api import job_runs
 from visiovox.api.deps import Gateway
 from visiovox.api.errors import ApiError
-from visiovox.api.sessions import Session, SessionStore
 from visiovox.jobs.model import InputFile, Job
+from visiovox.jobs.sessions import Session, SessionStore
 
 
 def session_store(gateway: Gateway) -> SessionStore:

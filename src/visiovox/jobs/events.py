@@ -59,13 +59,17 @@ class EventLog:
         return as_text(pipe.execute()[0])
 
     def read_after(self, job_id: str, after: str = "0", count: int | None = None) -> list[JobEvent]:
-        """Events with an id greater than ``after``, oldest first."""
-        start = f"({after}" if after not in ("0", "0-0", "-") else "-"
+        """Events with an id greater than ``after``, oldest first, on the threads' client."""
         entries = cast(
             list[tuple[Any, dict[Any, Any]]],
-            self._redis.xrange(self._keys.events(job_id), min=start, count=count),
+            self._redis.xrange(self._keys.events(job_id), min=stream_start(after), count=count),
         )
         return [decode_event(entry_id, fields) for entry_id, fields in entries]
+
+
+def stream_start(after: str) -> str:
+    """The ``XRANGE`` lower bound for the events after ``after`` ("0" or "-": all of them)."""
+    return "-" if after in ("0", "0-0", "-") else f"({after}"
 
 
 def decode_event(entry_id: bytes | str, fields: dict[Any, Any]) -> JobEvent:

@@ -1,18 +1,66 @@
-"""The Lua scripts behind every job transition (``JobStore`` runs them).
+"""The Lua scripts behind every job transition, each with the one function that calls it.
 
 One script per transition: the state change, its event, the job's entry in
 its pipeline's queued set (for the queue-depth cap) and its statistics land
-together or not at all. The queued set's name is derived inside the scripts
-from the job's pipeline (``<prefix>:queued:<pipeline>``) where the caller only
-knows the job id (a worker's claim, the janitor's requeue): that is fine on
-one Redis, which is what VisioVox runs on; a Redis Cluster would need the
-keys passed in.
+together or not at all. Beside each script sits its ``*_call`` function: the
+only place that knows which ``KEYS`` and ``ARGV`` the script reads, and in
+which order (``JobStore`` runs what they build). The queued set's name is
+derived inside the scripts from the job's pipeline
+(``<prefix>:queued:<pipeline>``) where the caller only knows the job id (a
+worker's claim, the janitor's requeue): that is fine on one Redis, which is
+what VisioVox runs on; a Redis Cluster would need the keys passed in.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import Any
+
 from visiovox.jobs.events import APPEND_EVENT_LUA
+from visiovox.jobs.keys import RedisKeys
+from visiovox.jobs.model import Job, JobError
+from visiovox.jobs.queues import Route, priority_list, private_queue, queue_lists
+from visiovox.jobs.records import encode_fields
 from visiovox.jobs.stats import STATS_LUA
+from visiovox.jobs.task_message import run_job_message
+
+Arg = str | int | float
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """The ``KEYS`` and ``ARGV`` of one run of a script, in the order its Lua reads them."""
+
+    keys: list[str]
+    args: list[Arg]
+
+
+@dataclass(frozen=True)
+class EventSink:
+    """Where a transition's event goes: the notice channel, the stream's cap and lifetime.
+
+    ``ttl_s`` is the job's retention: the record and its stream expire together.
+    """
+
+    channel: str
+    maxlen: int
+    ttl_s: int
+
+    def args(self, job_id: str) -> list[Arg]:
+        """``channel, maxlen, ttl, job_id``: the ``append_event`` arguments of every script."""
+        return [self.channel, self.maxlen, self.ttl_s, job_id]
+
+
+def _transition_keys(keys: RedisKeys, job_id: str) -> list[str]:
+    """``job, lease, running, stream, stats``: what claim, finish and requeue change."""
+    return [keys.job(job_id), keys.lease(job_id), keys.running, keys.events(job_id), keys.stats]
+
+
+def _worker_lost_error(max_attempts: int) -> str:
+    message = f"the job's worker was lost {max_attempts} times; giving up"
+    return JobError(code="worker_lost", message=message).model_dump_json()
+
 
 _TERMINAL_LUA = """
 local function is_terminal(status)
@@ -22,10 +70,6 @@ end
 
 _COMMON = APPEND_EVENT_LUA + STATS_LUA + _TERMINAL_LUA
 
-# KEYS: job, owner index, owners, stream, stats, queued set[, list, fallback list,
-#   worker registration, 4 lists of the worker's private queue].
-# ARGV: fields_json, ttl, created_at, job_id, owner, channel, maxlen, now, pipeline,
-#   max_queued (0: no cap), priority[, queue, message, fallback queue, fallback message].
 # A private route (affinity) holds only while its worker is ready and its private
 # queue empty; else the job goes to the fallback (shared) queue.
 CREATE = (
@@ -67,8 +111,51 @@ return {'created', queue or ''}
 """
 )
 
-# KEYS: job, lease, running, stream, stats. ARGV: worker, lease_ms, max_attempts, now,
-# channel, maxlen, ttl, job_id, worker_lost_error, queued prefix.
+
+def create_call(
+    *, keys: RedisKeys, job: Job, route: Route | None, max_queued: int, sink: EventSink, now: float
+) -> ScriptCall:
+    """Store ``job`` (record, owner index, ``queued`` event) and push its task when routed.
+
+    ``max_queued`` 0 means no cap. Replies ``['created', queue]`` or ``['full', depth]``.
+    """
+    call = ScriptCall(
+        keys=[
+            keys.job(job.id),
+            keys.owner_index(job.owner),
+            keys.owners,
+            keys.events(job.id),
+            keys.stats,
+            keys.queued(job.pipeline),
+        ],
+        args=[
+            json.dumps(encode_fields(job.model_dump(mode="json"))),
+            sink.ttl_s,
+            repr(job.created_at),
+            job.id,
+            job.owner,
+            sink.channel,
+            sink.maxlen,
+            repr(now),
+            job.pipeline,
+            max_queued,
+            job.priority.value,
+        ],
+    )
+    if route is None:
+        return call
+    step = route.priority.step
+    call.keys.append(priority_list(route.queue, route.priority))
+    call.args.extend([route.queue, run_job_message(job.id, queue=route.queue, priority=step)])
+    if route.worker is not None:
+        # The fallback: the shared list, then what tells whether the worker is free.
+        call.keys.append(priority_list(route.shared, route.priority))
+        call.keys.append(keys.worker(route.worker))
+        call.keys.extend(queue_lists(private_queue(route.worker)))
+        call.args.extend([route.shared, run_job_message(job.id, queue=route.shared, priority=step)])
+    return call
+
+
 # A claim by the lease's holder repeats its own claim, whose reply Redis did not send
 # (it stopped right after running the script; the worker retried): the same attempt.
 CLAIM = (
@@ -122,7 +209,32 @@ return {'claimed', attempts}
 """
 )
 
-# KEYS: lease. ARGV: worker, lease_ms.
+
+def claim_call(
+    *,
+    keys: RedisKeys,
+    job_id: str,
+    worker: str,
+    lease_ms: int,
+    max_attempts: int,
+    sink: EventSink,
+    now: float,
+) -> ScriptCall:
+    """Start the job on ``worker`` under a lease. Replies ``[outcome, attempt]``."""
+    return ScriptCall(
+        keys=_transition_keys(keys, job_id),
+        args=[
+            worker,
+            lease_ms,
+            max_attempts,
+            repr(now),
+            *sink.args(job_id),
+            _worker_lost_error(max_attempts),
+            keys.queued_prefix,
+        ],
+    )
+
+
 RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -130,14 +242,24 @@ end
 return 0
 """
 
-# KEYS: lease. ARGV: worker. Gives up the lease so the janitor re-dispatches at once.
+
+def renew_call(*, keys: RedisKeys, job_id: str, worker: str, lease_ms: int) -> ScriptCall:
+    """Extend ``worker``'s lease. Replies 1, or 0 when another holds it (or none)."""
+    return ScriptCall(keys=[keys.lease(job_id)], args=[worker, lease_ms])
+
+
+# Gives up the lease so the janitor re-dispatches at once.
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
-# KEYS: job, lease, running, stream, stats. ARGV: worker, status, fields_json, now,
-# channel, maxlen, ttl, job_id, event_data.
+
+def release_call(*, keys: RedisKeys, job_id: str, worker: str) -> ScriptCall:
+    """Drop ``worker``'s lease. Replies 1, or 0 when it did not hold it."""
+    return ScriptCall(keys=[keys.lease(job_id)], args=[worker])
+
+
 FINISH = (
     _COMMON
     + """
@@ -163,7 +285,32 @@ return 1
 """
 )
 
-# KEYS: job, running, stream, stats. ARGV: now, channel, maxlen, ttl, job_id, queued prefix.
+
+def finish_call(
+    *,
+    keys: RedisKeys,
+    job_id: str,
+    worker: str,
+    status: str,
+    fields: dict[str, Any],
+    event_data: dict[str, Any],
+    sink: EventSink,
+    now: float,
+) -> ScriptCall:
+    """Make the job ``status`` with ``fields`` if ``worker`` owns it. Replies 1 or 0."""
+    return ScriptCall(
+        keys=_transition_keys(keys, job_id),
+        args=[
+            worker,
+            status,
+            json.dumps(encode_fields(fields)),
+            repr(now),
+            *sink.args(job_id),
+            json.dumps(event_data),
+        ],
+    )
+
+
 CANCEL = (
     _COMMON
     + """
@@ -184,8 +331,15 @@ return 'cancel_requested'
 """
 )
 
-# KEYS: job, lease, running, stream, stats. ARGV: now, channel, maxlen, ttl, job_id,
-# max_attempts, worker_lost_error, queued prefix.
+
+def cancel_call(*, keys: RedisKeys, job_id: str, sink: EventSink, now: float) -> ScriptCall:
+    """Cancel a queued job, flag a running one. Replies what happened (or the final status)."""
+    return ScriptCall(
+        keys=[keys.job(job_id), keys.running, keys.events(job_id), keys.stats],
+        args=[repr(now), *sink.args(job_id), keys.queued_prefix],
+    )
+
+
 REQUEUE = (
     _COMMON
     + """
@@ -218,3 +372,19 @@ append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'queued',
 return 'requeued'
 """
 )
+
+
+def requeue_call(
+    *, keys: RedisKeys, job_id: str, max_attempts: int, sink: EventSink, now: float
+) -> ScriptCall:
+    """Queue a running job whose lease expired again, or fail it past ``max_attempts``."""
+    return ScriptCall(
+        keys=_transition_keys(keys, job_id),
+        args=[
+            repr(now),
+            *sink.args(job_id),
+            max_attempts,
+            _worker_lost_error(max_attempts),
+            keys.queued_prefix,
+        ],
+    )

@@ -18,7 +18,7 @@ import redis
 from visiovox.config import Settings
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.live_streams import EntryKind, LiveEntry
-from visiovox.jobs.session_history import queue_append
+from visiovox.jobs.sessions import queue_append
 from visiovox.pipelines.live_link import LiveInput
 
 LiveLinkFactory = Callable[[str], "RedisLiveLink"]

@@ -7,14 +7,15 @@ import asyncio
 import pytest
 import redis.exceptions
 
-from visiovox.api.feed import AsyncJobReader, EventFeed
+from visiovox.api.feed import EventFeed
 from visiovox.api.hub import NoticeHub
 from visiovox.jobs.model import EventType, Job, JobEvent
+from visiovox.jobs.reader import JobReader
 
 FOLLOWERS = 300
 
 
-class ScriptedReader(AsyncJobReader):
+class ScriptedReader(JobReader):
     """A job's stream in memory; counts the reads and can hold them at a gate."""
 
     def __init__(self) -> None:

@@ -16,8 +16,8 @@ import redis.exceptions
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from visiovox.api.feed import READ_BATCH, AsyncJobReader
 from visiovox.jobs.model import EventType, JobEvent
+from visiovox.jobs.reader import READ_BATCH, JobReader
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.redis_pool import PoolExhausted
 
@@ -30,11 +30,11 @@ FAILURES = [
 
 def break_reads_after_the_first(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
     """Every stream read after the first raises ``error``."""
-    real = AsyncJobReader.read_after
+    real = JobReader.read_after
     calls = 0
 
     async def failing(
-        self: AsyncJobReader, job_id: str, after: str, *, count: int = READ_BATCH
+        self: JobReader, job_id: str, after: str, *, count: int = READ_BATCH
     ) -> list[JobEvent]:
         nonlocal calls
         calls += 1
@@ -42,7 +42,7 @@ def break_reads_after_the_first(monkeypatch: pytest.MonkeyPatch, error: Exceptio
             raise error
         return await real(self, job_id, after, count=count)
 
-    monkeypatch.setattr(AsyncJobReader, "read_after", failing)
+    monkeypatch.setattr(JobReader, "read_after", failing)
 
 
 @pytest.mark.parametrize(("error", "close_code", "code"), FAILURES)

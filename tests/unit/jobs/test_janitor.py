@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+from tests.unit.jobs.helpers import create_job
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.model import Job, JobStatus
@@ -27,7 +28,7 @@ def make_janitor(domain: JobDomain, *, retention_s: int = 3600) -> Janitor:
 def test_job_of_a_lost_worker_is_requeued_and_dispatched(domain: JobDomain) -> None:
     # Sent to a worker's private queue: it comes back on the shared queue of its class.
     route = Route(device_class=DeviceClass.GPU, queue="vv.worker.dead", priority=Priority.HIGH)
-    domain.store.create(Job(id="lost", pipeline="noop", owner="o"), route=route)
+    create_job(domain, Job(id="lost", pipeline="noop", owner="o"), route=route)
     domain.redis.delete("vv.worker.dead")
     domain.store.claim("lost", "dead-worker")
     time.sleep(0.4)  # the test lease is 0.3 s
@@ -41,7 +42,7 @@ def test_job_of_a_lost_worker_is_requeued_and_dispatched(domain: JobDomain) -> N
 
 
 def test_live_lease_is_left_alone(domain: JobDomain) -> None:
-    domain.store.create(Job(id="alive", pipeline="noop", owner="o", device_class="cpu"))
+    create_job(domain, Job(id="alive", pipeline="noop", owner="o", device_class="cpu"))
     domain.store.claim("alive", "w1")
     assert make_janitor(domain).sweep().requeued == []
     assert "alive" not in Dispatcher(domain.redis).drain_queue("vv.cpu")
@@ -54,7 +55,7 @@ def test_old_files_and_index_entries_expire(domain: JobDomain) -> None:
     two_hours_ago = time.time() - 7200
     os.utime(domain.files.job_dir("old"), (two_hours_ago, two_hours_ago))
     domain.files.output_dir("new").mkdir(parents=True)
-    domain.store.create(Job(id="stale", pipeline="noop", owner="o", created_at=two_hours_ago))
+    create_job(domain, Job(id="stale", pipeline="noop", owner="o", created_at=two_hours_ago))
     report = make_janitor(domain).sweep()
     assert report.deleted_job_dirs == 1
     assert not domain.files.job_dir("old").exists() and domain.files.job_dir("new").exists()

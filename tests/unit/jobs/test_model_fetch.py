@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from tests.unit.jobs.helpers import create_job
 from tests.unit.models.conftest import entry_dict, payload, write_manifest
 from tests.unit.models.loopback import Mirror, serve
 from visiovox.config import ModelSettings, Settings
@@ -62,7 +63,7 @@ def run_job(
         progress_max_hz=1000.0,
         cancel_poll_s=0.0,
     )
-    domain.store.create(Job(id="j", pipeline="t-remote", owner="o", params={}))
+    create_job(domain, Job(id="j", pipeline="t-remote", owner="o", params={}))
     runner.run("j")
     job = domain.store.get("j")
     assert job is not None

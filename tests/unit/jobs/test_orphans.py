@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 
+from tests.unit.jobs.helpers import create_job
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.model import Job, JobStatus
@@ -35,7 +36,7 @@ def make_janitor(domain: JobDomain) -> Janitor:
 def create(domain: JobDomain, *, created_ago_s: float = 1.0) -> str:
     job_id = uuid.uuid4().hex
     job = Job(id=job_id, pipeline="noop", owner="o", created_at=time.time() - created_ago_s)
-    domain.store.create(job, route=ROUTE)
+    create_job(domain, job, route=ROUTE)
     return job_id
 
 

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from tests.unit.jobs.helpers import create_job
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.model import Job, JobStatus
 from visiovox.jobs.queues import DeviceClass, Priority, Route, priority_list
@@ -30,7 +31,7 @@ def register(domain: JobDomain, name: str, state: WorkerState) -> None:
 
 
 def create(domain: JobDomain, job_id: str, route: Route, **options: int) -> Job:
-    job, _ = domain.store.create(Job(id=job_id, pipeline="noop", owner="o"), route=route, **options)
+    job, _ = create_job(domain, Job(id=job_id, pipeline="noop", owner="o"), route=route, **options)
     return job
 
 
@@ -89,7 +90,7 @@ def test_refused_submission_frees_its_idempotency_key(domain: JobDomain) -> None
     create(domain, "d0", route, max_queued=1)
     job = Job(id="d1", pipeline="noop", owner="o")
     with pytest.raises(QueueFull):
-        domain.store.create(job, idempotency_key="k", route=route, max_queued=1)
+        create_job(domain, job, idempotency_key="k", route=route, max_queued=1)
     assert domain.redis.get(domain.keys.idempotency("o", "k")) is None
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.unit.jobs import failing_pipelines
+from tests.unit.jobs.helpers import create_job
 from visiovox.config import Settings
 from visiovox.jobs.model import EventType, Job, JobStatus
 from visiovox.jobs.redis_client import JobDomain
@@ -50,7 +51,7 @@ def runner(settings: Settings, domain: JobDomain) -> JobRunner:
 def run(
     domain: JobDomain, runner: JobRunner, pipeline: str, params: dict[str, object] | None = None
 ) -> Job:
-    domain.store.create(Job(id="j", pipeline=pipeline, owner="o", params=params or {}))
+    create_job(domain, Job(id="j", pipeline=pipeline, owner="o", params=params or {}))
     runner.run("j")
     job = domain.store.get("j")
     assert job is not None
@@ -98,8 +99,8 @@ def test_invalid_stored_params_fail_cleanly(domain: JobDomain, runner: JobRunner
 
 
 def test_cancel_stops_a_running_job(domain: JobDomain, runner: JobRunner) -> None:
-    domain.store.create(
-        Job(id="j", pipeline="noop", owner="o", params={"sleep_s": 20, "steps": 200})
+    create_job(
+        domain, Job(id="j", pipeline="noop", owner="o", params={"sleep_s": 20, "steps": 200})
     )
     thread = threading.Thread(target=runner.run, args=("j",))
     thread.start()
@@ -137,7 +138,7 @@ def test_a_job_past_the_memory_ceiling_fails_and_the_worker_asks_to_recycle(
     job = run(domain, runner, "noop")
     assert job.status is JobStatus.SUCCEEDED and recycled == []
 
-    domain.store.create(Job(id="hog", pipeline="t-hog", owner="o"))
+    create_job(domain, Job(id="hog", pipeline="t-hog", owner="o"))
     runner.run("hog")
     job = domain.store.get("hog")
     assert job is not None and job.status is JobStatus.FAILED

@@ -1,4 +1,4 @@
-"""JobStore transitions on a real Redis: claims, leases, finish, cancel, requeue, paging."""
+"""JobStore on a real Redis: creation, claims, leases, finish, cancel, requeue."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 import pytest
 import redis.asyncio
 
+from tests.unit.jobs.helpers import create_job
 from visiovox.config import Settings
 from visiovox.jobs.model import EventType, Job, JobError, JobStatus, OutputFile
 from visiovox.jobs.queues import DeviceClass, Priority, Route
@@ -15,7 +16,7 @@ from visiovox.jobs.redis_client import JobDomain
 
 
 def new_job(domain: JobDomain, job_id: str = "j1", owner: str = "alice") -> Job:
-    job, created = domain.store.create(Job(id=job_id, pipeline="noop", owner=owner))
+    job, created = create_job(domain, Job(id=job_id, pipeline="noop", owner=owner))
     assert created
     return job
 
@@ -129,30 +130,15 @@ def test_failed_job_keeps_its_error(domain: JobDomain) -> None:
 
 
 def test_idempotency_key_returns_the_first_job(domain: JobDomain) -> None:
-    first, created = domain.store.create(
-        Job(id="a", pipeline="noop", owner="o"), idempotency_key="k"
+    first, created = create_job(
+        domain, Job(id="a", pipeline="noop", owner="o"), idempotency_key="k"
     )
-    again, created_again = domain.store.create(
-        Job(id="b", pipeline="noop", owner="o"), idempotency_key="k"
+    again, created_again = create_job(
+        domain, Job(id="b", pipeline="noop", owner="o"), idempotency_key="k"
     )
     assert created and not created_again
     assert again.id == first.id
     assert domain.store.get("b") is None
-
-
-def test_owner_listing_pages_newest_first_with_filters(domain: JobDomain) -> None:
-    for index in range(7):
-        domain.store.create(Job(id=f"j{index}", pipeline="tts" if index % 2 else "noop", owner="o"))
-    domain.store.create(Job(id="other", pipeline="noop", owner="someone-else"))
-    first = domain.store.list_for_owner("o", limit=3)
-    assert [j.id for j in first.jobs] == ["j6", "j5", "j4"]
-    second = domain.store.list_for_owner("o", limit=3, cursor=first.next_cursor)
-    assert [j.id for j in second.jobs] == ["j3", "j2", "j1"]
-    last = domain.store.list_for_owner("o", limit=3, cursor=second.next_cursor)
-    assert [j.id for j in last.jobs] == ["j0"] and last.next_cursor is None
-    tts = domain.store.list_for_owner("o", pipeline="tts", limit=10)
-    assert [j.id for j in tts.jobs] == ["j5", "j3", "j1"]
-    assert domain.store.get_for_owner("other", "o") is None
 
 
 def test_event_log_reads_after_an_id(domain: JobDomain) -> None:
@@ -162,14 +148,14 @@ def test_event_log_reads_after_an_id(domain: JobDomain) -> None:
 
 
 @pytest.mark.anyio
-async def test_async_create_stores_the_job_and_its_task_together(
+async def test_create_stores_the_job_and_its_task_together(
     domain: JobDomain, settings: Settings
 ) -> None:
     client = redis.asyncio.Redis.from_url(str(settings.redis.url))
     job = Job(id="async1", pipeline="noop", owner="o")
     route = Route(device_class=DeviceClass.CPU, queue="q.test", priority=Priority.HIGH)
-    _, created = await domain.store.create_async(client, job, idempotency_key="k1", route=route)
-    again, created_again = await domain.store.create_async(
+    _, created = await domain.store.create(client, job, idempotency_key="k1", route=route)
+    again, created_again = await domain.store.create(
         client, Job(id="async2", pipeline="noop", owner="o", queue="q.test"), idempotency_key="k1"
     )
     await client.aclose()

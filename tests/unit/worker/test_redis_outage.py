@@ -11,6 +11,7 @@ import pytest
 import redis
 from pydantic import BaseModel
 
+from tests.unit.jobs.helpers import create_job
 from visiovox.config import Settings, load_settings
 from visiovox.embedded_redis import EmbeddedRedis
 from visiovox.jobs.model import EventType, Job, JobStatus
@@ -70,8 +71,8 @@ def test_a_job_running_across_a_redis_restart_succeeds_once(tmp_path: Path) -> N
         settings = make_settings(server.url, tmp_path)
         domain = build_domain(settings)
         runner = make_runner(settings, domain)
-        domain.store.create(
-            Job(id="j", pipeline="noop", owner="o", params={"sleep_s": 0.6, "steps": 12})
+        create_job(
+            domain, Job(id="j", pipeline="noop", owner="o", params={"sleep_s": 0.6, "steps": 12})
         )
         thread = threading.Thread(target=runner.run, args=("j",))
         thread.start()
@@ -115,7 +116,7 @@ def test_an_attempt_cut_by_an_outage_is_handed_back_not_failed(
     )
     settings = make_settings(redis_server.url, tmp_path)
     domain = build_domain(settings)
-    domain.store.create(Job(id="j", pipeline=spec.name, owner="o"))
+    create_job(domain, Job(id="j", pipeline=spec.name, owner="o"))
 
     make_runner(settings, domain).run("j")
 

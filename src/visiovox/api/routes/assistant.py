@@ -28,7 +28,6 @@ from visiovox.api.deps import GatewayDep
 from visiovox.api.routes.jobs import job_response, lookup_spec
 from visiovox.api.schemas import ErrorBody
 from visiovox.api.security import CallerDep
-from visiovox.api.sessions import SessionOptions
 from visiovox.api.turns import (
     find_session,
     remember,
@@ -37,6 +36,7 @@ from visiovox.api.turns import (
     submit_turn,
 )
 from visiovox.api.uploads import discard_job_files, receive_submission
+from visiovox.jobs.sessions import SessionOptions
 
 router = APIRouter(prefix="/v1/assistant/sessions", tags=["assistant"])
 

@@ -28,11 +28,12 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from visiovox.api.deps import Gateway, GatewayDep, get_gateway
 from visiovox.api.errors import REDIS_OUTAGES, ApiError, error_body, redis_error
-from visiovox.api.feed import AsyncJobReader, check_event_id
+from visiovox.api.feed import check_event_id
 from visiovox.api.routes.jobs import job_not_found
 from visiovox.api.schemas import ErrorBody, EventOut
 from visiovox.api.security import CallerDep, authenticate
 from visiovox.jobs.model import Job, JobEvent
+from visiovox.jobs.reader import JobReader
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ INTERNAL_ERROR = 1011
 SSE_RETRY_MS = 2_000
 
 
-def _reader(gateway: Gateway) -> AsyncJobReader:
-    return AsyncJobReader(gateway.aredis, keys=gateway.domain.keys)
+def _reader(gateway: Gateway) -> JobReader:
+    return JobReader(gateway.aredis, keys=gateway.domain.keys)
 
 
 def _follow(gateway: Gateway, job: Job, after: str) -> AsyncGenerator[list[JobEvent], None]:

@@ -12,6 +12,7 @@ import os
 import re
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from starlette.responses import FileResponse
 from starlette.types import Receive, Scope, Send
@@ -21,6 +22,7 @@ from visiovox.api.errors import ApiError
 from visiovox.api.routes.jobs import job_not_found
 from visiovox.api.schemas import ErrorBody
 from visiovox.api.security import CallerDep
+from visiovox.jobs.reader import JobReader
 from visiovox.jobs.storage import UnsafeName
 
 router = APIRouter(prefix="/v1/jobs", tags=["files"])
@@ -74,11 +76,12 @@ class OutputFileResponse(FileResponse):
     response_class=FileResponse,
     responses={code: {"model": ErrorBody} for code in (401, 404, 416, 503)},
 )
-def download_output(
+async def download_output(
     job_id: str, name: str, request: Request, caller: CallerDep, gateway: GatewayDep
 ) -> FileResponse:
     """One output of one of the caller's jobs; ``Range: bytes=a-b`` / ``a-`` / ``-n`` give 206."""
-    job = gateway.domain.store.get_for_owner(job_id, caller.owner)
+    reader = JobReader(gateway.aredis, keys=gateway.domain.keys)
+    job = await reader.get_for_owner(job_id, caller.owner)
     if job is None:
         raise job_not_found(job_id)
     output = next((o for o in job.outputs if o.name == name), None)
@@ -86,7 +89,7 @@ def download_output(
         raise ApiError(404, "file_not_found", f"job {job_id!r} has no output {name!r}")
     try:
         path = gateway.domain.files.output_path(job.id, output.name)
-        stat = os.stat(path)
+        stat = await anyio.to_thread.run_sync(os.stat, path)
     except (UnsafeName, FileNotFoundError):
         raise ApiError(404, "file_not_found", f"the output {name!r} is no longer stored") from None
     try:

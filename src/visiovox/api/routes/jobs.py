@@ -21,18 +21,19 @@ import uuid
 from dataclasses import replace
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 
 from visiovox.api.deps import Gateway, GatewayDep
 from visiovox.api.errors import ApiError, invalid_params
-from visiovox.api.feed import AsyncJobReader
 from visiovox.api.schemas import ErrorBody, JobList, JobOut
 from visiovox.api.security import CallerDep
 from visiovox.api.uploads import Submission, discard_job_files, receive_submission
 from visiovox.jobs.idempotency import IdempotencyConflict, request_digest
 from visiovox.jobs.model import Job, JobStatus
 from visiovox.jobs.queues import Priority, Route
+from visiovox.jobs.reader import JobReader
 from visiovox.jobs.records import QueueFull
 from visiovox.jobs.scheduler import NoCapableWorker, place
 from visiovox.pipelines.registry import UnknownPipeline, get_spec
@@ -121,7 +122,7 @@ async def create_job(
     """Store and enqueue ``job``; a repeated ``idempotency_key`` answers with the first job."""
     scheduler = gateway.settings.scheduler
     try:
-        return await gateway.domain.store.create_async(
+        return await gateway.domain.store.create(
             gateway.aredis,
             job,
             idempotency_key=idempotency_key,
@@ -222,8 +223,8 @@ async def submit_job(
     return job_response(job, status_code=202, headers=headers)
 
 
-def _get_job(gateway: Gateway, job_id: str, owner: str) -> Job:
-    job = gateway.domain.store.get_for_owner(job_id, owner)
+async def _get_job(gateway: Gateway, job_id: str, owner: str) -> Job:
+    job = await JobReader(gateway.aredis, keys=gateway.domain.keys).get_for_owner(job_id, owner)
     if job is None:
         raise job_not_found(job_id)
     return job
@@ -232,7 +233,7 @@ def _get_job(gateway: Gateway, job_id: str, owner: str) -> Job:
 @router.get("/{job_id}", response_model=JobOut, responses=_ERRORS)
 async def get_job(job_id: str, caller: CallerDep, gateway: GatewayDep) -> Response:
     """One of the caller's jobs (another owner's job is 404, never 403)."""
-    reader = AsyncJobReader(gateway.aredis, keys=gateway.domain.keys)
+    reader = JobReader(gateway.aredis, keys=gateway.domain.keys)
     job = await reader.get_for_owner(job_id, caller.owner)
     if job is None:
         raise job_not_found(job_id)
@@ -250,7 +251,7 @@ def _check_cursor(cursor: str | None) -> str | None:
 
 
 @router.get("", response_model=JobList, responses=_ERRORS)
-def list_jobs(
+async def list_jobs(
     caller: CallerDep,
     gateway: GatewayDep,
     status: JobStatus | None = None,
@@ -259,22 +260,22 @@ def list_jobs(
     cursor: str | None = None,
 ) -> JobList:
     """The caller's jobs, newest first; pass ``next_cursor`` back as ``cursor`` for more."""
-    page = gateway.domain.store.list_for_owner(
+    page = await JobReader(gateway.aredis, keys=gateway.domain.keys).list_for_owner(
         caller.owner, status=status, pipeline=pipeline, limit=limit, cursor=_check_cursor(cursor)
     )
     return JobList(data=[JobOut.from_job(j) for j in page.jobs], next_cursor=page.next_cursor)
 
 
 @router.delete("/{job_id}", status_code=202, response_model=JobOut, responses=_ERRORS)
-def cancel_job(job_id: str, caller: CallerDep, gateway: GatewayDep) -> Response:
+async def cancel_job(job_id: str, caller: CallerDep, gateway: GatewayDep) -> Response:
     """Cancel: a queued job at once, a running one within about a second. 409 if finished."""
-    job = _get_job(gateway, job_id, caller.owner)
+    job = await _get_job(gateway, job_id, caller.owner)
     # request_cancel answers a terminal job with its status, "canceled" included, so
     # the job's own status tells "already finished" apart from "canceled just now".
     outcome = job.status.value if job.status.is_terminal else None
-    outcome = outcome or gateway.domain.store.request_cancel(job.id)
+    outcome = outcome or await anyio.to_thread.run_sync(gateway.domain.store.request_cancel, job.id)
     if outcome == "missing":
         raise job_not_found(job_id)
     if job.status.is_terminal or outcome not in ("canceled", "cancel_requested"):
         raise ApiError(409, "job_finished", f"job {job_id!r} already finished ({outcome})")
-    return job_response(_get_job(gateway, job_id, caller.owner), status_code=202)
+    return job_response(await _get_job(gateway, job_id, caller.owner), status_code=202)

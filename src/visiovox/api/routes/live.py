@@ -55,13 +55,13 @@ from starlette.websockets import WebSocketDisconnect
 from visiovox.api import job_runs
 from visiovox.api.deps import Gateway, get_gateway
 from visiovox.api.errors import ApiError, invalid_params
-from visiovox.api.feed import AsyncJobReader
 from visiovox.api.live_relay import LiveRelay
 from visiovox.api.security import authenticate
-from visiovox.api.sessions import Session, SessionOptions
 from visiovox.api.turns import find_session, session_store
 from visiovox.jobs.live_streams import EntryKind, LiveEntry
 from visiovox.jobs.model import Job
+from visiovox.jobs.reader import JobReader
+from visiovox.jobs.sessions import Session, SessionOptions
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ async def _inbound(socket: _Socket, relay: LiveRelay, gateway: Gateway, session:
 
 async def _outbound(socket: _Socket, relay: LiveRelay, gateway: Gateway, job: Job) -> None:
     """Output stream → client, until the worker ends the session or the job ends."""
-    reader = AsyncJobReader(gateway.aredis, keys=gateway.domain.keys)
+    reader = JobReader(gateway.aredis, keys=gateway.domain.keys)
     while True:
         entries = await relay.pull(block_ms=PULL_BLOCK_MS)
         for entry in entries:

@@ -3,7 +3,9 @@
 A session is a hash (``<prefix>:session:<id>``) and a list of JSON messages
 (``...:history``); both expire ``assistant.session_ttl_s`` after the last turn.
 The history keeps the newest ``assistant.max_history_messages`` messages; the
-system prompt lives in the hash, so trimming never drops it.
+system prompt lives in the hash, so trimming never drops it. The gateway
+keeps sessions through ``SessionStore``; a worker hosting a live session
+extends the history with ``queue_append``, the same commands on its own client.
 """
 
 from __future__ import annotations
@@ -19,7 +21,27 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from visiovox.config import AssistantSettings
 from visiovox.jobs.keys import RedisKeys, as_text
-from visiovox.jobs.session_history import queue_append
+
+
+def queue_append(
+    pipe: Any,
+    *,
+    keys: RedisKeys,
+    session_id: str,
+    messages: list[dict[str, str]],
+    max_messages: int,
+    ttl_s: int,
+) -> None:
+    """Queue on ``pipe``: add ``messages``, trim the history, renew the session's TTL.
+
+    ``pipe`` is a sync or an asyncio Redis pipeline (they share the methods), so
+    the push, the trim to the newest ``max_messages`` and the renewal land together.
+    """
+    history = keys.session_history(session_id)
+    pipe.rpush(history, *(json.dumps(m, ensure_ascii=False) for m in messages))
+    pipe.ltrim(history, -max_messages, -1)
+    pipe.expire(history, ttl_s)
+    pipe.expire(keys.session(session_id), ttl_s)
 
 
 class SessionOptions(BaseModel):
