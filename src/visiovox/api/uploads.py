@@ -34,9 +34,10 @@ from visiovox.config import UploadSettings
 from visiovox.jobs.model import InputFile
 from visiovox.jobs.storage import JobFiles
 from visiovox.media.errors import MediaError
+from visiovox.media.kinds import MediaKind
 from visiovox.media.probe import MediaInfo, probe_media
 from visiovox.media.sniff import Sniffed, sniff_file
-from visiovox.pipelines.spec import MediaKind, PipelineSpec
+from visiovox.pipelines.spec import PipelineSpec
 
 log = logging.getLogger(__name__)
 

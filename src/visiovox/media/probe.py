@@ -22,7 +22,7 @@ from visiovox.media._av import av
 from visiovox.media.capped_open import open_capped
 from visiovox.media.errors import MediaError
 from visiovox.media.image_header import check_image
-from visiovox.pipelines.spec import MediaKind
+from visiovox.media.kinds import MediaKind
 
 # Decoded audio shorter than this share of the declared duration, and by more
 # than TRUNCATION_MIN_GAP_S, is truncated; encoder padding stays well inside it.

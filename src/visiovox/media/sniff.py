@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from visiovox.pipelines.spec import MediaKind
+from visiovox.media.kinds import MediaKind
 
 # Enough for every signature below: the Ogg codec id sits at byte 28, the
 # Matroska DocType within the first EBML header (a few dozen bytes).

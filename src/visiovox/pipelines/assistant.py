@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from visiovox.errors import PipelineError
+from visiovox.media.kinds import MediaKind
 from visiovox.pipelines.chat import Message
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
+from visiovox.pipelines.spec import InputSpec, PipelineSpec
 
 if TYPE_CHECKING:
     import numpy as np

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from visiovox.errors import PipelineError
+from visiovox.media.kinds import MediaKind
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.lipsync_render import (
     ANALYSIS_DONE,
@@ -31,7 +32,7 @@ from visiovox.pipelines.lipsync_render import (
     no_face,
     render_video,
 )
-from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
+from visiovox.pipelines.spec import InputSpec, PipelineSpec
 
 if TYPE_CHECKING:
     from visiovox.engines.face.types import Face, Image

@@ -7,24 +7,16 @@ pool for engines by name.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from visiovox.media.kinds import MediaKind
+
 if TYPE_CHECKING:
     from visiovox.pipelines.context import RunContext
-
-
-class MediaKind(enum.StrEnum):
-    """The broad kind of an uploaded file, decided from its bytes."""
-
-    AUDIO = "audio"
-    VIDEO = "video"
-    IMAGE = "image"
-    TEXT = "text"
 
 
 @dataclass(frozen=True)

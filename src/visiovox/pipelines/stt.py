@@ -12,8 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from visiovox.errors import PipelineError
+from visiovox.media.kinds import MediaKind
 from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
+from visiovox.pipelines.spec import InputSpec, PipelineSpec
 
 ENGINE = "stt.whisper"
 INPUT = "file"

@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from visiovox.api.app import create_app
 from visiovox.config import Settings
-from visiovox.pipelines.spec import InputSpec, MediaKind, PipelineSpec
+from visiovox.media.kinds import MediaKind
+from visiovox.pipelines.spec import InputSpec, PipelineSpec
 
 
 @asynccontextmanager

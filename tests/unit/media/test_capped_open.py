@@ -19,7 +19,7 @@ from pathlib import Path
 from visiovox.media.errors import MediaError
 from visiovox.media.probe import probe_media
 from visiovox.media.video_frames import read_frames
-from visiovox.pipelines.spec import MediaKind
+from visiovox.media.kinds import MediaKind
 
 path, cap = Path(sys.argv[1]), 4_000_000
 codes = []

@@ -15,8 +15,8 @@ from visiovox.media import image_header
 from visiovox.media._av import av
 from visiovox.media.errors import MediaError
 from visiovox.media.image_header import ImageHeader, check_image
+from visiovox.media.kinds import MediaKind
 from visiovox.media.probe import probe_media
-from visiovox.pipelines.spec import MediaKind
 
 CAP = 40_000_000  # the default uploads.max_pixels
 

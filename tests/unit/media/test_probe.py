@@ -9,8 +9,8 @@ import pytest
 
 from tests.unit.media.samples import write_image, write_m4a, write_tone, write_video
 from visiovox.media.errors import MediaError
+from visiovox.media.kinds import MediaKind
 from visiovox.media.probe import probe_media
-from visiovox.pipelines.spec import MediaKind
 
 
 def _cut_in_half(path: Path) -> Path:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.unit.media.samples import IMAGE_WRITERS, write_image, write_m4a, write_tone, write_video
+from visiovox.media.kinds import MediaKind
 from visiovox.media.sniff import sniff_bytes, sniff_file
-from visiovox.pipelines.spec import MediaKind
 
 
 @pytest.mark.parametrize(

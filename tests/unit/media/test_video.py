@@ -10,9 +10,9 @@ import pytest
 from tests.unit.media.samples import write_video
 from visiovox.media._av import av
 from visiovox.media.errors import MediaError
+from visiovox.media.kinds import MediaKind
 from visiovox.media.probe import probe_media
 from visiovox.media.video import map_video
-from visiovox.pipelines.spec import MediaKind
 
 
 @pytest.mark.parametrize(

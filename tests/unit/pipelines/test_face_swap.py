@@ -127,8 +127,8 @@ def test_swap_in_a_video_keeps_its_audio(
     tmp_path: Path, engine_pool: EnginePool, other_png: Path
 ) -> None:
     from tests.faces import write_face_video
+    from visiovox.media.kinds import MediaKind
     from visiovox.media.probe import probe_media
-    from visiovox.pipelines.spec import MediaKind
 
     target = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=6)
     ctx = swap(tmp_path / "job", engine_pool, source=other_png, target=target)
@@ -177,8 +177,8 @@ def test_video_frames_without_a_face_pass_unchanged(
 
 def test_video_without_its_audio(tmp_path: Path, engine_pool: EnginePool, other_png: Path) -> None:
     from tests.faces import write_face_video
+    from visiovox.media.kinds import MediaKind
     from visiovox.media.probe import probe_media
-    from visiovox.pipelines.spec import MediaKind
 
     target = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=2)
     ctx = swap(tmp_path / "job", engine_pool, source=other_png, target=target, keep_audio=False)

@@ -7,9 +7,9 @@ from pydantic import ValidationError
 
 from visiovox.errors import JobCanceled, PipelineError
 from visiovox.jobs.model import EventType
+from visiovox.media.kinds import MediaKind
 from visiovox.media.probe import probe_media
 from visiovox.media.sniff import sniff_file
-from visiovox.pipelines.spec import MediaKind
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 from visiovox.pipelines.tts import SPEC, TTSParams
 
