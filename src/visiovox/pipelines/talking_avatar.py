@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from visiovox.errors import PipelineError
 from visiovox.media.kinds import MediaKind
+from visiovox.media.speakable import speakable_text
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.lipsync_render import (
     ANALYSIS_DONE,
@@ -33,7 +34,6 @@ from visiovox.pipelines.lipsync_render import (
     render_video,
 )
 from visiovox.pipelines.spec import InputSpec, PipelineSpec
-from visiovox.pipelines.tts_text import speakable_text
 
 if TYPE_CHECKING:
     from visiovox.engines.face.types import Face, Image

@@ -1,7 +1,7 @@
 """Text to speech: text in, ``speech.<format>`` out, synthesised sentence by sentence.
 
 The text loses its invisible characters at submission, and text with nothing
-speakable left is refused there (422 ``no_speakable_text``, ``tts_text.py``).
+speakable left is refused there (422 ``no_speakable_text``, ``media/speakable.py``).
 Long sentences are synthesised in bounded chunks, with a cancel honoured
 between them, and the job fails with ``audio_too_long`` past
 ``tts.max_audio_s`` of speech (``synthesis.py``).
@@ -16,15 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from visiovox.media.speakable import speakable_text
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.spec import PipelineSpec
-from visiovox.pipelines.tts_text import speakable_text
 
 ENGINE = "tts.piper"
-# OpenAI's voice names: clients written for OpenAI send them; they speak in tts.voice.
-OPENAI_VOICES = frozenset(
-    {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}
-)
 # Share of the progress bar synthesis takes; encoding takes the rest.
 SYNTHESIS_SHARE = 90.0
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from visiovox.media.speakable import is_speakable, strip_unspeakable
 from visiovox.pipelines.talking_avatar import TalkingAvatarParams
 from visiovox.pipelines.tts import TTSParams
-from visiovox.pipelines.tts_text import is_speakable, strip_unspeakable
 
 # Right-to-left override, zero-width space, byte-order mark: category Cf, no sound.
 INVISIBLE = "\u202e\u200b\ufeff"

@@ -26,7 +26,6 @@ from visiovox.api.schemas import ErrorBody
 from visiovox.api.security import CallerDep
 from visiovox.api.uploads import discard_job_files, receive_submission
 from visiovox.jobs.model import Job
-from visiovox.pipelines.tts import OPENAI_VOICES
 
 router = APIRouter(prefix="/v1/audio", tags=["openai"])
 
@@ -72,14 +71,14 @@ async def _read_output(gateway: Gateway, job: Job, name: str) -> bytes:
 @router.post("/speech", response_class=Response, responses=_ERRORS)
 async def speech(request: SpeechRequest, caller: CallerDep, gateway: GatewayDep) -> Response:
     """Speak ``input``; the body is the audio in ``response_format`` (mp3 by default)."""
-    voice = None if request.voice.lower() in OPENAI_VOICES else request.voice
+    # OpenAI's voice names (alloy, ...) go through as they are: the TTS engine speaks
+    # them in the default voice (``engines/tts/voices.py``), on every path.
     params: dict[str, Any] = {
         "text": request.input,
         "format": request.response_format,
         "speed": request.speed,
+        "voice": request.voice,
     }
-    if voice is not None:
-        params["voice"] = voice
     job = await job_runs.submit(gateway, pipeline="tts", owner=caller.owner, params=params)
     done = await job_runs.finished(gateway, job)
     (output,) = done.outputs

@@ -49,7 +49,7 @@ class TTSEngine(Engine):
         """Yield the chunks of each sentence of ``text``; ``speed`` 2.0 talks twice as fast.
 
         Every chunk is bounded (a caller may check for a cancel between chunks);
-        unspeakable characters are dropped first (``pipelines/tts_text.py``).
+        unspeakable characters are dropped first (``media/speakable.py``).
         ``voice`` None is the configured default; an unknown voice raises
         ``PipelineError("unknown_voice", ...)`` before any audio is made.
         """

@@ -31,12 +31,12 @@ import numpy as np
 
 from visiovox.engines.tts.base import SpeechChunk, TTSEngine
 from visiovox.engines.tts.sentences import split_sentences
+from visiovox.engines.tts.voices import OPENAI_VOICES
 from visiovox.errors import PipelineError
 from visiovox.media.resample import resample
+from visiovox.media.speakable import strip_unspeakable
 from visiovox.models.cache import prepare_model
 from visiovox.models.manifest import get_manifest
-from visiovox.pipelines.tts import OPENAI_VOICES
-from visiovox.pipelines.tts_text import strip_unspeakable
 
 if TYPE_CHECKING:
     import numpy.typing as npt

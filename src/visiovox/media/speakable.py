@@ -13,7 +13,8 @@ times over), so such text is refused at submission with 422
 ``no_speakable_text``.
 
 Light on purpose: the gateway imports it for the params of ``tts`` and
-``talking-avatar``, the Piper engine to clean every text it is handed.
+``talking-avatar``, the Piper engine to clean every text it is handed (so it
+lives here, below both, rather than in ``pipelines/``).
 """
 
 from __future__ import annotations
