@@ -36,9 +36,9 @@ from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.swap_warp import WarpSwapper
 from visiovox.engines.face.tracker import FaceTracker
 from visiovox.engines.face.types import Face, FaceBox, Image
+from visiovox.engines.pool import EnginePool
 from visiovox.media.image import read_image, write_image
 from visiovox.media.video import map_video
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines import face_swap
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 

@@ -21,7 +21,7 @@ from tests.integration.stack import Stack
 
 from visiovox.config import load_settings
 from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
-from visiovox.models.engine_pool import EnginePool
+from visiovox.engines.pool import EnginePool
 
 PROMPT = "Write a long story about a dragon who learns to cook."
 MAX_TOKENS = 200

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from visiovox.config import load_settings
 from visiovox.engines.base import Engine
-from visiovox.models.engine_pool import EnginePool
+from visiovox.engines.pool import EnginePool
 from visiovox.models.hashing import sha256_of
 from visiovox.models.http_download import download_url
 

@@ -22,8 +22,8 @@ from visiovox.config import load_settings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.lipsync.mouth_warp import MouthWarp
+from visiovox.engines.pool import EnginePool
 from visiovox.engines.tts.base import TTSEngine
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines import talking_avatar, tts
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 

@@ -17,10 +17,10 @@ from tests.integration.stack import Stack
 from websockets.sync.client import connect
 
 from visiovox.config import load_settings
+from visiovox.engines.pool import EnginePool
 from visiovox.engines.stt.base import STTEngine
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.media.audio import encode_audio
-from visiovox.models.engine_pool import EnginePool
 
 SENTENCE = "The quick brown fox jumps over the lazy dog, then rests beside the old stone bridge."
 RUNS = 15

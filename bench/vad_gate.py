@@ -23,12 +23,12 @@ import numpy.typing as npt
 from tests.wer import SPOKEN_SENTENCE
 
 from visiovox.config import load_settings
+from visiovox.engines.pool import EnginePool
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.engines.vad.base import VADEngine
 from visiovox.errors import PipelineError
 from visiovox.media.audio import decode_audio, encode_audio
 from visiovox.media.resample import resample
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.lipsync_render import VAD, require_voice
 from visiovox.pipelines.testing import LocalContext
 

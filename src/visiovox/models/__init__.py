@@ -1,1 +1,1 @@
-"""Model lifecycle: manifest, downloads, ONNX sessions and the engine pool."""
+"""Model lifecycle: manifest, downloads, the model cache and ONNX sessions."""

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from visiovox.engines.base import Engine
+from visiovox.engines.pool import EnginePool
 from visiovox.errors import JobCanceled
 from visiovox.jobs.model import EventType, InputFile, OutputFile
-from visiovox.models.engine_pool import EnginePool
 from visiovox.models.transfer import TransferProgress
 from visiovox.pipelines.live_link import LiveInput
 from visiovox.pipelines.spec import PipelineSpec

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from visiovox.engines.base import Engine
+from visiovox.engines.pool import EnginePool
 from visiovox.errors import JobCanceled
 from visiovox.jobs.model import EventType, InputFile, Job, OutputFile, Progress
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.models.catalog import human_size
-from visiovox.models.engine_pool import EnginePool
 from visiovox.models.transfer import TransferProgress
 from visiovox.worker.live_link import LiveLinkFactory, RedisLiveLink
 from visiovox.worker.memory import MemoryCeiling

@@ -13,10 +13,10 @@ import threading
 
 import redis
 
+from visiovox.engines.pool import EnginePool
 from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.workers import WorkerRegistry
-from visiovox.models.engine_pool import EnginePool
 from visiovox.worker.device import DeviceProbe
 from visiovox.worker.state import WorkerStatus
 

@@ -21,13 +21,13 @@ from celery.signals import worker_ready, worker_shutting_down
 from celery.worker import state as celery_state
 
 from visiovox.config import Settings
+from visiovox.engines.pool import EnginePool
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.queues import device_class, private_queue, shared_queue
 from visiovox.jobs.redis_client import JobDomain, build_domain, connect
 from visiovox.jobs.task_message import RUN_JOB_TASK
 from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry, WorkerState
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.registry import PIPELINES
 from visiovox.worker.celery_app import make_celery
 from visiovox.worker.device import DeviceAssignment, DeviceProbe

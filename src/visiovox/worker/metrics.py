@@ -16,9 +16,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from visiovox.engines.pool import EnginePool
 from visiovox.jobs.stats import RUN_BUCKETS_S
 from visiovox.jobs.workers import WorkerState
-from visiovox.models.engine_pool import EnginePool
 from visiovox.worker.device import DeviceProbe
 from visiovox.worker.state import WorkerStatus
 

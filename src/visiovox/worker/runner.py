@@ -22,11 +22,11 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from visiovox.engines.pool import EnginePool
 from visiovox.errors import CodedError, JobCanceled
 from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
 from visiovox.jobs.records import ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.registry import UnknownPipeline, get_spec
 from visiovox.worker.context import JobContext
 from visiovox.worker.live_link import LiveLinkFactory

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from visiovox.config import load_settings
-from visiovox.models.engine_pool import EnginePool
+from visiovox.engines.pool import EnginePool
 
 
 @pytest.fixture(scope="session")

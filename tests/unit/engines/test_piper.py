@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from visiovox.engines.pool import EnginePool
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.engines.tts.piper import MAX_CALL_PHONEMES, split_phonemes
 from visiovox.engines.tts.sentences import MAX_SENTENCE_CHARS
-from visiovox.models.engine_pool import EnginePool
 
 # Piper speaks about 20 phonemes a second; a call may make this much audio at most.
 MAX_CALL_S = MAX_CALL_PHONEMES / 20 * 1.4

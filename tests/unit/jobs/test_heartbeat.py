@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.unit.models.pool_engines import MIB, SizedEngine
+from tests.unit.engines.pool_engines import MIB, SizedEngine
 from visiovox.config import EngineSettings, Settings
 from visiovox.engines import registry as engine_registry
+from visiovox.engines.pool import EnginePool
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.workers import WorkerRegistry
-from visiovox.models.engine_pool import EnginePool
 from visiovox.worker.device import DeviceAssignment, DeviceProbe
 from visiovox.worker.heartbeat import Heartbeat
 from visiovox.worker.state import WorkerStatus
@@ -22,7 +22,7 @@ from visiovox.worker.state import WorkerStatus
 @pytest.fixture(autouse=True)
 def test_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, cls in [("test.a", "EngineA"), ("test.b", "EngineB")]:
-        monkeypatch.setitem(engine_registry.ENGINES, name, f"tests.unit.models.pool_engines:{cls}")
+        monkeypatch.setitem(engine_registry.ENGINES, name, f"tests.unit.engines.pool_engines:{cls}")
     yield
 
 

@@ -17,9 +17,9 @@ from tests.unit.models.loopback import Mirror, serve
 from visiovox.config import ModelSettings, Settings
 from visiovox.engines import registry as engine_registry
 from visiovox.engines.base import Engine
+from visiovox.engines.pool import EnginePool
 from visiovox.jobs.model import EventType, Job, JobStatus
 from visiovox.jobs.redis_client import JobDomain
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.spec import PipelineSpec
 from visiovox.worker.runner import JobRunner
@@ -42,7 +42,7 @@ SPEC = PipelineSpec(name="t-remote", summary="", params=NoParams, run=use_remote
 @pytest.fixture(autouse=True)
 def remote_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(
-        engine_registry.ENGINES, "test.remote", "tests.unit.models.pool_engines:RemoteModelEngine"
+        engine_registry.ENGINES, "test.remote", "tests.unit.engines.pool_engines:RemoteModelEngine"
     )
     monkeypatch.setattr("visiovox.worker.runner.get_spec", lambda name: SPEC)
 

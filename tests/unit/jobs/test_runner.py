@@ -11,9 +11,9 @@ import pytest
 from tests.unit.jobs import failing_pipelines
 from tests.unit.jobs.helpers import create_job
 from visiovox.config import Settings
+from visiovox.engines.pool import EnginePool
 from visiovox.jobs.model import EventType, Job, JobStatus
 from visiovox.jobs.redis_client import JobDomain
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines import registry
 from visiovox.pipelines.spec import PipelineSpec
 from visiovox.worker.memory import MIB, MemoryCeiling, rss_bytes

@@ -10,7 +10,7 @@ import pytest
 from visiovox.config import Settings, load_settings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
-from visiovox.models.engine_pool import EnginePool
+from visiovox.engines.pool import EnginePool
 from visiovox.pipelines.testing import LocalContext
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from tests.wer import SPOKEN_QUESTION, word_error_rate
+from visiovox.engines.pool import EnginePool
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import decode_audio, encode_audio
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.assistant import SPEC
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 

@@ -12,10 +12,10 @@ import pytest
 
 from tests.wer import SPOKEN_QUESTION, word_error_rate
 from visiovox.config import LiveSettings, Settings
+from visiovox.engines.pool import EnginePool
 from visiovox.engines.stt.base import STTEngine
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.media.audio import decode_audio, encode_audio
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.assistant_live import SPEC
 from visiovox.pipelines.testing import LocalContext, MemoryLiveLink, run_pipeline
 

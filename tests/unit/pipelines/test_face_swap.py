@@ -14,10 +14,10 @@ from visiovox.config import Settings, VideoSettings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.embed import FaceEmbedder
 from visiovox.engines.face.landmarks import FaceLandmarker
+from visiovox.engines.pool import EnginePool
 from visiovox.errors import PipelineError
 from visiovox.jobs.model import EventType
 from visiovox.media.image import read_image, write_image
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines import face_swap
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 

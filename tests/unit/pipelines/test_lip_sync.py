@@ -13,12 +13,12 @@ from tests.lipsync_checks import decoded_frames, video_facts
 from tests.wer import SPOKEN_SENTENCE
 from visiovox.engines.face.types import Face, FaceBox
 from visiovox.engines.lipsync.drive import mouth_track
+from visiovox.engines.pool import EnginePool
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.errors import PipelineError
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import decode_audio, encode_audio
 from visiovox.media.image import read_image, write_image
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.lip_sync import SPEC, source_index, steady_faces
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 

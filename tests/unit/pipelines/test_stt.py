@@ -12,10 +12,10 @@ import pytest
 from pydantic import ValidationError
 
 from tests.wer import SPOKEN_SENTENCE, word_error_rate
+from visiovox.engines.pool import EnginePool
 from visiovox.errors import JobCanceled, PipelineError
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import encode_audio
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines import stt, tts
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 

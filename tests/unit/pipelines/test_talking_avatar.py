@@ -15,12 +15,12 @@ from tests.wer import SPOKEN_SENTENCE
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.lipsync.drive import frame_rms, mouth_track
+from visiovox.engines.pool import EnginePool
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.errors import PipelineError
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import decode_audio, encode_audio
 from visiovox.media.image import read_image, write_image
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.talking_avatar import SPEC
 from visiovox.pipelines.testing import EngineT, LocalContext, run_pipeline
 
@@ -178,7 +178,7 @@ def test_wav2lip_without_its_weights_names_the_model_to_pull(
     tmp_path: Path, paused_speech: Path
 ) -> None:
     from visiovox.config import load_settings
-    from visiovox.models.engine_pool import EnginePool as Pool
+    from visiovox.engines.pool import EnginePool as Pool
 
     offline = Pool(
         settings=load_settings(models={"cache_dir": tmp_path / "m", "offline": True}), device="cpu"

@@ -13,10 +13,10 @@ import yaml
 
 from tests.unit.models.loopback import Mirror, serve
 from visiovox.config import Settings, load_settings
+from visiovox.engines.pool import EnginePool
 from visiovox.errors import PipelineError
 from visiovox.jobs.model import EventType
 from visiovox.models.cache import prepare_model
-from visiovox.models.engine_pool import EnginePool
 from visiovox.models.errors import ModelUnavailable
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 from visiovox.pipelines.tts import SPEC

@@ -14,9 +14,9 @@ from pydantic import BaseModel
 from tests.unit.jobs.helpers import create_job
 from visiovox.config import Settings, load_settings
 from visiovox.embedded_redis import EmbeddedRedis
+from visiovox.engines.pool import EnginePool
 from visiovox.jobs.model import EventType, Job, JobStatus
 from visiovox.jobs.redis_client import JobDomain, build_domain
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines import registry
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.spec import PipelineSpec

@@ -12,8 +12,8 @@ from visiovox.engines.face.embed import FaceEmbedder
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.swap_warp import WarpSwapper
 from visiovox.engines.face.types import Image
+from visiovox.engines.pool import EnginePool
 from visiovox.media.image import read_image
-from visiovox.models.engine_pool import EnginePool
 
 
 @pytest.fixture(scope="session")

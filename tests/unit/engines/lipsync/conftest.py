@@ -8,8 +8,8 @@ from tests.faces import ASTRONAUT, find_face
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.types import Face, Image
+from visiovox.engines.pool import EnginePool
 from visiovox.media.image import read_image
-from visiovox.models.engine_pool import EnginePool
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from visiovox.config import Settings, load_settings
 from visiovox.engines.llm.base import ChatMessage, Usage
 from visiovox.engines.llm.errors import LLMServerError
 from visiovox.engines.llm.openai_http import OpenAIHttpLLM
+from visiovox.engines.pool import EnginePool
 from visiovox.errors import PipelineError
-from visiovox.models.engine_pool import EnginePool
 from visiovox.pipelines.registry import get_spec
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 

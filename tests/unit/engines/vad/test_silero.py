@@ -9,6 +9,7 @@ import numpy.typing as npt
 import pytest
 
 from tests.wer import SPOKEN_SENTENCE
+from visiovox.engines.pool import EnginePool
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.engines.vad.base import (
     VADEngine,
@@ -18,7 +19,6 @@ from visiovox.engines.vad.base import (
     voiced_span,
 )
 from visiovox.media.audio import decode_audio, encode_audio
-from visiovox.models.engine_pool import EnginePool
 
 RATE = 16_000
 CHUNK = 320  # 20 ms

@@ -7,13 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.models import pool_engines
-from tests.unit.models.conftest import entry_dict, payload, settings_for, write_manifest
+from tests.unit.engines import pool_engines
+from tests.unit.engines.pool_engines import EVENTS, MIB, SizedEngine
+from tests.unit.models.conftest import (  # the download tests' helpers, env switches off
+    entry_dict,
+    no_offline_switches,  # noqa: F401  (an autouse fixture: imported, it applies here too)
+    payload,
+    settings_for,
+    write_manifest,
+)
 from tests.unit.models.loopback import Mirror, serve
-from tests.unit.models.pool_engines import EVENTS, MIB, SizedEngine
 from visiovox.config import Settings, load_settings
 from visiovox.engines import registry
-from visiovox.models.engine_pool import EnginePool
+from visiovox.engines.pool import EnginePool
 from visiovox.models.errors import ModelUnavailable
 from visiovox.models.transfer import TransferProgress
 
@@ -27,7 +33,7 @@ def test_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         ("test.large", "LargeEngine"),
         ("test.remote", "RemoteModelEngine"),
     ]:
-        monkeypatch.setitem(registry.ENGINES, name, f"tests.unit.models.pool_engines:{cls}")
+        monkeypatch.setitem(registry.ENGINES, name, f"tests.unit.engines.pool_engines:{cls}")
     EVENTS.clear()
     yield
 
