@@ -107,7 +107,7 @@ def decision_time() -> None:
             timings = []
             for _ in range(DECISIONS):
                 started = time.perf_counter_ns()
-                place(TTS, workers)
+                place(TTS.needs, workers)
                 timings.append((time.perf_counter_ns() - started) / 1000)
             settings = load_settings(
                 redis={"url": server.url, "prefix": f"b{uuid.uuid4().hex[:6]}"}

@@ -17,50 +17,51 @@ The rules (issue 7):
    same script that pushes the job, and falls back to the shared queue if not.
 3. Otherwise the class's shared queue, which every worker of the class reads.
 
-``place`` is a pure function of the spec and the heartbeats: no I/O, a few
-microseconds (``bench/scale.py`` measures it).
+``place`` is a pure function of the job's ``Needs`` (``jobs/placement.py``,
+stated by its pipeline's spec) and the heartbeats: no I/O, a few microseconds
+(``bench/scale.py`` measures it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from visiovox.jobs.placement import Needs
 from visiovox.jobs.queues import DeviceClass, Priority, Route, private_queue, shared_queue
 from visiovox.jobs.workers import WorkerInfo, WorkerState
-from visiovox.pipelines.spec import PipelineSpec
 
 
 class NoCapableWorker(Exception):
     """No registered worker can run the pipeline."""
 
-    def __init__(self, spec: PipelineSpec, registered: Sequence[str]) -> None:
-        needs = " or ".join(sorted(spec.devices))
+    def __init__(self, needs: Needs, registered: Sequence[str]) -> None:
+        devices = " or ".join(sorted(needs.devices))
         have = ", ".join(sorted(set(registered))) or "none"
         super().__init__(
-            f"no live worker can run {spec.name!r}: it needs a {needs} worker "
+            f"no live worker can run {needs.pipeline!r}: it needs a {devices} worker "
             f"(registered worker devices: {have})"
         )
-        self.pipeline = spec.name
+        self.pipeline = needs.pipeline
 
 
-def choose_class(spec: PipelineSpec, workers: Sequence[WorkerInfo]) -> DeviceClass:
-    """The device class a job of ``spec`` runs on, given the live workers (rule 1)."""
+def choose_class(needs: Needs, workers: Sequence[WorkerInfo]) -> DeviceClass:
+    """The device class a job with ``needs`` runs on, given the live workers (rule 1)."""
     classes = {w.device_class for w in workers if w.state.takes_jobs}
     if not classes:
-        return DeviceClass.CPU if DeviceClass.CPU in spec.devices else DeviceClass.GPU
+        return DeviceClass.CPU if DeviceClass.CPU in needs.devices else DeviceClass.GPU
     for candidate in (DeviceClass.GPU, DeviceClass.CPU):
-        if candidate in spec.devices and candidate in classes:
+        if candidate in needs.devices and candidate in classes:
             return candidate
-    raise NoCapableWorker(spec, [w.device for w in workers if w.state.takes_jobs])
+    raise NoCapableWorker(needs, [w.device for w in workers if w.state.takes_jobs])
 
 
 def affine_worker(
-    spec: PipelineSpec, workers: Sequence[WorkerInfo], device_class: DeviceClass
+    needs: Needs, workers: Sequence[WorkerInfo], device_class: DeviceClass
 ) -> WorkerInfo | None:
     """The idle worker of ``device_class`` with most of the job's engines loaded (rule 2)."""
-    if not spec.engines:
+    needed = needs.engines
+    if not needed:
         return None
-    needed = frozenset(spec.engines)
     best: WorkerInfo | None = None
     best_key = (0, 0)
     for worker in workers:
@@ -74,14 +75,14 @@ def affine_worker(
 
 
 def place(
-    spec: PipelineSpec,
+    needs: Needs,
     workers: Sequence[WorkerInfo],
     *,
     priority: Priority = Priority.NORMAL,
 ) -> Route:
-    """Where a job of ``spec`` goes; raises ``NoCapableWorker``."""
-    device_class = choose_class(spec, workers)
-    worker = affine_worker(spec, workers, device_class)
+    """Where a job with ``needs`` goes; raises ``NoCapableWorker``."""
+    device_class = choose_class(needs, workers)
+    worker = affine_worker(needs, workers, device_class)
     if worker is not None:
         return Route(
             device_class=device_class,

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from visiovox.jobs.placement import Needs
+from visiovox.jobs.queues import DeviceClass
 from visiovox.media.kinds import MediaKind
 
 if TYPE_CHECKING:
@@ -40,7 +43,7 @@ RunFunction = Callable[["RunContext", BaseModel], Mapping[str, Any] | None]
 
 @dataclass(frozen=True)
 class PipelineSpec:
-    """A pipeline as the gateway and the scheduler see it.
+    """A pipeline as the gateway sees it; the scheduler sees only its ``needs``.
 
     ``run`` returns a small JSON-able summary stored as the job's ``result`` (or None).
     """
@@ -57,3 +60,12 @@ class PipelineSpec:
 
     def input(self, name: str) -> InputSpec | None:
         return next((spec for spec in self.inputs if spec.field == name), None)
+
+    @cached_property
+    def needs(self) -> Needs:
+        """What the scheduler places a job of this pipeline by: its devices and engines."""
+        return Needs(
+            pipeline=self.name,
+            devices=frozenset(DeviceClass(device) for device in self.devices),
+            engines=frozenset(self.engines),
+        )

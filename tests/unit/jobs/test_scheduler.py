@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from visiovox.jobs.placement import Needs
 from visiovox.jobs.queues import DeviceClass, Priority
 from visiovox.jobs.scheduler import NoCapableWorker, place
 from visiovox.jobs.workers import WorkerInfo, WorkerState
-from visiovox.pipelines.noop import GPU_SPEC as NOOP_GPU
-from visiovox.pipelines.noop import SPEC as NOOP
-from visiovox.pipelines.spec import PipelineSpec
-from visiovox.pipelines.tts import SPEC as TTS
 
-CPU_ONLY = PipelineSpec(
-    name="cpu-only", summary="", params=NOOP.params, run=NOOP.run, devices=frozenset({"cpu"})
-)
+ANY_DEVICE = frozenset({DeviceClass.CPU, DeviceClass.GPU})
+TTS = Needs(pipeline="tts", devices=ANY_DEVICE, engines=frozenset({"tts.piper"}))
+NOOP = Needs(pipeline="noop", devices=ANY_DEVICE)
+NOOP_GPU = Needs(pipeline="noop-gpu", devices=frozenset({DeviceClass.GPU}))
+CPU_ONLY = Needs(pipeline="cpu-only", devices=frozenset({DeviceClass.CPU}))
 
 
 def worker(

@@ -106,7 +106,7 @@ async def route_job(gateway: Gateway, spec: PipelineSpec) -> Route:
     max_age_s = gateway.settings.scheduler.workers_max_age_s
     workers = await gateway.workers.live_async(gateway.aredis, max_age_s=max_age_s)
     try:
-        return place(spec, workers)
+        return place(spec.needs, workers)
     except NoCapableWorker as exc:
         retry = str(gateway.settings.scheduler.retry_after_s)
         raise ApiError(503, "no_capable_worker", str(exc), headers={"Retry-After": retry}) from exc
