@@ -138,7 +138,7 @@ SPEC = PipelineSpec(
     name="assistant",
     summary="Voice assistant turn: transcribe, answer with the LLM, speak each sentence.",
     params=AssistantParams,
-    run=run,
+    run="visiovox.pipelines.assistant:run",
     inputs=(
         InputSpec(
             field=INPUT,

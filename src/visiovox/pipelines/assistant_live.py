@@ -49,7 +49,7 @@ SPEC = PipelineSpec(
     name="assistant-live",
     summary="Live voice assistant session (WS /v1/live/assistant): VAD, STT, LLM, TTS per turn.",
     params=LiveAssistantParams,
-    run=run,
+    run="visiovox.pipelines.assistant_live:run",
     engines=(VAD, STT, LLM, TTS),
     live=True,
 )

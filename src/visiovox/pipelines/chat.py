@@ -69,6 +69,6 @@ SPEC = PipelineSpec(
     name="chat",
     summary="Chat completion with the configured LLM (llm.engine), streamed token by token.",
     params=ChatParams,
-    run=run,
+    run="visiovox.pipelines.chat:run",
     engines=(ENGINE,),
 )

@@ -273,7 +273,7 @@ SPEC = PipelineSpec(
     name="face-swap",
     summary="Face swap: the face of source replaces the faces of target (image or video).",
     params=FaceSwapParams,
-    run=run,
+    run="visiovox.pipelines.face_swap:run",
     inputs=(
         InputSpec(
             "source", frozenset({MediaKind.IMAGE}), description="Image with the face to use."

@@ -159,7 +159,7 @@ SPEC = PipelineSpec(
     name="lip-sync",
     summary="Lip-sync: a face image or video speaks the audio → video.mp4 (H.264 + AAC).",
     params=LipSyncParams,
-    run=run,
+    run="visiovox.pipelines.lip_sync:run",
     inputs=(
         InputSpec(
             "face",

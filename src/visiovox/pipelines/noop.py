@@ -38,13 +38,13 @@ SPEC = PipelineSpec(
     name="noop",
     summary="Does nothing (optionally sleeps): dispatch checks and benchmarks.",
     params=NoopParams,
-    run=run,
+    run="visiovox.pipelines.noop:run",
 )
 
 GPU_SPEC = PipelineSpec(
     name="noop-gpu",
     summary="noop on a GPU worker only: checks that GPU workers take jobs.",
     params=NoopParams,
-    run=run,
+    run="visiovox.pipelines.noop:run",
     devices=frozenset({"gpu"}),
 )

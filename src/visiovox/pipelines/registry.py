@@ -1,11 +1,17 @@
-"""The pipelines a deployment offers, by name; specs are imported on first lookup."""
+"""The pipelines a deployment offers, by name: spec modules imported on first lookup.
+
+The registry maps each name to the module that holds its spec, and resolves a
+spec's ``run`` reference to the function on first use; the gateway only ever
+asks for specs, so it never imports a run module (nor the engines those import).
+"""
 
 from __future__ import annotations
 
 import importlib
 from functools import cache
+from typing import cast
 
-from visiovox.pipelines.spec import PipelineSpec
+from visiovox.pipelines.spec import PipelineSpec, RunFunction
 
 PIPELINES: dict[str, str] = {
     "noop": "visiovox.pipelines.noop",
@@ -40,3 +46,17 @@ def get_spec(name: str) -> PipelineSpec:
 
 def all_specs() -> list[PipelineSpec]:
     return [get_spec(name) for name in PIPELINES]
+
+
+def resolve_run(spec: PipelineSpec) -> RunFunction:
+    """The function ``spec.run`` names, its module imported on first use (the worker's)."""
+    return _function(spec.run)
+
+
+@cache
+def _function(reference: str) -> RunFunction:
+    module_name, _, attr = reference.partition(":")
+    function = getattr(importlib.import_module(module_name), attr)
+    if not callable(function):
+        raise TypeError(f"{reference} is not a function")
+    return cast(RunFunction, function)

@@ -1,8 +1,11 @@
 """What a pipeline declares: its params, inputs, outputs and the engines it needs.
 
-Pipeline modules import nothing heavy at module level: the gateway imports
-them for their spec, and only the worker calls ``run``, which asks the engine
-pool for engines by name.
+A pipeline is a package, ``pipelines/<name>/``: ``spec.py`` holds its
+``SPEC``, light enough for the gateway (pydantic models and names, no engine);
+``run.py`` does the work and imports engines and media codecs at its top. The
+spec names its ``run`` function by a dotted reference, which the registry
+resolves on first use (``registry.resolve_run``), so reading a spec never
+imports the run module.
 """
 
 from __future__ import annotations
@@ -45,18 +48,26 @@ RunFunction = Callable[["RunContext", BaseModel], Mapping[str, Any] | None]
 class PipelineSpec:
     """A pipeline as the gateway sees it; the scheduler sees only its ``needs``.
 
-    ``run`` returns a small JSON-able summary stored as the job's ``result`` (or None).
+    ``run`` is ``"package.module:function"``, a ``RunFunction`` that returns a small
+    JSON-able summary stored as the job's ``result`` (or None).
     """
 
     name: str
     summary: str
     params: type[BaseModel]
-    run: RunFunction
+    run: str
     inputs: tuple[InputSpec, ...] = ()
     engines: tuple[str, ...] = ()
     devices: frozenset[str] = field(default_factory=lambda: frozenset({"cpu", "gpu"}))
     # A live session's job: only its WebSocket creates one, never POST /v1/jobs.
     live: bool = False
+
+    def __post_init__(self) -> None:
+        module, _, function = self.run.partition(":")
+        if not module or not function:
+            raise ValueError(
+                f"{self.name}: run must be 'package.module:function', not {self.run!r}"
+            )
 
     def input(self, name: str) -> InputSpec | None:
         return next((spec for spec in self.inputs if spec.field == name), None)

@@ -116,7 +116,7 @@ SPEC = PipelineSpec(
     name="stt",
     summary="Speech to text with Whisper: transcript.json, plus text, SRT or WebVTT.",
     params=STTParams,
-    run=run,
+    run="visiovox.pipelines.stt:run",
     inputs=(
         InputSpec(
             field=INPUT,

@@ -150,7 +150,7 @@ SPEC = PipelineSpec(
     name="talking-avatar",
     summary="Talking avatar: text (TTS) or audio plus a portrait → video.mp4 (H.264 + AAC).",
     params=TalkingAvatarParams,
-    run=run,
+    run="visiovox.pipelines.talking_avatar:run",
     inputs=(
         InputSpec(
             "audio",

@@ -29,6 +29,7 @@ from visiovox.errors import JobCanceled
 from visiovox.jobs.model import EventType, InputFile, OutputFile
 from visiovox.models.transfer import TransferProgress
 from visiovox.pipelines.live_link import LiveInput
+from visiovox.pipelines.registry import resolve_run
 from visiovox.pipelines.spec import PipelineSpec
 
 EngineT = TypeVar("EngineT")
@@ -251,6 +252,6 @@ def run_pipeline(
         if declared.required and ctx.input(declared.field) is None:
             raise ValueError(f"pipeline {spec.name} needs the input {declared.field!r}")
     try:
-        return spec.run(ctx, validated)
+        return resolve_run(spec)(ctx, validated)
     finally:
         ctx.release_engines()

@@ -93,6 +93,6 @@ SPEC = PipelineSpec(
     name="tts",
     summary="Text to speech with Piper: speech.<format> (wav, mp3, ogg/opus, flac, aac, pcm).",
     params=TTSParams,
-    run=run,
+    run="visiovox.pipelines.tts:run",
     engines=(ENGINE,),
 )

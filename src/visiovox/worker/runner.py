@@ -27,7 +27,7 @@ from visiovox.errors import CodedError, JobCanceled
 from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
 from visiovox.jobs.records import ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
-from visiovox.pipelines.registry import UnknownPipeline, get_spec
+from visiovox.pipelines.registry import UnknownPipeline, get_spec, resolve_run
 from visiovox.worker.context import JobContext
 from visiovox.worker.live_link import LiveLinkFactory
 from visiovox.worker.memory import MIB, MemoryCeiling, release_memory, rss_bytes
@@ -155,8 +155,9 @@ class JobRunner:
         try:
             spec = get_spec(job.pipeline)
             params = spec.params.model_validate(job.params)
+            run = resolve_run(spec)
             try:
-                returned = spec.run(ctx, params)
+                returned = run(ctx, params)
             finally:
                 ctx.release_engines()
             result = dict(returned) if returned is not None else None

@@ -42,7 +42,7 @@ LISTEN_SPEC = PipelineSpec(
     name="listen",
     summary="Test-only: takes one audio file and an optional image.",
     params=ListenParams,
-    run=_never_run,
+    run=f"{__name__}:_never_run",
     inputs=(
         InputSpec(field="audio", kinds=frozenset({MediaKind.AUDIO})),
         InputSpec(field="picture", kinds=frozenset({MediaKind.IMAGE}), required=False),

@@ -43,8 +43,12 @@ def hog_memory(ctx: RunContext, params: BaseModel) -> None:
     del ballast
 
 
-PIPELINE_ERROR = PipelineSpec(name="t-error", summary="", params=NoParams, run=raise_pipeline_error)
-MEDIA_ERROR = PipelineSpec(name="t-media", summary="", params=NoParams, run=raise_media_error)
-CRASH = PipelineSpec(name="t-crash", summary="", params=NoParams, run=crash)
-OUTPUT = PipelineSpec(name="t-output", summary="", params=NoParams, run=write_output)
-HOG = PipelineSpec(name="t-hog", summary="", params=NoParams, run=hog_memory)
+PIPELINE_ERROR = PipelineSpec(
+    name="t-error", summary="", params=NoParams, run=f"{__name__}:raise_pipeline_error"
+)
+MEDIA_ERROR = PipelineSpec(
+    name="t-media", summary="", params=NoParams, run=f"{__name__}:raise_media_error"
+)
+CRASH = PipelineSpec(name="t-crash", summary="", params=NoParams, run=f"{__name__}:crash")
+OUTPUT = PipelineSpec(name="t-output", summary="", params=NoParams, run=f"{__name__}:write_output")
+HOG = PipelineSpec(name="t-hog", summary="", params=NoParams, run=f"{__name__}:hog_memory")

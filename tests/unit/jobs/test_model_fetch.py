@@ -36,7 +36,9 @@ def use_remote_engine(ctx: RunContext, params: BaseModel) -> None:
     ctx.engine("test.remote", Engine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
 
 
-SPEC = PipelineSpec(name="t-remote", summary="", params=NoParams, run=use_remote_engine)
+SPEC = PipelineSpec(
+    name="t-remote", summary="", params=NoParams, run=f"{__name__}:use_remote_engine"
+)
 
 
 @pytest.fixture(autouse=True)

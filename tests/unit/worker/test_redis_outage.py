@@ -108,7 +108,9 @@ def lose_redis(ctx: RunContext, params: BaseModel) -> None:
 def test_an_attempt_cut_by_an_outage_is_handed_back_not_failed(
     redis_server: EmbeddedRedis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = PipelineSpec(name="t-lose-redis", summary="", params=NoParams, run=lose_redis)
+    spec = PipelineSpec(
+        name="t-lose-redis", summary="", params=NoParams, run=f"{__name__}:lose_redis"
+    )
     original = registry.get_spec
     monkeypatch.setattr(
         "visiovox.worker.runner.get_spec",
