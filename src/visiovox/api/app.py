@@ -14,12 +14,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis.asyncio
 from fastapi import FastAPI
 
+from visiovox.api.assistant_turns import AssistantTurns
 from visiovox.api.deps import Gateway
 from visiovox.api.errors import install_error_handlers
-from visiovox.api.feed import EventFeed
+from visiovox.api.event_feed import EventFeed
 from visiovox.api.hub import NoticeHub
+from visiovox.api.job_follow import JobFollower
+from visiovox.api.live_relay import LiveRelays
 from visiovox.api.metrics import GatewayMetrics, RequestMetrics
 from visiovox.api.routes import (
     assistant,
@@ -35,11 +39,13 @@ from visiovox.api.routes import (
     pipelines,
     workers,
 )
+from visiovox.api.security import Authenticator
+from visiovox.api.submission import Submissions
 from visiovox.config import Settings, get_settings
 from visiovox.jobs.apikeys import ApiKeyStore
-from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.reader import JobReader
-from visiovox.jobs.redis_client import build_domain, connect_async
+from visiovox.jobs.redis_client import JobDomain, build_domain, connect_async
+from visiovox.jobs.sessions import SessionStore
 from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry
 
 log = logging.getLogger(__name__)
@@ -53,21 +59,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     aredis = connect_async(settings)
     hub = NoticeHub(aredis, channel=domain.keys.notices)
     hub.start()
-    app.state.gateway = Gateway(
-        settings=settings,
-        domain=domain,
-        dispatcher=Dispatcher(domain.redis),
-        workers=WorkerRegistry(
-            domain.redis,
-            keys=domain.keys,
-            ttl_s=WORKER_TTL_HEARTBEATS * settings.worker.heartbeat_s,
-        ),
-        api_keys=ApiKeyStore(domain.redis, keys=domain.keys),
-        hub=hub,
-        feed=EventFeed(hub=hub, reader=JobReader(aredis, keys=domain.keys)),
-        aredis=aredis,
-        auth_enabled=settings.auth_enabled,
-    )
+    app.state.gateway = _services(settings, domain=domain, aredis=aredis, hub=hub)
     log.info(
         "gateway ready: auth %s, uploads capped at %d bytes",
         "on" if settings.auth_enabled else "off",
@@ -79,6 +71,49 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.stop()
         await aredis.aclose()
         domain.redis.close()
+
+
+def _services(
+    settings: Settings, *, domain: JobDomain, aredis: redis.asyncio.Redis, hub: NoticeHub
+) -> Gateway:
+    """The gateway's services, each built once on the two clients."""
+    reader = JobReader(aredis, keys=domain.keys)
+    workers = WorkerRegistry(
+        domain.redis, keys=domain.keys, ttl_s=WORKER_TTL_HEARTBEATS * settings.worker.heartbeat_s
+    )
+    feed = EventFeed(hub=hub, reader=reader)
+    submissions = Submissions(
+        settings=settings, store=domain.store, workers=workers, files=domain.files, client=aredis
+    )
+    follower = JobFollower(
+        feed=feed,
+        reader=reader,
+        store=domain.store,
+        keepalive_s=settings.gateway.sse_keepalive_s,
+    )
+    sessions = SessionStore(aredis, keys=domain.keys, settings=settings.assistant)
+    api_keys = ApiKeyStore(domain.redis, keys=domain.keys) if settings.auth_enabled else None
+    return Gateway(
+        settings=settings,
+        domain=domain,
+        aredis=aredis,
+        reader=reader,
+        workers=workers,
+        # Decided once at start-up (it parses the bind address), not per request.
+        auth=Authenticator(api_keys),
+        hub=hub,
+        feed=feed,
+        submissions=submissions,
+        follower=follower,
+        sessions=sessions,
+        turns=AssistantTurns(
+            sessions=sessions,
+            submissions=submissions,
+            follower=follower,
+            max_tokens=settings.assistant.max_tokens,
+        ),
+        relays=LiveRelays(aredis, domain.keys, settings.live),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

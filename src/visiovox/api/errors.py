@@ -78,6 +78,16 @@ def invalid_params(exc: ValidationError) -> ApiError:
     return ApiError(422, code, describe_errors(errors))
 
 
+def job_not_found(job_id: str) -> ApiError:
+    """Also the answer for another owner's job: ids do not leak."""
+    return ApiError(404, "job_not_found", f"no job {job_id!r}")
+
+
+def session_not_found(session_id: str) -> ApiError:
+    """Also the answer for another owner's session, or one that expired."""
+    return ApiError(404, "session_not_found", f"no session {session_id!r}")
+
+
 def redis_unavailable_error() -> ApiError:
     return ApiError(
         503,

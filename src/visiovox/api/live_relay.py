@@ -10,10 +10,12 @@ it. Both streams are deleted when the socket closes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 import redis.asyncio
 
+from visiovox.config import LiveSettings
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.live_streams import LiveEntry
 
@@ -68,3 +70,22 @@ class LiveRelay:
 
     async def close(self) -> None:
         await self._redis.delete(self._in, self._out)
+
+
+@dataclass(frozen=True)
+class LiveRelays:
+    """Opens the relay of each live session's job, capped as ``live.*`` settings say."""
+
+    client: redis.asyncio.Redis
+    keys: RedisKeys
+    settings: LiveSettings
+
+    def open(self, job_id: str) -> LiveRelay:
+        return LiveRelay(
+            self.client,
+            keys=self.keys,
+            job_id=job_id,
+            maxlen=self.settings.stream_maxlen,
+            # Renewed by each push; a minute past the idle timeout they expire undeleted.
+            ttl_s=int(self.settings.idle_timeout_s) + 60,
+        )

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from fastapi import Response
 from pydantic import BaseModel
 
 from visiovox.jobs.model import Job, JobEvent, JobStatus
@@ -100,6 +101,14 @@ class JobOut(BaseModel):
             attempts=job.attempts,
             worker=job.worker,
         )
+
+
+def job_response(
+    job: Job, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """The job as JSON, serialized once (skipping FastAPI's re-validation of the model)."""
+    body = JobOut.from_job(job).model_dump_json()
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
 class JobList(BaseModel):

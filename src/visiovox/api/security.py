@@ -9,14 +9,12 @@ or unknown key is a 401 ``unauthorized`` carrying ``WWW-Authenticate: Bearer``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from visiovox.api.deps import Gateway, GatewayDep
 from visiovox.api.errors import ApiError
+from visiovox.jobs.apikeys import ApiKeyStore
 
 ANONYMOUS = "anonymous"
 
@@ -47,23 +45,20 @@ def unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def authenticate(
-    conn: HTTPConnection, gateway: Gateway, *, allow_query: bool = False
-) -> Caller:
-    """The caller of ``conn``; raises a 401 ``ApiError`` when auth is on and the key is bad."""
-    if not gateway.auth_enabled:
-        return Caller(owner=ANONYMOUS)
-    key = presented_key(conn, allow_query=allow_query)
-    if key is None:
-        raise unauthorized("an API key is required (Authorization: Bearer <key>)")
-    owner = await run_in_threadpool(gateway.api_keys.resolve, key)
-    if owner is None:
-        raise unauthorized("the API key is unknown or revoked")
-    return Caller(owner=owner)
+@dataclass(frozen=True)
+class Authenticator:
+    """Tells who calls; ``api_keys`` None means auth is off (decided once, at start-up)."""
 
+    api_keys: ApiKeyStore | None
 
-async def get_caller(conn: HTTPConnection, gateway: GatewayDep) -> Caller:
-    return await authenticate(conn, gateway)
-
-
-CallerDep = Annotated[Caller, Depends(get_caller)]
+    async def caller(self, conn: HTTPConnection, *, allow_query: bool = False) -> Caller:
+        """The caller of ``conn``; raises a 401 ``ApiError`` when auth is on and the key is bad."""
+        if self.api_keys is None:
+            return Caller(owner=ANONYMOUS)
+        key = presented_key(conn, allow_query=allow_query)
+        if key is None:
+            raise unauthorized("an API key is required (Authorization: Bearer <key>)")
+        owner = await run_in_threadpool(self.api_keys.resolve, key)
+        if owner is None:
+            raise unauthorized("the API key is unknown or revoked")
+        return Caller(owner=owner)

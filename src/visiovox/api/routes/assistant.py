@@ -16,7 +16,6 @@ turn joins the history when its job succeeds, in either case.
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -24,18 +23,9 @@ import anyio
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import JSONResponse
 
-from visiovox.api.deps import GatewayDep
-from visiovox.api.routes.jobs import job_response, lookup_spec
-from visiovox.api.schemas import ErrorBody
-from visiovox.api.security import CallerDep
-from visiovox.api.turns import (
-    find_session,
-    remember,
-    remember_quietly,
-    session_store,
-    submit_turn,
-)
-from visiovox.api.uploads import discard_job_files, receive_submission
+from visiovox.api.assistant_turns import find_session
+from visiovox.api.deps import CallerDep, FilesDep, SessionsDep, SubmitDep, TurnsDep
+from visiovox.api.schemas import ErrorBody, job_response
 from visiovox.jobs.sessions import SessionOptions
 
 router = APIRouter(prefix="/v1/assistant/sessions", tags=["assistant"])
@@ -47,11 +37,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("", status_code=201, responses=_ERRORS)
 async def create_session(
-    caller: CallerDep, gateway: GatewayDep, body: SessionOptions | None = None
+    caller: CallerDep, sessions: SessionsDep, body: SessionOptions | None = None
 ) -> JSONResponse:
     """Open a session; it expires ``assistant.session_ttl_s`` after its last turn."""
     body = body or SessionOptions()
-    session = await session_store(gateway).create(
+    session = await sessions.create(
         owner=caller.owner,
         system_prompt=body.system_prompt,
         voice=body.voice,
@@ -62,23 +52,23 @@ async def create_session(
 
 
 @router.get("", responses=_ERRORS)
-async def list_sessions(caller: CallerDep, gateway: GatewayDep) -> JSONResponse:
+async def list_sessions(caller: CallerDep, sessions: SessionsDep) -> JSONResponse:
     """The caller's live sessions, newest first."""
-    sessions = await session_store(gateway).for_owner(caller.owner)
-    return JSONResponse({"object": "list", "data": [s.to_json() for s in sessions]})
+    found = await sessions.for_owner(caller.owner)
+    return JSONResponse({"object": "list", "data": [s.to_json() for s in found]})
 
 
 @router.get("/{session_id}", responses=_ERRORS)
-async def get_session(session_id: str, caller: CallerDep, gateway: GatewayDep) -> JSONResponse:
+async def get_session(session_id: str, caller: CallerDep, sessions: SessionsDep) -> JSONResponse:
     """The session and its history (newest ``assistant.max_history_messages`` messages)."""
-    return JSONResponse((await find_session(gateway, session_id, caller.owner)).to_json())
+    return JSONResponse((await find_session(sessions, session_id, caller.owner)).to_json())
 
 
 @router.delete("/{session_id}", status_code=204, responses=_ERRORS)
-async def delete_session(session_id: str, caller: CallerDep, gateway: GatewayDep) -> Response:
+async def delete_session(session_id: str, caller: CallerDep, sessions: SessionsDep) -> Response:
     """End the session and forget its history."""
-    session = await find_session(gateway, session_id, caller.owner)
-    await session_store(gateway).delete(session)
+    session = await find_session(sessions, session_id, caller.owner)
+    await sessions.delete(session)
     return Response(status_code=204)
 
 
@@ -87,30 +77,23 @@ async def take_turn(
     session_id: str,
     request: Request,
     caller: CallerDep,
-    gateway: GatewayDep,
+    sessions: SessionsDep,
+    submissions: SubmitDep,
+    turns: TurnsDep,
+    files: FilesDep,
     background: BackgroundTasks,
     wait: bool = False,
 ) -> Response:
     """One turn: multipart ``audio`` (or ``text``); 202 with the job, or the reply with ``wait``."""
     started = time.perf_counter()
-    session = await find_session(gateway, session_id, caller.owner)
-    spec = lookup_spec("assistant")
-    job_id = uuid.uuid4().hex
-    files = gateway.domain.files
-    submission = await receive_submission(
-        request, spec=spec, job_id=job_id, files=files, limits=gateway.settings.uploads
-    )
-    try:
-        job = await submit_turn(
-            gateway, session, params=submission.params, inputs=submission.inputs, job_id=job_id
-        )
-    except BaseException:
-        await discard_job_files(files, job_id)
-        raise
+    session = await find_session(sessions, session_id, caller.owner)
+    intake = turns.intake()
+    received = await submissions.receive(request, intake)
+    job = await turns.submit(session, intake, params=received.params, inputs=received.inputs)
     if not wait:
-        background.add_task(remember_quietly, gateway, session, job)
+        background.add_task(turns.remember_quietly, session, job)
         return job_response(job, status_code=202, headers={"X-Session-ID": session.id})
-    done = await remember(gateway, session, job)
+    done = await turns.remember(session, job)
     result = done.result or {}
     (reply,) = [o for o in done.outputs if o.name.startswith("reply.")]
     audio = await anyio.Path(files.output_path(done.id, reply.name)).read_bytes()

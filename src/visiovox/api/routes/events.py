@@ -10,7 +10,7 @@ the API's error shape: an SSE ``event: error`` frame (no ``id``, so
 ``Last-Event-ID`` stays the last event received), or a last WebSocket message
 ``{"error": {...}}`` before the close.
 
-Followers hold no Redis connection while they wait (see ``api/feed.py``).
+Followers hold no Redis connection while they wait (see ``api/event_feed.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 import anyio
@@ -26,14 +27,11 @@ from fastapi import APIRouter, Header, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from visiovox.api.deps import Gateway, GatewayDep, get_gateway
-from visiovox.api.errors import REDIS_OUTAGES, ApiError, error_body, redis_error
-from visiovox.api.feed import check_event_id
-from visiovox.api.routes.jobs import job_not_found
+from visiovox.api.deps import AuthDep, CallerDep, FeedDep, ReaderDep, SettingsDep
+from visiovox.api.errors import REDIS_OUTAGES, ApiError, error_body, job_not_found, redis_error
+from visiovox.api.event_feed import EventFeed, check_event_id
 from visiovox.api.schemas import ErrorBody, EventOut
-from visiovox.api.security import CallerDep, authenticate
 from visiovox.jobs.model import Job, JobEvent
-from visiovox.jobs.reader import JobReader
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +44,17 @@ INTERNAL_ERROR = 1011
 SSE_RETRY_MS = 2_000
 
 
-def _reader(gateway: Gateway) -> JobReader:
-    return JobReader(gateway.aredis, keys=gateway.domain.keys)
+@dataclass(frozen=True)
+class _Stream:
+    """One connection's stream: the job, where it resumes, and the feed it follows."""
 
+    job: Job
+    after: str
+    feed: EventFeed
+    keepalive_s: float
 
-def _follow(gateway: Gateway, job: Job, after: str) -> AsyncGenerator[list[JobEvent], None]:
-    return gateway.feed.follow(
-        job=job, after=after, keepalive_s=gateway.settings.gateway.sse_keepalive_s
-    )
+    def follow(self) -> AsyncGenerator[list[JobEvent], None]:
+        return self.feed.follow(job=self.job, after=self.after, keepalive_s=self.keepalive_s)
 
 
 def _stream_error(job_id: str, exc: Exception) -> ApiError:
@@ -71,9 +72,9 @@ def _sse_error(error: ApiError) -> str:
     return f"retry: {SSE_RETRY_MS}\nevent: error\ndata: {data}\n\n"
 
 
-async def _sse(gateway: Gateway, job: Job, after: str) -> AsyncIterator[str]:
+async def _sse(stream: _Stream) -> AsyncIterator[str]:
     try:
-        async with contextlib.aclosing(_follow(gateway, job, after)) as batches:
+        async with contextlib.aclosing(stream.follow()) as batches:
             async for batch in batches:
                 if not batch:
                     yield ": keep-alive\n\n"
@@ -84,7 +85,7 @@ async def _sse(gateway: Gateway, job: Job, after: str) -> AsyncIterator[str]:
                     for event in batch
                 )
     except Exception as exc:  # the headers are sent: end with an error frame
-        yield _sse_error(_stream_error(job.id, exc))
+        yield _sse_error(_stream_error(stream.job.id, exc))
 
 
 @router.get(
@@ -98,30 +99,33 @@ async def _sse(gateway: Gateway, job: Job, after: str) -> AsyncIterator[str]:
 async def job_events(
     job_id: str,
     caller: CallerDep,
-    gateway: GatewayDep,
+    reader: ReaderDep,
+    feed: FeedDep,
+    settings: SettingsDep,
     last_event_id: Annotated[str | None, Header()] = None,
     after: str | None = None,
 ) -> StreamingResponse:
     """The job's events as SSE, from after ``Last-Event-ID`` (or ``?after=``), to the end."""
     start = check_event_id(last_event_id or after)
-    job = await _reader(gateway).get_for_owner(job_id, caller.owner)
+    job = await reader.get_for_owner(job_id, caller.owner)
     if job is None:
         raise job_not_found(job_id)
+    stream = _Stream(job, start, feed, settings.gateway.sse_keepalive_s)
     return StreamingResponse(
-        _sse(gateway, job, start),
+        _sse(stream),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _send_events(websocket: WebSocket, gateway: Gateway, job: Job, after: str) -> None:
-    async with contextlib.aclosing(_follow(gateway, job, after)) as batches:
+async def _send_events(websocket: WebSocket, stream: _Stream) -> None:
+    async with contextlib.aclosing(stream.follow()) as batches:
         async for batch in batches:
             for event in batch:
                 await websocket.send_text(EventOut.from_event(event).model_dump_json())
 
 
-async def _pump(websocket: WebSocket, gateway: Gateway, job: Job, after: str) -> None:
+async def _pump(websocket: WebSocket, stream: _Stream) -> None:
     """Send every event until the terminal one; stops early when the client leaves.
 
     Errors of the sending side are raised as they are, never wrapped in the
@@ -140,7 +144,7 @@ async def _pump(websocket: WebSocket, gateway: Gateway, job: Job, after: str) ->
 
         group.start_soon(until_disconnect)
         try:
-            await _send_events(websocket, gateway, job, after)
+            await _send_events(websocket, stream)
         except Exception as exc:  # re-raised below, outside the group
             failure = exc
         group.cancel_scope.cancel()
@@ -160,18 +164,25 @@ async def _close(websocket: WebSocket, *, code: int, reason: str, error: ApiErro
 
 
 @router.websocket("/{job_id}/ws")
-async def job_events_ws(websocket: WebSocket, job_id: str, after: str | None = None) -> None:
+async def job_events_ws(
+    websocket: WebSocket,
+    job_id: str,
+    auth: AuthDep,
+    reader: ReaderDep,
+    feed: FeedDep,
+    settings: SettingsDep,
+    after: str | None = None,
+) -> None:
     """The job's events over WebSocket (JSON text messages), from after ``?after=``."""
-    gateway = await get_gateway(websocket)
     await websocket.accept()
     error: ApiError | None = None
     try:
-        caller = await authenticate(websocket, gateway, allow_query=True)
+        caller = await auth.caller(websocket, allow_query=True)
         start = check_event_id(after)
-        job = await _reader(gateway).get_for_owner(job_id, caller.owner)
+        job = await reader.get_for_owner(job_id, caller.owner)
         if job is None:
             raise job_not_found(job_id)
-        await _pump(websocket, gateway, job, start)
+        await _pump(websocket, _Stream(job, start, feed, settings.gateway.sse_keepalive_s))
         code, reason = 1000, "done"
     except ApiError as exc:
         code, reason = 4000 + exc.status, exc.code

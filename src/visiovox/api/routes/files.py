@@ -17,12 +17,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import FileResponse
 from starlette.types import Receive, Scope, Send
 
-from visiovox.api.deps import GatewayDep
-from visiovox.api.errors import ApiError
-from visiovox.api.routes.jobs import job_not_found
+from visiovox.api.deps import CallerDep, FilesDep, ReaderDep
+from visiovox.api.errors import ApiError, job_not_found
 from visiovox.api.schemas import ErrorBody
-from visiovox.api.security import CallerDep
-from visiovox.jobs.reader import JobReader
 from visiovox.jobs.storage import UnsafeName
 
 router = APIRouter(prefix="/v1/jobs", tags=["files"])
@@ -77,10 +74,14 @@ class OutputFileResponse(FileResponse):
     responses={code: {"model": ErrorBody} for code in (401, 404, 416, 503)},
 )
 async def download_output(
-    job_id: str, name: str, request: Request, caller: CallerDep, gateway: GatewayDep
+    job_id: str,
+    name: str,
+    request: Request,
+    caller: CallerDep,
+    reader: ReaderDep,
+    files: FilesDep,
 ) -> FileResponse:
     """One output of one of the caller's jobs; ``Range: bytes=a-b`` / ``a-`` / ``-n`` give 206."""
-    reader = JobReader(gateway.aredis, keys=gateway.domain.keys)
     job = await reader.get_for_owner(job_id, caller.owner)
     if job is None:
         raise job_not_found(job_id)
@@ -88,7 +89,7 @@ async def download_output(
     if output is None:
         raise ApiError(404, "file_not_found", f"job {job_id!r} has no output {name!r}")
     try:
-        path = gateway.domain.files.output_path(job.id, output.name)
+        path = files.output_path(job.id, output.name)
         stat = await anyio.to_thread.run_sync(os.stat, path)
     except (UnsafeName, FileNotFoundError):
         raise ApiError(404, "file_not_found", f"the output {name!r} is no longer stored") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis.exceptions
 from fastapi import APIRouter
 
-from visiovox.api.deps import GatewayDep
+from visiovox.api.deps import RedisDep, WorkersDep
 from visiovox.api.errors import ApiError, redis_unavailable_error
 from visiovox.api.schemas import ErrorBody
 
@@ -19,11 +19,11 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"model": ErrorBody}})
-def readyz(gateway: GatewayDep) -> dict[str, str | int]:
+async def readyz(client: RedisDep, registry: WorkersDep) -> dict[str, str | int]:
     """200 when Redis answers PING and at least one worker is live, else 503 with the reason."""
     try:
-        gateway.domain.redis.ping()
-        workers = gateway.workers.live()
+        await client.ping()
+        workers = await registry.live_async(client)
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
         raise redis_unavailable_error() from exc
     if not workers:

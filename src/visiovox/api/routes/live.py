@@ -45,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -52,16 +53,16 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
-from visiovox.api import job_runs
-from visiovox.api.deps import Gateway, get_gateway
+from visiovox.api.assistant_turns import find_session
+from visiovox.api.deps import AuthDep, FollowDep, RelaysDep, SessionsDep, SettingsDep, SubmitDep
 from visiovox.api.errors import ApiError, invalid_params
+from visiovox.api.job_follow import JobFollower
 from visiovox.api.live_relay import LiveRelay
-from visiovox.api.security import authenticate
-from visiovox.api.turns import find_session, session_store
+from visiovox.api.submission import Submissions
 from visiovox.jobs.live_streams import EntryKind, LiveEntry
 from visiovox.jobs.model import Job
-from visiovox.jobs.reader import JobReader
-from visiovox.jobs.sessions import Session, SessionOptions
+from visiovox.jobs.queues import Priority
+from visiovox.jobs.sessions import Session, SessionOptions, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +102,14 @@ def _options(command: dict[str, Any]) -> SessionOptions:
 
 
 async def _open_session(
-    gateway: Gateway, owner: str, command: dict[str, Any], query_session_id: str | None
+    sessions: SessionStore, owner: str, command: dict[str, Any], query_session_id: str | None
 ) -> tuple[Session, bool]:
     """The session to host and whether it was created now; nothing is stored unless valid."""
     options = _options(command)
     session_id = _text(command, "session_id") or query_session_id
     if session_id:
-        return await find_session(gateway, session_id, owner), False
-    session = await session_store(gateway).create(
+        return await find_session(sessions, session_id, owner), False
+    session = await sessions.create(
         owner=owner,
         system_prompt=options.system_prompt,
         voice=options.voice,
@@ -117,19 +118,24 @@ async def _open_session(
     return session, True
 
 
-async def _host(gateway: Gateway, session: Session, command: dict[str, Any]) -> Job:
+async def _host(
+    submissions: Submissions, session: Session, command: dict[str, Any], *, max_tokens: int
+) -> Job:
     """Create the job a worker hosts the session in."""
     options = _options(command)
     params: dict[str, Any] = {
         "session_id": session.id,
         "history": session.conversation(),
-        "max_tokens": gateway.settings.assistant.max_tokens,
+        "max_tokens": max_tokens,
     }
     for name in ("voice", "language"):
         value = getattr(options, name) or getattr(session, name)
         if value:
             params[name] = value
-    return await job_runs.submit(gateway, pipeline=PIPELINE, owner=session.owner, params=params)
+    job, _ = await submissions.submit(
+        submissions.intake(PIPELINE), owner=session.owner, params=params, priority=Priority.HIGH
+    )
+    return job
 
 
 class _Socket:
@@ -155,9 +161,10 @@ class _Socket:
                 await self.websocket.close(code=code, reason=reason)
 
 
-async def _inbound(socket: _Socket, relay: LiveRelay, gateway: Gateway, session: Session) -> None:
+async def _inbound(
+    socket: _Socket, relay: LiveRelay, sessions: SessionStore, session: Session, *, limit: int
+) -> None:
     """Client → input stream; ping is answered here, end_session ends the session."""
-    limit = gateway.settings.live.max_message_bytes
     while True:
         message = await socket.websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -185,13 +192,12 @@ async def _inbound(socket: _Socket, relay: LiveRelay, gateway: Gateway, session:
             continue
         if command.get("type") == "end_session":
             # Deleted before the worker hears of it: its goodbye may close the socket first.
-            await session_store(gateway).delete(session)
+            await sessions.delete(session)
         await relay.push(LiveEntry.message(command))
 
 
-async def _outbound(socket: _Socket, relay: LiveRelay, gateway: Gateway, job: Job) -> None:
+async def _outbound(socket: _Socket, relay: LiveRelay, follower: JobFollower, job: Job) -> None:
     """Output stream → client, until the worker ends the session or the job ends."""
-    reader = JobReader(gateway.aredis, keys=gateway.domain.keys)
     while True:
         entries = await relay.pull(block_ms=PULL_BLOCK_MS)
         for entry in entries:
@@ -205,10 +211,9 @@ async def _outbound(socket: _Socket, relay: LiveRelay, gateway: Gateway, job: Jo
                 return
         if entries:
             continue
-        current = await reader.get_for_owner(job.id, job.owner)
-        if current is None or current.status.is_terminal:
+        if await follower.ended(job):
             try:
-                await job_runs.outcome(gateway, job)
+                await follower.outcome(job)
                 await socket.close(1000, "session_ended")
             except ApiError as exc:
                 await socket.send_json({"type": "error", "code": exc.code, "message": exc.message})
@@ -216,51 +221,60 @@ async def _outbound(socket: _Socket, relay: LiveRelay, gateway: Gateway, job: Jo
             return
 
 
-async def _relay(websocket: WebSocket, gateway: Gateway, session: Session, job: Job) -> None:
-    live = gateway.settings.live
-    relay = LiveRelay(
-        gateway.aredis,
-        keys=gateway.domain.keys,
-        job_id=job.id,
-        maxlen=live.stream_maxlen,
-        ttl_s=int(live.idle_timeout_s) + 60,
-    )
-    socket = _Socket(websocket)
-    await socket.send_json({"type": "session_started", "session_id": session.id, "job_id": job.id})
-    try:
-        async with anyio.create_task_group() as group:
+async def _both_ways(*directions: Callable[[], Awaitable[None]]) -> None:
+    """Run the relay's directions until either ends."""
+    async with anyio.create_task_group() as group:
 
-            async def one_way(direction: Any, *args: Any) -> None:
-                try:
-                    await direction(socket, relay, gateway, *args)
-                finally:
-                    group.cancel_scope.cancel()  # either side ending ends the session
+        async def one_way(direction: Callable[[], Awaitable[None]]) -> None:
+            try:
+                await direction()
+            finally:
+                group.cancel_scope.cancel()  # either side ending ends the session
 
-            group.start_soon(one_way, _inbound, session)
-            group.start_soon(one_way, _outbound, job)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(gateway.domain.store.request_cancel, job.id)
-            await relay.close()
+        for direction in directions:
+            group.start_soon(one_way, direction)
 
 
 @router.websocket("/assistant")
-async def live_assistant(websocket: WebSocket, session_id: str | None = None) -> None:
+async def live_assistant(
+    websocket: WebSocket,
+    auth: AuthDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    submissions: SubmitDep,
+    follower: FollowDep,
+    relays: RelaysDep,
+    session_id: str | None = None,
+) -> None:
     """A spoken conversation: PCM or WAV in; VAD turns; text deltas and sentence WAVs out."""
-    gateway = await get_gateway(websocket)
     await websocket.accept()
     try:
-        caller = await authenticate(websocket, gateway, allow_query=True)
+        caller = await auth.caller(websocket, allow_query=True)
         command = await _start_message(websocket)
-        session, created = await _open_session(gateway, caller.owner, command, session_id)
+        session, created = await _open_session(sessions, caller.owner, command, session_id)
         try:
-            job = await _host(gateway, session, command)
+            job = await _host(
+                submissions, session, command, max_tokens=settings.assistant.max_tokens
+            )
         except BaseException:
             if created:  # a session no worker took up is not kept
                 with anyio.CancelScope(shield=True):
-                    await session_store(gateway).delete(session)
+                    await sessions.delete(session)
             raise
-        await _relay(websocket, gateway, session, job)
+        socket, relay = _Socket(websocket), relays.open(job.id)
+        await socket.send_json(
+            {"type": "session_started", "session_id": session.id, "job_id": job.id}
+        )
+        limit = settings.live.max_message_bytes
+        try:
+            await _both_ways(
+                lambda: _inbound(socket, relay, sessions, session, limit=limit),
+                lambda: _outbound(socket, relay, follower, job),
+            )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await follower.cancel(job)
+                await relay.close()
     except ApiError as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(code=4000 + exc.status, reason=exc.code)

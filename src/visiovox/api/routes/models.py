@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from visiovox.api.deps import SettingsDep
+from visiovox.api.deps import CallerDep, SettingsDep
 from visiovox.api.schemas import ErrorBody, ModelList, ModelOut
-from visiovox.api.security import CallerDep
 from visiovox.models.catalog import model_rows
 from visiovox.models.manifest import resolve_manifest_path
 

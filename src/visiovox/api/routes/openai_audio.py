@@ -11,7 +11,6 @@ carries segments, and words when ``timestamp_granularities[]`` asks for them.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any, Literal
 
 import anyio
@@ -19,13 +18,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from visiovox.api import job_runs
-from visiovox.api.deps import Gateway, GatewayDep
-from visiovox.api.routes.jobs import lookup_spec
+from visiovox.api.deps import CallerDep, FilesDep, FollowDep, SubmitDep
 from visiovox.api.schemas import ErrorBody
-from visiovox.api.security import CallerDep
-from visiovox.api.uploads import discard_job_files, receive_submission
 from visiovox.jobs.model import Job
+from visiovox.jobs.queues import Priority
+from visiovox.jobs.storage import JobFiles
 
 router = APIRouter(prefix="/v1/audio", tags=["openai"])
 
@@ -63,13 +60,18 @@ class SpeechRequest(BaseModel):
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
 
 
-async def _read_output(gateway: Gateway, job: Job, name: str) -> bytes:
-    path = gateway.domain.files.output_path(job.id, name)
-    return await anyio.Path(path).read_bytes()
+async def _read_output(files: JobFiles, job: Job, name: str) -> bytes:
+    return await anyio.Path(files.output_path(job.id, name)).read_bytes()
 
 
 @router.post("/speech", response_class=Response, responses=_ERRORS)
-async def speech(request: SpeechRequest, caller: CallerDep, gateway: GatewayDep) -> Response:
+async def speech(
+    request: SpeechRequest,
+    caller: CallerDep,
+    submissions: SubmitDep,
+    follower: FollowDep,
+    files: FilesDep,
+) -> Response:
     """Speak ``input``; the body is the audio in ``response_format`` (mp3 by default)."""
     # OpenAI's voice names (alloy, ...) go through as they are: the TTS engine speaks
     # them in the default voice (``engines/tts/voices.py``), on every path.
@@ -79,10 +81,12 @@ async def speech(request: SpeechRequest, caller: CallerDep, gateway: GatewayDep)
         "speed": request.speed,
         "voice": request.voice,
     }
-    job = await job_runs.submit(gateway, pipeline="tts", owner=caller.owner, params=params)
-    done = await job_runs.finished(gateway, job)
+    job, _ = await submissions.submit(
+        submissions.intake("tts"), owner=caller.owner, params=params, priority=Priority.HIGH
+    )
+    done = await follower.finished(job)
     (output,) = done.outputs
-    audio = await _read_output(gateway, done, output.name)
+    audio = await _read_output(files, done, output.name)
     return Response(
         audio,
         media_type=SPEECH_TYPES[request.response_format],
@@ -112,15 +116,17 @@ def _verbose(transcript: dict[str, Any], *, words: bool) -> dict[str, Any]:
 
 
 @router.post("/transcriptions", response_model=None, responses=_ERRORS)
-async def transcriptions(request: Request, caller: CallerDep, gateway: GatewayDep) -> Response:
+async def transcriptions(
+    request: Request,
+    caller: CallerDep,
+    submissions: SubmitDep,
+    follower: FollowDep,
+    files: FilesDep,
+) -> Response:
     """Transcribe the multipart ``file``; the answer's shape follows ``response_format``."""
-    spec = lookup_spec("stt")
-    job_id = uuid.uuid4().hex
-    files = gateway.domain.files
-    submission = await receive_submission(
-        request, spec=spec, job_id=job_id, files=files, limits=gateway.settings.uploads
-    )
-    fields = submission.params
+    intake = submissions.intake("stt")
+    received = await submissions.receive(request, intake)
+    fields = received.params
     response_format = str(fields.get("response_format") or "json")
     granularities = str(fields.get("timestamp_granularities[]") or "segment")
     params: dict[str, Any] = {
@@ -129,26 +135,17 @@ async def transcriptions(request: Request, caller: CallerDep, gateway: GatewayDe
     }
     if fields.get("language"):
         params["language"] = fields["language"]
-    try:
-        job = await job_runs.submit(
-            gateway,
-            pipeline="stt",
-            owner=caller.owner,
-            params=params,
-            inputs=submission.inputs,
-            job_id=job_id,
-        )
-    except BaseException:
-        await discard_job_files(files, job_id)
-        raise
-    done = await job_runs.finished(gateway, job)
+    job, _ = await submissions.submit(
+        intake, owner=caller.owner, params=params, inputs=received.inputs, priority=Priority.HIGH
+    )
+    done = await follower.finished(job)
     headers = {"X-Job-ID": job.id}
-    transcript = json.loads(await _read_output(gateway, done, "transcript.json"))
+    transcript = json.loads(await _read_output(files, done, "transcript.json"))
     if response_format == "json":
         return JSONResponse({"text": transcript["text"]}, headers=headers)
     if response_format == "verbose_json":
         body = _verbose(transcript, words=bool(params["word_timestamps"]))
         return JSONResponse(body, headers=headers)
     extension = {"text": "txt"}.get(response_format, response_format)
-    text = (await _read_output(gateway, done, f"transcript.{extension}")).decode("utf-8")
+    text = (await _read_output(files, done, f"transcript.{extension}")).decode("utf-8")
     return PlainTextResponse(text, headers=headers)

@@ -20,12 +20,12 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from visiovox.api import job_runs
-from visiovox.api.deps import Gateway, GatewayDep
+from visiovox.api.deps import CallerDep, FollowDep, SubmitDep
 from visiovox.api.errors import ApiError, error_body
+from visiovox.api.job_follow import JobFollower
 from visiovox.api.schemas import ErrorBody
-from visiovox.api.security import CallerDep
 from visiovox.jobs.model import EventType, Job
+from visiovox.jobs.queues import Priority
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -87,14 +87,16 @@ def _chunk(job: Job, model: str, created: int, **choice: Any) -> str:
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-async def _stream(gateway: Gateway, job: Job, request: ChatCompletionRequest) -> AsyncIterator[str]:
+async def _stream(
+    follower: JobFollower, job: Job, request: ChatCompletionRequest
+) -> AsyncIterator[str]:
     created = int(time.time())
     yield _chunk(job, request.model, created, delta={"role": "assistant", "content": ""})
-    async for event in job_runs.events(gateway, job):
+    async for event in follower.events(job):
         if event.type is EventType.LOG and "token" in event.data:
             yield _chunk(job, request.model, created, delta={"content": event.data["token"]})
     try:
-        done = await job_runs.outcome(gateway, job)
+        done = await follower.outcome(job)
     except ApiError as exc:
         yield f"data: {json.dumps(error_body(exc.code, exc.message))}\n\n"
         return
@@ -117,7 +119,10 @@ async def _stream(gateway: Gateway, job: Job, request: ChatCompletionRequest) ->
 
 @router.post("/chat/completions", response_model=None, responses=_ERRORS)
 async def chat_completions(
-    request: ChatCompletionRequest, caller: CallerDep, gateway: GatewayDep
+    request: ChatCompletionRequest,
+    caller: CallerDep,
+    submissions: SubmitDep,
+    follower: FollowDep,
 ) -> JSONResponse | StreamingResponse:
     """OpenAI-compatible chat completion, run as a ``chat`` job; SSE chunks with ``stream``."""
     params: dict[str, Any] = {
@@ -129,14 +134,16 @@ async def chat_completions(
         params["max_tokens"] = max_tokens
     if request.temperature is not None:
         params["temperature"] = request.temperature
-    job = await job_runs.submit(gateway, pipeline="chat", owner=caller.owner, params=params)
+    job, _ = await submissions.submit(
+        submissions.intake("chat"), owner=caller.owner, params=params, priority=Priority.HIGH
+    )
     if request.stream:
         return StreamingResponse(
-            _stream(gateway, job, request),
+            _stream(follower, job, request),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Job-ID": job.id},
         )
-    done = await job_runs.finished(gateway, job)
+    done = await follower.finished(job)
     result = done.result or {}
     body = {
         "id": f"chatcmpl-{job.id}",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from visiovox.api.deps import CallerDep
 from visiovox.api.schemas import ErrorBody, PipelineList, PipelineOut
-from visiovox.api.security import CallerDep
 from visiovox.pipelines.registry import all_specs
 
 router = APIRouter(prefix="/v1/pipelines", tags=["pipelines"])

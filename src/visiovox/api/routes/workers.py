@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from visiovox.api.deps import GatewayDep
+from visiovox.api.deps import CallerDep, WorkersDep
 from visiovox.api.schemas import ErrorBody, WorkerList, WorkerOut
-from visiovox.api.security import CallerDep
 
 router = APIRouter(prefix="/v1/workers", tags=["workers"])
 
 
 @router.get("", response_model=WorkerList, responses={401: {"model": ErrorBody}})
-def list_workers(_: CallerDep, gateway: GatewayDep) -> WorkerList:
+def list_workers(_: CallerDep, registry: WorkersDep) -> WorkerList:
     """Workers whose heartbeat is fresh: device, state, loaded engines, current job."""
-    return WorkerList(data=[WorkerOut.from_info(w) for w in gateway.workers.live()])
+    return WorkerList(data=[WorkerOut.from_info(w) for w in registry.live()])

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import redis.exceptions
 
-from visiovox.api.feed import EventFeed
+from visiovox.api.event_feed import EventFeed
 from visiovox.api.hub import NoticeHub
 from visiovox.jobs.model import EventType, Job, JobEvent
 from visiovox.jobs.reader import JobReader
