@@ -39,7 +39,7 @@ from visiovox.engines.face.types import Face, FaceBox, Image
 from visiovox.engines.pool import EnginePool
 from visiovox.media.image import read_image, write_image
 from visiovox.media.video import map_video
-from visiovox.pipelines import face_swap
+from visiovox.pipelines.face_swap import spec as face_swap
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 
 SIDE = 1000

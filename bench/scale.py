@@ -30,7 +30,7 @@ from visiovox.embedded_redis import EmbeddedRedis
 from visiovox.jobs.redis_client import build_domain
 from visiovox.jobs.scheduler import place
 from visiovox.jobs.workers import WorkerInfo, WorkerRegistry, WorkerState
-from visiovox.pipelines.tts import SPEC as TTS
+from visiovox.pipelines.tts.spec import SPEC as TTS
 
 JOB_S = 0.5
 JOBS_PER_WORKER = 8

@@ -24,8 +24,9 @@ from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.lipsync.mouth_warp import MouthWarp
 from visiovox.engines.pool import EnginePool
 from visiovox.engines.tts.base import TTSEngine
-from visiovox.pipelines import talking_avatar, tts
+from visiovox.pipelines.talking_avatar import spec as talking_avatar
 from visiovox.pipelines.testing import LocalContext, run_pipeline
+from visiovox.pipelines.tts import spec as tts
 
 RUNS = 7
 STAGES = ("speech", "analysis", "frames", "encode")

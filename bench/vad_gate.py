@@ -29,7 +29,8 @@ from visiovox.engines.vad.base import VADEngine
 from visiovox.errors import PipelineError
 from visiovox.media.audio import decode_audio, encode_audio
 from visiovox.media.resample import resample
-from visiovox.pipelines.lipsync_render import VAD, require_voice
+from visiovox.pipelines.lip_sync.render import require_voice
+from visiovox.pipelines.lip_sync.spec import VAD
 from visiovox.pipelines.testing import LocalContext
 
 RUNS = 15

@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from visiovox.pipelines.assistant import LLM, STT, TTS
-from visiovox.pipelines.chat import Message
+from visiovox.pipelines.assistant.spec import LLM, STT, TTS
+from visiovox.pipelines.chat.spec import Message
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.spec import PipelineSpec
 

@@ -29,7 +29,7 @@ from visiovox.engines.vad.base import (
 )
 from visiovox.errors import PipelineError
 from visiovox.media.errors import MediaError
-from visiovox.pipelines.assistant import LLM, STT, TTS
+from visiovox.pipelines.assistant.spec import LLM, STT, TTS
 from visiovox.pipelines.assistant_live import VAD, LiveAssistantParams
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.live_audio import (

@@ -14,15 +14,15 @@ from typing import cast
 from visiovox.pipelines.spec import PipelineSpec, RunFunction
 
 PIPELINES: dict[str, str] = {
-    "noop": "visiovox.pipelines.noop",
-    "noop-gpu": "visiovox.pipelines.noop:GPU_SPEC",
-    "tts": "visiovox.pipelines.tts",
-    "stt": "visiovox.pipelines.stt",
-    "face-swap": "visiovox.pipelines.face_swap",
-    "chat": "visiovox.pipelines.chat",
-    "assistant": "visiovox.pipelines.assistant",
-    "lip-sync": "visiovox.pipelines.lip_sync",
-    "talking-avatar": "visiovox.pipelines.talking_avatar",
+    "noop": "visiovox.pipelines.noop.spec",
+    "noop-gpu": "visiovox.pipelines.noop.spec:GPU_SPEC",
+    "tts": "visiovox.pipelines.tts.spec",
+    "stt": "visiovox.pipelines.stt.spec",
+    "face-swap": "visiovox.pipelines.face_swap.spec",
+    "chat": "visiovox.pipelines.chat.spec",
+    "assistant": "visiovox.pipelines.assistant.spec",
+    "lip-sync": "visiovox.pipelines.lip_sync.spec",
+    "talking-avatar": "visiovox.pipelines.talking_avatar.spec",
     "assistant-live": "visiovox.pipelines.assistant_live",
 }
 

@@ -11,7 +11,9 @@ HEAVY = ("onnxruntime", "faster_whisper", "ctranslate2", "piper", "cv2", "llama_
 def test_specs_and_media_stay_light() -> None:
     code = (
         "import sys\n"
-        "import visiovox.pipelines.tts, visiovox.pipelines.stt, visiovox.pipelines.testing\n"
+        "import visiovox.pipelines.tts.spec, visiovox.pipelines.stt.spec\n"
+        "import visiovox.pipelines.testing, visiovox.pipelines.registry\n"
+        "visiovox.pipelines.registry.all_specs()\n"
         "import visiovox.media.sniff, visiovox.media.probe, visiovox.media.audio\n"
         "import visiovox.media.subtitles, visiovox.models.manifest, visiovox.models.cache\n"
         "import visiovox.engines.tts.base, visiovox.engines.stt.base\n"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from visiovox.jobs.placement import Needs
 from visiovox.jobs.queues import DeviceClass
-from visiovox.pipelines.noop import GPU_SPEC as NOOP_GPU
-from visiovox.pipelines.noop import SPEC as NOOP
-from visiovox.pipelines.tts import SPEC as TTS
+from visiovox.pipelines.noop.spec import GPU_SPEC as NOOP_GPU
+from visiovox.pipelines.noop.spec import SPEC as NOOP
+from visiovox.pipelines.tts.spec import SPEC as TTS
 
 
 def test_needs_carry_the_name_devices_and_engines() -> None:

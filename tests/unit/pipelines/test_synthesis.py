@@ -11,10 +11,11 @@ from visiovox.config import Settings
 from visiovox.engines.tts.base import SpeechChunk
 from visiovox.errors import JobCanceled, PipelineError
 from visiovox.jobs.model import EventType
-from visiovox.pipelines import talking_avatar, tts
-from visiovox.pipelines.assistant_speech import SentenceSpeaker
+from visiovox.pipelines.assistant.speech import SentenceSpeaker
 from visiovox.pipelines.synthesis import AudioBudget
+from visiovox.pipelines.talking_avatar import spec as talking_avatar
 from visiovox.pipelines.testing import LocalContext, run_pipeline
+from visiovox.pipelines.tts import spec as tts
 
 # About 2,100 characters and two minutes of speech without one sentence end.
 LONG_RUN = " ".join(["speak", "this", "text", "without", "stopping", "once"] * 60)

@@ -1,0 +1,93 @@
+"""The assistant turn's work: transcribe, stream the LLM's reply, speak it, write ``turn.json``."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel
+
+from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
+from visiovox.engines.stt.base import SAMPLE_RATE, STTEngine
+from visiovox.engines.vad.base import VADEngine, VADOptions, voiced_span
+from visiovox.errors import PipelineError
+from visiovox.media.audio import decode_audio
+from visiovox.pipelines.assistant.spec import INPUT, LLM, STT, VAD, AssistantParams
+from visiovox.pipelines.assistant.speech import SentenceSpeaker
+from visiovox.pipelines.context import RunContext
+
+
+def _transcribe(ctx: RunContext, params: AssistantParams) -> str:
+    if params.text:
+        return params.text
+    if ctx.input(INPUT) is None:
+        raise PipelineError("nothing_said", "send an audio file or a text")
+    # A MediaError ends the job with its own code (the runner catches every CodedError).
+    audio = decode_audio(ctx.input_path(INPUT), sample_rate=SAMPLE_RATE)
+    engine = ctx.engine(STT, STTEngine)  # type: ignore[type-abstract]  # mypy#4717
+    if params.language:
+        # The utterance alone, trimmed by the VAD, fits an encoder window sized to it.
+        span = _voiced_span(ctx, audio)
+        if span is not None:
+            utterance = audio[span[0] : span[1]]
+            heard = engine.transcribe(utterance, language=params.language, utterance=True)
+            return heard.text.strip()
+    return engine.transcribe(audio, language=params.language).text.strip()
+
+
+def _voiced_span(ctx: RunContext, audio: npt.NDArray[np.float32]) -> tuple[int, int] | None:
+    vad = ctx.engine(VAD, VADEngine)  # type: ignore[type-abstract]  # mypy#4717
+    return voiced_span(vad.detector(VADOptions()), audio)
+
+
+def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
+    assert isinstance(params, AssistantParams)
+    started = time.perf_counter()
+    ctx.stage("transcribe")
+    heard = _transcribe(ctx, params)
+    if not heard:
+        raise PipelineError("nothing_heard", "no speech was recognised in the audio")
+    timings: dict[str, float] = {"transcribe": time.perf_counter() - started}
+
+    ctx.stage("generate")
+    llm = ctx.engine(LLM, LLMEngine)  # type: ignore[type-abstract]  # mypy#4717
+    speaker = SentenceSpeaker(ctx, voice=params.voice)
+    messages = [ChatMessage(role=m.role, content=m.content) for m in params.history]
+    messages.append(ChatMessage(role="user", content=heard))
+    usage = Usage()
+    pieces: list[str] = []
+    generate_started = time.perf_counter()
+    stream = llm.chat(
+        messages, max_tokens=params.max_tokens, temperature=params.temperature, usage=usage
+    )
+    for piece in stream:
+        if not pieces:
+            timings["first_token"] = time.perf_counter() - started
+        pieces.append(piece)
+        ctx.token(piece)
+        speaker.feed(piece)
+        ctx.check_cancelled()
+    speaker.flush()
+    timings["generate"] = time.perf_counter() - generate_started - speaker.seconds
+    timings["synthesize"] = speaker.seconds
+    if speaker.first_audio_at is not None:
+        timings["first_audio"] = speaker.first_audio_at - started
+
+    ctx.stage("encode")
+    reply = "".join(pieces).strip()
+    duration_s = speaker.write_reply(params.format)
+    timings["total"] = time.perf_counter() - started
+    result = {
+        "transcription": heard,
+        "text": reply,
+        "usage": usage.to_json(),
+        "sentences": speaker.count,
+        "duration_s": duration_s,
+        "timings": {name: round(value, 3) for name, value in timings.items()},
+    }
+    ctx.output_path("turn.json").write_text(json.dumps(result, ensure_ascii=False), "utf-8")
+    ctx.add_output("turn.json", "application/json")
+    return result

@@ -1,0 +1,1 @@
+"""Chat: ``spec.py`` (the conversation's model, for the gateway) and ``run.py`` (the LLM)."""

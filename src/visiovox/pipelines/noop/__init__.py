@@ -1,0 +1,1 @@
+"""Diagnostic pipelines ``noop`` and ``noop-gpu``: ``spec.py`` declares them, ``run.py`` sleeps."""

@@ -1,0 +1,1 @@
+"""Text to speech: ``spec.py`` (params, for the gateway) and ``run.py`` (Piper and the encoder)."""

@@ -1,0 +1,45 @@
+"""The tts pipeline's work: speak the text sentence by sentence, then encode ``speech.<format>``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from visiovox.engines.tts.base import TTSEngine
+from visiovox.media.audio import AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, AudioFormat, encode_audio
+from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.synthesis import speak_text
+from visiovox.pipelines.tts.spec import ENGINE, TTSParams
+
+# Share of the progress bar synthesis takes; encoding takes the rest.
+SYNTHESIS_SHARE = 90.0
+
+
+def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
+    assert isinstance(params, TTSParams)
+    ctx.stage("synthesize")
+    engine = ctx.engine(ENGINE, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
+    voice = params.voice or engine.settings.tts.voice
+
+    def progress(share: float, sentence: int) -> None:
+        ctx.progress(SYNTHESIS_SHARE * share, stage="synthesize", message=f"sentence {sentence}")
+
+    samples, sentences = speak_text(
+        ctx, engine=engine, text=params.text, voice=voice, speed=params.speed, on_progress=progress
+    )
+
+    ctx.stage("encode")
+    fmt: AudioFormat = "ogg" if params.format == "opus" else params.format
+    name = f"speech.{AUDIO_EXTENSIONS[fmt]}"
+    written_rate = encode_audio(
+        samples, sample_rate=engine.sample_rate, fmt=fmt, path=ctx.output_path(name)
+    )
+    ctx.add_output(name, AUDIO_CONTENT_TYPES[fmt])
+    ctx.progress(100.0, stage="encode")
+    return {
+        "duration_s": round(len(samples) / engine.sample_rate, 3),
+        "sample_rate": written_rate,
+        "voice": voice,
+        "sentences": sentences,
+    }
