@@ -1,19 +1,52 @@
-"""The interface a pipeline's ``run`` talks to: inputs, outputs, progress, cancel, engines."""
+"""The interface a pipeline's ``run`` talks to: inputs, outputs, progress, cancel, engines.
+
+A live pipeline also talks to its client through ``RunContext.live()``: a
+``LiveLink``, which the worker backs with the session's two capped Redis
+streams (``worker/live_link.py``) and the test harness with memory
+(``pipelines/testing.py``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from visiovox.jobs.model import InputFile, OutputFile
 
 if TYPE_CHECKING:
-    # Type-only: the gateway imports pipeline specs, which import this module,
-    # and must not import anything under visiovox.engines.
+    # Type-only: nothing under visiovox.engines loads with a spec.
     from visiovox.engines.base import Engine
-    from visiovox.pipelines.live_link import LiveLink
 
 EngineT = TypeVar("EngineT", bound="Engine")
+
+
+@dataclass(frozen=True)
+class LiveInput:
+    """One message from the client: binary ``audio`` or a JSON ``command``."""
+
+    audio: bytes | None = None
+    command: dict[str, Any] | None = None
+
+
+class LiveLink(Protocol):
+    """A live session's connection to its client, through whichever gateway holds it."""
+
+    @property
+    def dropped(self) -> int:
+        """Client messages lost so far to the input stream's cap (drop-oldest)."""
+
+    def receive(self, *, timeout_s: float) -> list[LiveInput]:
+        """What arrived, oldest first; waits up to ``timeout_s`` when nothing has (0: never)."""
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Send a JSON message to the client."""
+
+    def send_audio(self, data: bytes) -> None:
+        """Send a binary message to the client."""
+
+    def remember(self, session_id: str, messages: list[dict[str, str]]) -> None:
+        """Append ``messages`` to the session's history, if the session still exists."""
 
 
 class RunContext(Protocol):

@@ -23,7 +23,7 @@ PIPELINES: dict[str, str] = {
     "assistant": "visiovox.pipelines.assistant.spec",
     "lip-sync": "visiovox.pipelines.lip_sync.spec",
     "talking-avatar": "visiovox.pipelines.talking_avatar.spec",
-    "assistant-live": "visiovox.pipelines.assistant_live",
+    "assistant-live": "visiovox.pipelines.assistant_live.spec",
 }
 
 

@@ -28,7 +28,7 @@ from visiovox.engines.pool import EnginePool
 from visiovox.errors import JobCanceled
 from visiovox.jobs.model import EventType, InputFile, OutputFile
 from visiovox.models.transfer import TransferProgress
-from visiovox.pipelines.live_link import LiveInput
+from visiovox.pipelines.context import LiveInput
 from visiovox.pipelines.registry import resolve_run
 from visiovox.pipelines.spec import PipelineSpec
 

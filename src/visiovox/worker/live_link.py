@@ -19,7 +19,7 @@ from visiovox.config import Settings
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.live_streams import EntryKind, LiveEntry
 from visiovox.jobs.sessions import queue_append
-from visiovox.pipelines.live_link import LiveInput
+from visiovox.pipelines.context import LiveInput
 
 LiveLinkFactory = Callable[[str], "RedisLiveLink"]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from pydantic import BaseModel
 
@@ -24,3 +27,15 @@ def test_a_run_is_resolved_once() -> None:
 def test_a_run_reference_names_a_module_and_a_function(reference: str) -> None:
     with pytest.raises(ValueError, match=r"package\.module:function"):
         PipelineSpec(name="bad", summary="", params=BaseModel, run=reference)
+
+
+def test_reading_every_spec_imports_no_run_module_and_no_engine() -> None:
+    code = (
+        "import sys\n"
+        "from visiovox.pipelines.registry import all_specs\n"
+        "all_specs()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('visiovox.')"
+        " and (m.endswith('.run') or m.startswith('visiovox.engines'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -16,7 +16,7 @@ from visiovox.engines.pool import EnginePool
 from visiovox.engines.stt.base import STTEngine
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.media.audio import decode_audio, encode_audio
-from visiovox.pipelines.assistant_live import SPEC
+from visiovox.pipelines.assistant_live.spec import SPEC
 from visiovox.pipelines.testing import LocalContext, MemoryLiveLink, run_pipeline
 
 SYSTEM = "You are a helpful assistant. Answer in one short sentence."

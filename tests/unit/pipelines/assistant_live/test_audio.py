@@ -7,7 +7,7 @@ import wave
 
 import numpy as np
 
-from visiovox.pipelines.live_audio import AudioTape, PcmDecoder, is_wav, wav_bytes
+from visiovox.pipelines.assistant_live.audio import AudioTape, PcmDecoder, is_wav, wav_bytes
 
 
 def test_pcm_chunks_split_mid_sample_decode_whole() -> None:

@@ -1,7 +1,4 @@
-"""Audio plumbing of a live session: PCM16 in, a rolling tape of samples, WAV out.
-
-Imported by the live loop inside ``run`` (numpy and PyAV; the gateway needs neither).
-"""
+"""Audio plumbing of a live session: PCM16 in, a rolling tape of samples, WAV out."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Client messages (``LiveInput``) become, in arrival order, pending items: VAD
 events of the streamed PCM, whole-WAV utterances and commands. Each item is
-handled in turn. A turn is STT → LLM → TTS (``live_reply.py``); while a reply
+handled in turn. A turn is STT → LLM → TTS (``reply.py``); while a reply
 runs, new input is polled between pieces, and speech (or a new utterance, a
 text, ``end_session``) interrupts it: ``interrupted`` is sent, the new
 utterance becomes the next turn. At the first pause in speech
@@ -17,6 +17,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from visiovox.engines.llm.base import ChatMessage, LLMEngine
 from visiovox.engines.stt.base import STTEngine
 from visiovox.engines.tts.base import TTSEngine
@@ -29,10 +31,8 @@ from visiovox.engines.vad.base import (
 )
 from visiovox.errors import PipelineError
 from visiovox.media.errors import MediaError
-from visiovox.pipelines.assistant.spec import LLM, STT, TTS
-from visiovox.pipelines.assistant_live import VAD, LiveAssistantParams
-from visiovox.pipelines.context import RunContext
-from visiovox.pipelines.live_audio import (
+from visiovox.pipelines.assistant.spec import LLM, STT, TTS, VAD
+from visiovox.pipelines.assistant_live.audio import (
     RATE,
     AudioTape,
     PcmDecoder,
@@ -40,15 +40,32 @@ from visiovox.pipelines.live_audio import (
     decode_wav,
     is_wav,
 )
-from visiovox.pipelines.live_link import LiveInput, LiveLink
-from visiovox.pipelines.live_reply import LiveReply, ReplyOutcome
+from visiovox.pipelines.assistant_live.messages import (
+    Command,
+    Complete,
+    EndReason,
+    EndSession,
+    EndTurn,
+    Error,
+    Interrupted,
+    Outgoing,
+    Processing,
+    Ready,
+    ResponseDone,
+    Say,
+    SessionEnded,
+    SpeechStarted,
+    Transcription,
+    parse_command,
+)
+from visiovox.pipelines.assistant_live.reply import LiveReply, ReplyOutcome
+from visiovox.pipelines.assistant_live.spec import LiveAssistantParams
+from visiovox.pipelines.context import LiveInput, LiveLink, RunContext
 
 # Whisper reads 30 s windows; a longer monologue is cut into turns there.
 MAX_UTTERANCE_S = 30.0
 # How long one wait for client messages lasts; also the cancel check's cadence.
 POLL_S = 0.1
-# Commands that start a turn (or end the session) and so cut a reply short.
-INTERRUPTING = frozenset({"text", "end_session"})
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,12 @@ class Guess:
     reply: LiveReply | None
 
 
-Pending = VoiceEvent | Utterance | dict[str, Any]
+Pending = VoiceEvent | Utterance | Command
+
+
+def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
+    assert isinstance(params, LiveAssistantParams)
+    return Conversation.start(ctx, params).run()
 
 
 class Conversation:
@@ -134,20 +156,23 @@ class Conversation:
         )
 
     def run(self) -> dict[str, Any]:
-        self._link.send({"type": "ready"})
+        self._send(Ready())
         try:
             reason = self._loop()
         finally:
             self._drop_guess()
-        self._link.send({"type": "session_ended", "reason": reason})
+        self._send(SessionEnded(reason))
         return {
             "turns": self._turns,
             "interruptions": self._interruptions,
             "dropped": self._link.dropped,
-            "ended": reason,
+            "ended": reason.value,
         }
 
-    def _loop(self) -> str:
+    def _send(self, message: Outgoing) -> None:
+        self._link.send(message.to_json())
+
+    def _loop(self) -> EndReason:
         """Handle input until the session ends; answers why it ended."""
         while True:
             self._ctx.check_cancelled()
@@ -155,10 +180,10 @@ class Conversation:
                 self._pull(timeout_s=POLL_S)
             if not self._pending:  # nothing, or audio that changed nothing yet
                 if time.monotonic() - self._last_input > self._idle_timeout_s:
-                    return "idle"
+                    return EndReason.IDLE
                 continue
             if self._handle(self._pending.popleft()):
-                return "end_session"
+                return EndReason.END_SESSION
 
     # -- input ------------------------------------------------------------------------
 
@@ -173,7 +198,7 @@ class Conversation:
 
     def _take(self, item: LiveInput) -> None:
         if item.command is not None:
-            self._pending.append(item.command)
+            self._pending.append(parse_command(item.command))
         elif item.audio is not None and is_wav(item.audio):
             try:
                 self._pending.append(Utterance(decode_wav(item.audio)))
@@ -218,7 +243,7 @@ class Conversation:
     def _on_voice(self, event: VoiceEvent) -> None:
         if event.kind is VoiceEventKind.SPEECH_START:
             self._drop_guess()
-            self._link.send({"type": "speech_started"})
+            self._send(SpeechStarted())
             if time.monotonic() < self._talking_until:
                 self._talking_until = 0.0
                 self._interrupted()  # the reply is sent but the client still plays it
@@ -259,20 +284,19 @@ class Conversation:
             timings.update(transcribe=0.0, speculative=guess.seconds)
         else:
             self._drop_guess()
-            self._link.send({"type": "processing", "stage": "transcribe"})
+            self._send(Processing("transcribe"))
             heard, reply = self._transcribe(self._tape.slice(start, end)), None
             timings["transcribe"] = time.perf_counter() - detected_at
         self._turn_start = end
         self._tape.forget_before(end)
         self._answer(heard, detected_at=detected_at, timings=timings, reply=reply)
 
-    def _on_command(self, command: dict[str, Any]) -> bool:
-        kind = command.get("type")
-        if kind == "end_session":
+    def _on_command(self, command: Command) -> bool:
+        if isinstance(command, EndSession):
             return True
-        if kind == "text" and str(command.get("text", "")).strip():
-            self._answer(str(command["text"]).strip(), detected_at=time.perf_counter())
-        elif kind == "end_turn":
+        if isinstance(command, Say) and command.text.strip():
+            self._answer(command.text.strip(), detected_at=time.perf_counter())
+        elif isinstance(command, EndTurn):
             event = self._detector.finish()
             start = event.start if event is not None else self._turn_start
             self._end_of_speech(start, self._tape.end)
@@ -318,8 +342,8 @@ class Conversation:
             return
         if reply is None:
             self._drop_guess()  # a suspended reply holds the model
-        self._link.send({"type": "transcription", "text": heard})
-        self._link.send({"type": "processing", "stage": "generate"})
+        self._send(Transcription(heard))
+        self._send(Processing("generate"))
         try:
             reply = reply or self._reply(heard)
             outcome = reply.finish(should_stop=self._barged_in)
@@ -332,19 +356,18 @@ class Conversation:
             self._interrupted()
             return
         self._talking_until = time.monotonic() + outcome.audio_s
-        self._link.send({"type": "response", "text": outcome.text, "final": True})
-        self._link.send(
-            {
-                "type": "complete",
-                "transcription": heard,
-                "text": outcome.text,
-                "usage": outcome.usage.to_json(),
-                "sentences": outcome.sentences,
-                "audio_s": round(outcome.audio_s, 3),
-                "speculative": "speculative" in (timings or {}),
-                "dropped": self._link.dropped,
-                "timings": _timings(timings or {}, outcome, detected_at),
-            }
+        self._send(ResponseDone(outcome.text))
+        self._send(
+            Complete(
+                transcription=heard,
+                text=outcome.text,
+                usage=outcome.usage.to_json(),
+                sentences=outcome.sentences,
+                audio_s=round(outcome.audio_s, 3),
+                speculative="speculative" in (timings or {}),
+                dropped=self._link.dropped,
+                timings=_timings(timings or {}, outcome, detected_at),
+            )
         )
 
     def _remember(self, heard: str, outcome: ReplyOutcome) -> None:
@@ -358,18 +381,17 @@ class Conversation:
 
     def _interrupted(self) -> None:
         self._interruptions += 1
-        self._link.send({"type": "interrupted"})
+        self._send(Interrupted())
 
     def _error(self, code: str, message: str) -> None:
-        self._link.send({"type": "error", "code": code, "message": message})
+        self._send(Error(code, message))
 
 
 def _interrupts(item: Pending) -> bool:
     if isinstance(item, VoiceEvent):
         return item.kind is VoiceEventKind.SPEECH_START
-    if isinstance(item, Utterance):
-        return True
-    return item.get("type") in INTERRUPTING
+    # A new turn (or the session's end) cuts a reply short.
+    return isinstance(item, Utterance | Say | EndSession)
 
 
 def _timings(

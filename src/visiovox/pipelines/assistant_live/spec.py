@@ -3,26 +3,20 @@
 The gateway holding ``WS /v1/live/assistant`` creates this job and relays the
 socket through the session's capped Redis streams; the worker that claims it
 keeps its engines (Silero VAD, Whisper, the LLM, Piper) for the whole session,
-so a turn pays no dispatch and no engine acquisition. The loop
-(``pipelines/live_conversation.py``) detects the end of each utterance with the
-VAD and answers it as the REST turn does, streaming text and sentence audio,
-and lets the user interrupt a reply by speaking (barge-in). It ends on
-``end_session``, on a cancel (the socket closed) or after ``live.idle_timeout_s``
-without a message. Module-level imports stay light: the gateway imports ``SPEC``.
+so a turn pays no dispatch and no engine acquisition. The loop (``run.py``)
+detects the end of each utterance with the VAD and answers it as the REST turn
+does, streaming text and sentence audio, and lets the user interrupt a reply by
+speaking (barge-in). It ends on ``end_session``, on a cancel (the socket
+closed) or after ``live.idle_timeout_s`` without a message.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from visiovox.pipelines.assistant.spec import LLM, STT, TTS
+from visiovox.pipelines.assistant.spec import LLM, STT, TTS, VAD
 from visiovox.pipelines.chat.spec import Message
-from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.spec import PipelineSpec
-
-VAD = "vad.silero"
 
 
 class LiveAssistantParams(BaseModel):
@@ -38,18 +32,11 @@ class LiveAssistantParams(BaseModel):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
 
 
-def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
-    assert isinstance(params, LiveAssistantParams)
-    from visiovox.pipelines.live_conversation import Conversation
-
-    return Conversation.start(ctx, params).run()
-
-
 SPEC = PipelineSpec(
     name="assistant-live",
     summary="Live voice assistant session (WS /v1/live/assistant): VAD, STT, LLM, TTS per turn.",
     params=LiveAssistantParams,
-    run="visiovox.pipelines.assistant_live:run",
+    run="visiovox.pipelines.assistant_live.run:run",
     engines=(VAD, STT, LLM, TTS),
     live=True,
 )

@@ -17,15 +17,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.engines.tts.sentences import SentenceStream
-from visiovox.pipelines.live_audio import wav_bytes
-from visiovox.pipelines.live_link import LiveLink
+from visiovox.pipelines.assistant_live.audio import wav_bytes
+from visiovox.pipelines.assistant_live.messages import Outgoing, ResponseDelta
+from visiovox.pipelines.context import LiveLink
 
 
 @dataclass
@@ -49,15 +49,15 @@ class _Outbox:
 
     def __init__(self, link: LiveLink, *, held: bool) -> None:
         self._link = link
-        self._held: list[dict[str, Any] | bytes] | None = [] if held else None
+        self._held: list[Outgoing | bytes] | None = [] if held else None
 
-    def send(self, item: dict[str, Any] | bytes) -> None:
+    def send(self, item: Outgoing | bytes) -> None:
         if self._held is not None:
             self._held.append(item)
         elif isinstance(item, bytes):
             self._link.send_audio(item)
         else:
-            self._link.send(item)
+            self._link.send(item.to_json())
 
     def release(self) -> None:
         held, self._held = self._held or [], None
@@ -129,7 +129,7 @@ class LiveReply:
                 if piece is None:
                     break
                 outcome.first_token_at = outcome.first_token_at or time.perf_counter()
-                self._outbox.send({"type": "response", "delta": piece})
+                self._outbox.send(ResponseDelta(piece))
                 spoke = yield from self._speak_all(self._sentences.feed(piece))
                 if not spoke or self._should_stop():
                     outcome.interrupted = True
