@@ -54,11 +54,18 @@ class Stack:
     """Processes of one test deployment; every process is real, talking over a real Redis."""
 
     def __init__(
-        self, root: Path, *, settings: dict[str, str] | None = None, persist_redis: bool = False
+        self,
+        root: Path,
+        *,
+        settings: dict[str, str] | None = None,
+        persist_redis: bool = False,
+        redis: EmbeddedRedis | None = None,
     ) -> None:
         self.root = root
         # Persistent only for tests that restart Redis and expect everything back.
-        self.redis = EmbeddedRedis(root / "redis", persist=persist_redis)
+        # ``redis``: another stack's, running, shared (this stack neither starts nor stops it).
+        self.owns_redis = redis is None
+        self.redis = redis or EmbeddedRedis(root / "redis", persist=persist_redis)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -77,7 +84,8 @@ class Stack:
         self.api_keys: dict[str, str] = {}
 
     def start(self, *, workers: int = 1, owners: tuple[str, ...] = ()) -> Stack:
-        self.redis.start()
+        if self.owns_redis:
+            self.redis.start()
         self.env["VISIOVOX_REDIS__URL"] = self.redis.url
         for owner in owners:
             self.create_key(owner)
@@ -175,7 +183,8 @@ class Stack:
                 self.gateway.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.gateway.kill()
-        self.redis.stop()
+        if self.owns_redis:
+            self.redis.stop()
 
     def logs(self) -> str:
         return "\n".join(

@@ -44,3 +44,10 @@ def test_environment_overrides_the_yaml(monkeypatch: pytest.MonkeyPatch) -> None
 def test_auth_is_off_by_default_only_on_loopback(host: str, mode: str, enabled: bool) -> None:
     settings = Settings(gateway={"host": host}, auth={"enabled": mode})
     assert settings.auth_enabled is enabled
+
+
+@pytest.mark.parametrize("prefix", ["", "vv:prod", "vv.prod", "a b"])
+def test_a_redis_prefix_that_could_name_another_deployments_keys_is_refused(prefix: str) -> None:
+    # ':' or '.' in one prefix would put its keys or queues inside another's.
+    with pytest.raises(ValueError, match="prefix"):
+        Settings(redis={"prefix": prefix})

@@ -35,7 +35,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from visiovox.jobs.keys import RedisKeys
-from visiovox.jobs.queues import PRIORITY_STEPS, Priority, queue_lists, shared_queue
+from visiovox.jobs.queues import PRIORITY_STEPS, Priority, queue_lists, shared_queues
 from visiovox.jobs.stats import read_stats
 from visiovox.jobs.workers import WorkerInfo, WorkerState
 from visiovox.pipelines.registry import all_specs
@@ -111,7 +111,7 @@ async def deployment_metrics(
     pipelines: list[str],
 ) -> list[Metric]:
     """The deployment's series, read from Redis in one round trip (plus the workers')."""
-    queues = [shared_queue("cpu"), shared_queue("gpu"), *(q for w in workers for q in w.queues)]
+    queues = [*shared_queues(keys.prefix), *(q for w in workers for q in w.queues)]
     queues = list(dict.fromkeys(queues))
     pipe = client.pipeline(transaction=False)
     pipe.hgetall(keys.stats)

@@ -221,7 +221,7 @@ class Submissions:
         scheduler = self._settings.scheduler
         workers = await self._workers.live_async(self._redis, max_age_s=scheduler.workers_max_age_s)
         try:
-            return place(spec.needs, workers)
+            return place(spec.needs, workers, prefix=self._settings.redis.prefix)
         except NoCapableWorker as exc:
             retry = str(scheduler.retry_after_s)
             raise ApiError(

@@ -20,7 +20,7 @@ from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.keys import as_text
 from visiovox.jobs.model import Job, JobStatus
 from visiovox.jobs.orphans import missing_messages
-from visiovox.jobs.queues import SHARED_PREFIX, DeviceClass, private_queue, shared_queue
+from visiovox.jobs.queues import is_shared_queue, private_queue, shared_queue, shared_queues
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.workers import WorkerRegistry
 
@@ -44,13 +44,13 @@ class JanitorReport:
     redispatched: list[str] = field(default_factory=list)
 
 
-def fallback_queue(job: Job) -> str:
+def fallback_queue(job: Job, *, prefix: str) -> str:
     """The shared queue a job goes back to: its device class's (never a private queue)."""
     if job.device_class:
-        return shared_queue(job.device_class)
-    if job.queue and job.queue.count(".") == 1 and job.queue.startswith(SHARED_PREFIX):
+        return shared_queue(job.device_class, prefix=prefix)
+    if job.queue and is_shared_queue(job.queue, prefix=prefix):
         return job.queue
-    return shared_queue("cpu")
+    return shared_queue("cpu", prefix=prefix)
 
 
 class Janitor:
@@ -72,6 +72,11 @@ class Janitor:
         self._pipelines = list(pipelines)
         self._retention_s = retention_s
         self._interval_s = interval_s
+        self._prefix = domain.keys.prefix
+
+    def _fallback(self, job: Job) -> str:
+        """The shared queue ``job`` goes back to, among this deployment's."""
+        return fallback_queue(job, prefix=self._prefix)
 
     def sweep_if_due(self, owner: str) -> JanitorReport | None:
         """Sweep unless another process swept within the interval."""
@@ -116,7 +121,7 @@ class Janitor:
         if outcome == "requeued":
             job = store.get(job_id)
             if job is not None:
-                self._dispatcher.dispatch(job_id, queue=fallback_queue(job), priority=job.priority)
+                self._dispatcher.dispatch(job_id, queue=self._fallback(job), priority=job.priority)
                 log.warning("job %s lost its worker; re-dispatched", job_id)
         elif outcome == "failed":
             log.error("job %s lost its worker too many times; failed", job_id)
@@ -136,8 +141,8 @@ class Janitor:
         if not candidates:
             return []
         workers = self._domain.redis.smembers(self._domain.keys.workers)
-        queues = [shared_queue(device) for device in DeviceClass]
-        queues += [private_queue(as_text(name)) for name in workers]
+        queues = shared_queues(self._prefix)
+        queues += [private_queue(as_text(name), prefix=self._prefix) for name in workers]
         lost = missing_messages(
             self._domain.redis, job_ids=candidates, queues=queues, delivered_since=cutoff
         )
@@ -147,7 +152,7 @@ class Janitor:
             if job is None or job.status is not JobStatus.QUEUED:
                 continue  # claimed or canceled meanwhile
             # It has waited its turn: next in line, not behind the queue.
-            queue = fallback_queue(job)
+            queue = self._fallback(job)
             self._dispatcher.dispatch(job_id, queue=queue, priority=job.priority, first=True)
             redispatched.append(job_id)
         if redispatched:
@@ -161,11 +166,11 @@ class Janitor:
     def hand_back(self, worker_name: str) -> list[str]:
         """Move the jobs waiting on ``worker_name``'s private queue to their shared queues."""
         moved: list[str] = []
-        for job_id in self._dispatcher.drain_queue(private_queue(worker_name)):
+        for job_id in self._dispatcher.drain_queue(private_queue(worker_name, prefix=self._prefix)):
             job = self._domain.store.get(job_id)
             if job is None or job.status is not JobStatus.QUEUED:
                 continue
-            self._dispatcher.dispatch(job_id, queue=fallback_queue(job), priority=job.priority)
+            self._dispatcher.dispatch(job_id, queue=self._fallback(job), priority=job.priority)
             moved.append(job_id)
         if moved:
             log.warning("handed %d job(s) of worker %s back", len(moved), worker_name)

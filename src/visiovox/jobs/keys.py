@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from visiovox.jobs.idempotency import scoped_key
+from visiovox.jobs.queues import DEFAULT_PREFIX
 
 
 @dataclass(frozen=True)
 class RedisKeys:
-    """Builds the deployment's Redis key names from its prefix."""
+    """Builds the deployment's Redis key names from its prefix (queue names: ``jobs/queues.py``)."""
 
-    prefix: str = "vv"
+    prefix: str = DEFAULT_PREFIX
 
     def job(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}"

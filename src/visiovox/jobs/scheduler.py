@@ -17,6 +17,8 @@ The rules (issue 7):
    same script that pushes the job, and falls back to the shared queue if not.
 3. Otherwise the class's shared queue, which every worker of the class reads.
 
+Queue names are the deployment's, under its ``redis.prefix`` (``prefix``).
+
 ``place`` is a pure function of the job's ``Needs`` (``jobs/placement.py``,
 stated by its pipeline's spec) and the heartbeats: no I/O, a few microseconds
 (``bench/scale.py`` measures it).
@@ -27,7 +29,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from visiovox.jobs.placement import Needs
-from visiovox.jobs.queues import DeviceClass, Priority, Route, private_queue, shared_queue
+from visiovox.jobs.queues import (
+    DEFAULT_PREFIX,
+    DeviceClass,
+    Priority,
+    Route,
+    private_queue,
+    shared_queue,
+)
 from visiovox.jobs.workers import WorkerInfo, WorkerState
 
 
@@ -78,16 +87,22 @@ def place(
     needs: Needs,
     workers: Sequence[WorkerInfo],
     *,
+    prefix: str = DEFAULT_PREFIX,
     priority: Priority = Priority.NORMAL,
 ) -> Route:
-    """Where a job with ``needs`` goes; raises ``NoCapableWorker``."""
+    """Where a job with ``needs`` goes among the queues of ``prefix``; raises ``NoCapableWorker``.
+
+    ``prefix`` is the deployment's ``redis.prefix``: the gateway passes its own.
+    """
     device_class = choose_class(needs, workers)
     worker = affine_worker(needs, workers, device_class)
     if worker is not None:
         return Route(
             device_class=device_class,
-            queue=private_queue(worker.name),
+            queue=private_queue(worker.name, prefix=prefix),
             priority=priority,
             worker=worker.name,
+            prefix=prefix,
         )
-    return Route(device_class=device_class, queue=shared_queue(device_class), priority=priority)
+    queue = shared_queue(device_class, prefix=prefix)
+    return Route(device_class=device_class, queue=queue, priority=priority, prefix=prefix)

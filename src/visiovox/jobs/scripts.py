@@ -20,7 +20,7 @@ from typing import Any
 from visiovox.jobs.events import APPEND_EVENT_LUA
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.model import Job, JobError
-from visiovox.jobs.queues import Route, priority_list, private_queue, queue_lists
+from visiovox.jobs.queues import Route, priority_list, queue_lists
 from visiovox.jobs.records import encode_fields
 from visiovox.jobs.stats import STATS_LUA
 from visiovox.jobs.task_message import run_job_message
@@ -151,7 +151,7 @@ def create_call(
         # The fallback: the shared list, then what tells whether the worker is free.
         call.keys.append(priority_list(route.shared, route.priority))
         call.keys.append(keys.worker(route.worker))
-        call.keys.extend(queue_lists(private_queue(route.worker)))
+        call.keys.extend(queue_lists(route.queue))  # the worker's private queue
         call.args.extend([route.shared, run_job_message(job.id, queue=route.shared, priority=step)])
     return call
 

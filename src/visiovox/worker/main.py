@@ -8,6 +8,10 @@ A worker over its memory ceiling (``worker/memory.py``) finishes and acknowledge
 its job, then stops Celery's loop and exits with ``EXIT_RECYCLE`` (75) for its
 supervisor to start a fresh process: with the solo pool there is no child for
 Celery's ``worker_max_memory_per_child`` to replace.
+
+Before it consumes, a worker moves this deployment's messages off the queue
+names of before (``jobs/legacy_queues.py``): the workers are what reads queues,
+and every deployment has one however it is started (``visiovox up``, or alone).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import logging
 import re
 from typing import Any
 
+import redis
 from celery import Celery
 from celery.signals import worker_ready, worker_shutting_down
 from celery.worker import state as celery_state
@@ -24,6 +29,7 @@ from visiovox.config import Settings
 from visiovox.engines.pool import EnginePool
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
+from visiovox.jobs.legacy_queues import move_legacy_messages
 from visiovox.jobs.queues import device_class, private_queue, shared_queue
 from visiovox.jobs.redis_client import JobDomain, build_domain, connect
 from visiovox.jobs.task_message import RUN_JOB_TASK
@@ -55,6 +61,18 @@ def worker_registry(settings: Settings, domain: JobDomain) -> WorkerRegistry:
     return WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=ttl_s)
 
 
+def move_messages_of_before(domain: JobDomain, worker_name: str) -> None:
+    """Move this deployment's messages off the queue names of before (``jobs/legacy_queues.py``)."""
+    try:
+        moved = move_legacy_messages(domain, worker_names=[worker_name])
+    except redis.RedisError:
+        # Redis is not up yet: the janitor's search for lost messages finds them later.
+        log.warning("could not look for messages under the queue names of before", exc_info=True)
+        return
+    if moved:
+        log.warning("moved %d queued job(s) off the queue names of before", len(moved))
+
+
 def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None = None) -> int:
     """Run a worker until it is told to stop (SIGTERM: drain; a second SIGTERM: stop now).
 
@@ -62,7 +80,11 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
     over its memory ceiling.
     """
     worker_name = name or settings.worker.name or default_worker_name(device.requested)
-    queues = [shared_queue(device_class(device.requested)), private_queue(worker_name)]
+    prefix = settings.redis.prefix
+    queues = [
+        shared_queue(device_class(device.requested), prefix=prefix),
+        private_queue(worker_name, prefix=prefix),
+    ]
     domain = build_domain(
         settings, connect(settings, max_connections=settings.redis.worker_max_connections)
     )
@@ -143,6 +165,7 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
             memory.limit_bytes // MIB,
         )
 
+    move_messages_of_before(domain, worker_name)
     worker_ready.connect(on_ready, weak=False)
     worker_shutting_down.connect(drain.on_shutting_down, weak=False)
     drain.start()

@@ -65,7 +65,7 @@ def test_sse_streams_live_events_in_order_and_resumes(
         lines = response.iter_lines()
         [queued] = sse_events(lines, 1)
         assert queued["type"] == "queued" and queued["data"] == {
-            "queue": "vv.cpu",
+            "queue": f"{domain.keys.prefix}.cpu",
             "priority": "normal",
         }
         assert ISO_UTC.match(queued["ts"])

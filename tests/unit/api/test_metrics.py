@@ -32,6 +32,7 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 def test_metrics_has_requests_jobs_queues_workers_and_histograms(
     client: TestClient, domain: JobDomain
 ) -> None:
+    prefix = domain.keys.prefix
     WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=5).publish(
         WorkerInfo(
             name="w1",
@@ -39,7 +40,7 @@ def test_metrics_has_requests_jobs_queues_workers_and_histograms(
             pid=1,
             device="cpu",
             state=WorkerState.BUSY,
-            queues=["vv.cpu", "vv.worker.w1"],
+            queues=[f"{prefix}.cpu", f"{prefix}.worker.w1"],
         )
     )
     ids = [client.post("/v1/jobs/noop", json={"sleep_s": 0}).json()["id"] for _ in range(3)]
@@ -58,9 +59,9 @@ def test_metrics_has_requests_jobs_queues_workers_and_histograms(
         name = f"visiovox_job_{hist}_seconds"
         assert value(samples, f"{name}_count", pipeline="noop") == 1
         assert value(samples, f"{name}_bucket", pipeline="noop", le="+Inf") == 1
-    assert value(samples, "visiovox_queue_depth", queue="vv.cpu", priority="normal") >= 2
-    assert value(samples, "visiovox_queue_depth", queue="vv.cpu", priority="high") >= 1
-    assert value(samples, "visiovox_queue_depth", queue="vv.worker.w1", priority="low") == 0
+    assert value(samples, "visiovox_queue_depth", queue=f"{prefix}.cpu", priority="normal") >= 2
+    assert value(samples, "visiovox_queue_depth", queue=f"{prefix}.cpu", priority="high") >= 1
+    assert value(samples, "visiovox_queue_depth", queue=f"{prefix}.worker.w1", priority="low") == 0
     assert value(samples, "visiovox_queued_jobs", pipeline="noop") == 3
     assert value(samples, "visiovox_workers", device_class="cpu", state="busy") == 1
     assert value(samples, "visiovox_workers", device_class="gpu") == 0

@@ -36,7 +36,7 @@ def test_gpu_only_pipeline_is_queued_for_a_gpu_worker(
     register(domain, "c1")
     register(domain, "g1", device="cuda:1")
     job = client.post("/v1/jobs/noop-gpu", data={"sleep_s": "0"}).json()
-    assert job["id"] in Dispatcher(domain.redis).drain_queue("vv.gpu")
+    assert job["id"] in Dispatcher(domain.redis).drain_queue(f"{domain.keys.prefix}.gpu")
 
 
 def test_queue_cap_answers_429_with_retry_after(make_settings: SettingsFactory) -> None:
@@ -61,7 +61,7 @@ def test_priority_is_a_submission_option(client: TestClient, domain: JobDomain) 
     assert response.status_code == 202, response.text
     job = response.json()
     assert job["priority"] == "high" and "priority" not in job["params"]
-    messages = domain.redis.lrange(priority_list("vv.cpu", Priority.HIGH), 0, -1)
+    messages = domain.redis.lrange(priority_list(f"{domain.keys.prefix}.cpu", Priority.HIGH), 0, -1)
     assert job["id"] in [job_id_of(m) for m in messages]
     assert client.post("/v1/jobs/noop", json={"priority": "low"}).json()["priority"] == "low"
     assert client.post("/v1/jobs/noop", json={}).json()["priority"] == "normal"
@@ -85,5 +85,5 @@ def test_repeat_job_goes_to_the_idle_worker_with_its_engine(
     job = client.post("/v1/jobs/tts", data={"text": "Hello."}).json()
     assert job["priority"] == "normal"
     stored = build_domain(client.app.state.settings).store.get(job["id"])  # type: ignore[attr-defined]
-    assert stored is not None and stored.queue == "vv.worker.warm"
-    assert Dispatcher(domain.redis).drain_queue("vv.worker.warm") == [job["id"]]
+    assert stored is not None and stored.queue == f"{domain.keys.prefix}.worker.warm"
+    assert Dispatcher(domain.redis).drain_queue(f"{domain.keys.prefix}.worker.warm") == [job["id"]]

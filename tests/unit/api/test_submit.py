@@ -14,11 +14,10 @@ from tests.unit.api.helpers import assert_error
 from visiovox.config import Settings
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.model import EventType
-from visiovox.jobs.queues import queue_lists
+from visiovox.jobs.queues import queue_lists, shared_queue
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.task_message import RUN_JOB_TASK
 
-CPU_QUEUE = "vv.cpu"
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 JOB_KEYS = {
     "id",
@@ -39,10 +38,16 @@ JOB_KEYS = {
 }
 
 
-def queued_job_ids(client: redis.Redis) -> list[str]:
+def cpu_queue(domain: JobDomain) -> str:
+    """The CPU queue of the test's deployment (named by its prefix)."""
+    return shared_queue("cpu", prefix=domain.keys.prefix)
+
+
+def queued_job_ids(domain: JobDomain) -> list[str]:
     """The job ids of the ``run_job`` messages waiting in the CPU queue's Redis lists."""
     ids = []
-    for raw in (m for name in queue_lists(CPU_QUEUE) for m in client.lrange(name, 0, -1)):
+    client: redis.Redis = domain.redis
+    for raw in (m for name in queue_lists(cpu_queue(domain)) for m in client.lrange(name, 0, -1)):
         message = json.loads(raw)
         assert message["headers"]["task"] == RUN_JOB_TASK
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
@@ -53,7 +58,7 @@ def queued_job_ids(client: redis.Redis) -> list[str]:
 def test_submit_answers_202_with_the_job_and_sends_one_task(
     client: TestClient, domain: JobDomain
 ) -> None:
-    before = Dispatcher(domain.redis).depth(CPU_QUEUE)
+    before = Dispatcher(domain.redis).depth(cpu_queue(domain))
     response = client.post("/v1/jobs/noop", json={"sleep_s": 0.5, "steps": 5})
     assert response.status_code == 202, response.text
     job: dict[str, Any] = response.json()
@@ -70,10 +75,10 @@ def test_submit_answers_202_with_the_job_and_sends_one_task(
     assert job["result"] is None and job["error"] is None
     assert job["attempts"] == 0 and job["worker"] is None
 
-    assert Dispatcher(domain.redis).depth(CPU_QUEUE) == before + 1
-    assert job["id"] in queued_job_ids(domain.redis)
+    assert Dispatcher(domain.redis).depth(cpu_queue(domain)) == before + 1
+    assert job["id"] in queued_job_ids(domain)
     stored = domain.store.get(job["id"])
-    assert stored is not None and stored.owner == "anonymous" and stored.queue == CPU_QUEUE
+    assert stored is not None and stored.owner == "anonymous" and stored.queue == cpu_queue(domain)
     assert [e.type for e in domain.events.read_after(job["id"])] == [EventType.QUEUED]
 
 
@@ -134,7 +139,7 @@ def test_idempotency_key_returns_the_first_job_and_dispatches_once(
     client: TestClient, domain: JobDomain
 ) -> None:
     headers = {"Idempotency-Key": "order-42"}
-    before = Dispatcher(domain.redis).depth(CPU_QUEUE)
+    before = Dispatcher(domain.redis).depth(cpu_queue(domain))
     first = client.post("/v1/jobs/noop", json={"steps": 2}, headers=headers)
     again = client.post("/v1/jobs/noop", data={"steps": "2"}, headers=headers)
     other = client.post("/v1/jobs/noop", json={"steps": 2}, headers={"Idempotency-Key": "x"})
@@ -143,8 +148,8 @@ def test_idempotency_key_returns_the_first_job_and_dispatches_once(
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
     assert other.json()["id"] != first.json()["id"]
-    assert Dispatcher(domain.redis).depth(CPU_QUEUE) == before + 2
-    assert queued_job_ids(domain.redis).count(first.json()["id"]) == 1
+    assert Dispatcher(domain.redis).depth(cpu_queue(domain)) == before + 2
+    assert queued_job_ids(domain).count(first.json()["id"]) == 1
     too_long = client.post("/v1/jobs/noop", json={}, headers={"Idempotency-Key": "k" * 256})
     assert_error(too_long, 400, "invalid_idempotency_key")
 

@@ -9,7 +9,7 @@ from tests.unit.jobs.helpers import create_job
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.model import Job, JobStatus
-from visiovox.jobs.queues import DeviceClass, Priority, Route, priority_list
+from visiovox.jobs.queues import DeviceClass, Priority, Route, priority_list, shared_queue
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.workers import WorkerRegistry
 
@@ -36,16 +36,18 @@ def test_job_of_a_lost_worker_is_requeued_and_dispatched(domain: JobDomain) -> N
     assert report.requeued == ["lost"]
     job = domain.store.get("lost")
     assert job is not None and job.status is JobStatus.QUEUED
-    # The queues are shared by every test on this Redis: look for this job only.
-    assert "lost" in domain.redis.lrange(priority_list("vv.gpu", Priority.HIGH), 0, -1)[0].decode()
-    assert "lost" in Dispatcher(domain.redis).drain_queue("vv.gpu")
+    # Back on the shared queue of this deployment's prefix.
+    gpu = shared_queue("gpu", prefix=domain.keys.prefix)
+    assert "lost" in domain.redis.lrange(priority_list(gpu, Priority.HIGH), 0, -1)[0].decode()
+    assert "lost" in Dispatcher(domain.redis).drain_queue(gpu)
 
 
 def test_live_lease_is_left_alone(domain: JobDomain) -> None:
     create_job(domain, Job(id="alive", pipeline="noop", owner="o", device_class="cpu"))
     domain.store.claim("alive", "w1")
     assert make_janitor(domain).sweep().requeued == []
-    assert "alive" not in Dispatcher(domain.redis).drain_queue("vv.cpu")
+    cpu = shared_queue("cpu", prefix=domain.keys.prefix)
+    assert "alive" not in Dispatcher(domain.redis).drain_queue(cpu)
 
 
 def test_old_files_and_index_entries_expire(domain: JobDomain) -> None:

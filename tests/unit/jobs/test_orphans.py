@@ -11,14 +11,11 @@ from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
 from visiovox.jobs.model import Job, JobStatus
 from visiovox.jobs.orphans import KOMBU_UNACKED, KOMBU_UNACKED_INDEX, missing_messages
-from visiovox.jobs.queues import DeviceClass, Priority, Route, priority_list
+from visiovox.jobs.queues import DeviceClass, Priority, Route, priority_list, shared_queue
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.task_message import job_id_of, run_job_message
 from visiovox.jobs.workers import WorkerRegistry
 
-# The unit Redis is shared by every test: a queue of this module's own.
-ROUTE = Route(device_class=DeviceClass.GPU, queue="vv.gpu", priority=Priority.NORMAL)
-LIST = priority_list("vv.gpu", Priority.NORMAL)
 LEASE_S = 0.3  # tests/unit/jobs/conftest.py
 
 
@@ -33,18 +30,27 @@ def make_janitor(domain: JobDomain) -> Janitor:
     )
 
 
+def gpu_queue(domain: JobDomain) -> str:
+    """The deployment's GPU queue, where this module's jobs wait (its prefix is the test's)."""
+    return shared_queue("gpu", prefix=domain.keys.prefix)
+
+
+def gpu_list(domain: JobDomain) -> str:
+    return priority_list(gpu_queue(domain), Priority.NORMAL)
+
+
 def create(domain: JobDomain, *, created_ago_s: float = 1.0) -> str:
     job_id = uuid.uuid4().hex
     job = Job(id=job_id, pipeline="noop", owner="o", created_at=time.time() - created_ago_s)
-    create_job(domain, job, route=ROUTE)
+    create_job(domain, job, route=Route(device_class=DeviceClass.GPU, queue=gpu_queue(domain)))
     return job_id
 
 
 def take_message(domain: JobDomain, job_id: str) -> str:
     """Remove ``job_id``'s message from the queue, as a BRPOP whose reply got lost does."""
-    for raw in domain.redis.lrange(LIST, 0, -1):
+    for raw in domain.redis.lrange(gpu_list(domain), 0, -1):
         if job_id_of(raw) == job_id:
-            domain.redis.lrem(LIST, 1, raw)
+            domain.redis.lrem(gpu_list(domain), 1, raw)
             return raw.decode()
     raise AssertionError(f"no message for {job_id}")
 
@@ -53,13 +59,13 @@ def deliver(domain: JobDomain, message: str, *, ago_s: float) -> str:
     """Note a delivery as kombu's Redis QoS does (``QoS.append``)."""
     tag = uuid.uuid4().hex
     domain.redis.zadd(KOMBU_UNACKED_INDEX, {tag: time.time() - ago_s})
-    domain.redis.hset(KOMBU_UNACKED, tag, json.dumps([message, "", "vv.gpu"]))
+    domain.redis.hset(KOMBU_UNACKED, tag, json.dumps([message, "", gpu_queue(domain)]))
     return tag
 
 
 def messages_for(domain: JobDomain, job_id: str) -> list[int]:
     """Positions (0: the consumers' end) of ``job_id``'s messages on the queue."""
-    raw = domain.redis.lrange(LIST, 0, -1)[::-1]
+    raw = domain.redis.lrange(gpu_list(domain), 0, -1)[::-1]
     return [index for index, message in enumerate(raw) if job_id_of(message) == job_id]
 
 
@@ -97,7 +103,7 @@ def test_present_recent_and_claimed_jobs_are_left_alone(domain: JobDomain) -> No
 def test_a_delivery_older_than_a_lease_of_a_job_still_queued_is_lost(domain: JobDomain) -> None:
     job_id = create(domain)
     tag = deliver(domain, take_message(domain, job_id), ago_s=2 * LEASE_S)
-    queues = ["vv.gpu"]
+    queues = [gpu_queue(domain)]
     since = time.time() - LEASE_S
     assert missing_messages(domain.redis, job_ids=[job_id], queues=queues, delivered_since=since)
     domain.redis.zadd(KOMBU_UNACKED_INDEX, {tag: time.time()})
