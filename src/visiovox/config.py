@@ -31,10 +31,7 @@ class RedisSettings(BaseModel):
 
     url: str | None = None
     embedded_dir: Path = Path("data/redis")
-    # Every key and queue name starts with it (``vv:job:<id>``, ``vv.cpu``), so
-    # deployments with different prefixes can share one Redis. Letters, digits,
-    # ``_`` and ``-`` only: no prefix then names keys inside another's.
-    prefix: str = Field(default="vv", pattern=r"^[A-Za-z0-9_-]+$")
+    prefix: str = "vv"
     socket_timeout_s: float = 5.0
     connect_timeout_s: float = 1.0
     # Most connections of each client pool: a gateway process has two (its event
@@ -199,11 +196,16 @@ class EngineSettings(BaseModel):
         return self.idle_ttl_overrides.get(name, self.idle_ttl_s)
 
 
+# The longest text one job speaks (tts, talking-avatar, /v1/audio/speech): the bound of
+# their text params at submission, and the default of tts.max_chars, which the worker checks.
+SPEECH_MAX_CHARS = 4_096
+
+
 class TTSSettings(BaseModel):
     """Text to speech defaults."""
 
     voice: str = "joe"
-    max_chars: int = 4_096
+    max_chars: int = SPEECH_MAX_CHARS
     # Seconds of speech one job may produce; past it the job fails with audio_too_long.
     max_audio_s: float = Field(default=600.0, gt=0)
 

@@ -85,6 +85,11 @@ class EnginePool:
         self._lock = threading.Lock()
 
     @property
+    def settings(self) -> Settings:
+        """The settings every engine of this pool is made with."""
+        return self._settings
+
+    @property
     def budget_bytes(self) -> int:
         return self._settings.engines.memory_budget_mb * MIB
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from visiovox.config import Settings
 from visiovox.jobs.model import InputFile, OutputFile
 
 if TYPE_CHECKING:
@@ -57,6 +58,10 @@ class RunContext(Protocol):
 
     @property
     def device(self) -> str: ...
+
+    @property
+    def settings(self) -> Settings:
+        """The deployment's settings: a pipeline's defaults and limits come from here."""
 
     def input(self, field: str) -> InputFile | None:
         """The uploaded file of ``field``, if one was sent."""

@@ -76,7 +76,7 @@ def speak_text(
     sentences (share 0-1 of the text spoken). A text that made no audio at all
     fails with ``nothing_to_say``.
     """
-    settings = engine.settings.tts
+    settings = ctx.settings.tts
     if len(text) > settings.max_chars:
         raise PipelineError(
             "text_too_long", f"text is {len(text)} characters, over {settings.max_chars}"

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from visiovox.config import Settings
 from visiovox.engines.base import Engine
 from visiovox.engines.pool import EnginePool
 from visiovox.errors import JobCanceled
@@ -102,12 +103,14 @@ class LocalContext:
         *,
         root: Path,
         pool: EnginePool | None = None,
+        settings: Settings | None = None,
         inputs: Mapping[str, tuple[Path, InputFile]] | None = None,
         device: str = "cpu",
         job_id: str | None = None,
     ) -> None:
         self._root = root
         self._pool = pool
+        self._settings = settings
         self._device = device
         self._job_id = job_id or uuid.uuid4().hex
         self._inputs = dict(inputs or {})
@@ -149,6 +152,15 @@ class LocalContext:
     @property
     def device(self) -> str:
         return self._device
+
+    @property
+    def settings(self) -> Settings:
+        """``settings`` if given, else the engine pool's (a worker's are its pool's too)."""
+        if self._settings is not None:
+            return self._settings
+        if self._pool is None:
+            raise RuntimeError("this LocalContext has neither settings nor an engine pool")
+        return self._pool.settings
 
     @property
     def output_dir(self) -> Path:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import TypeVar
 
+from visiovox.config import Settings
 from visiovox.engines.base import Engine
 from visiovox.engines.pool import EnginePool
 from visiovox.errors import JobCanceled
@@ -32,6 +33,7 @@ class JobContext:
         self,
         *,
         job: Job,
+        settings: Settings,
         domain: JobDomain,
         pool: EnginePool,
         device: str,
@@ -41,6 +43,7 @@ class JobContext:
         memory: MemoryCeiling | None = None,
     ) -> None:
         self._job = job
+        self._settings = settings
         self._memory = memory
         self._live_links = live_links
         self._live: RedisLiveLink | None = None
@@ -66,6 +69,10 @@ class JobContext:
     @property
     def device(self) -> str:
         return self._device
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     @property
     def outputs(self) -> list[OutputFile]:

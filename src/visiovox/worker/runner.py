@@ -140,6 +140,7 @@ class JobRunner:
     def _run_claimed(self, job: Job) -> Outcome:
         ctx = JobContext(
             job=job,
+            settings=self._pool.settings,
             domain=self._domain,
             pool=self._pool,
             device=self._status.device,

@@ -25,8 +25,8 @@ class SentenceSpeaker:
     def __init__(self, ctx: RunContext, *, voice: str | None) -> None:
         self._ctx = ctx
         self._engine = ctx.engine(TTS, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717
-        self._voice = voice or self._engine.settings.tts.voice
-        self._budget = AudioBudget(max_s=self._engine.settings.tts.max_audio_s)
+        self._voice = voice or ctx.settings.tts.voice
+        self._budget = AudioBudget(max_s=ctx.settings.tts.max_audio_s)
         self._sentences = SentenceStream()
         self._audio: list[npt.NDArray[np.float32]] = []
         self.count = 0

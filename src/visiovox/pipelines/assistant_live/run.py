@@ -115,7 +115,7 @@ class Conversation:
         self._stt = stt
         self._llm = llm
         self._tts = tts
-        settings = stt.settings
+        settings = ctx.settings
         self._idle_timeout_s = settings.live.idle_timeout_s
         self._max_history = settings.assistant.max_history_messages
         self._system = [m for m in params.history if m.role == "system"][:1]
@@ -138,7 +138,7 @@ class Conversation:
     def start(cls, ctx: RunContext, params: LiveAssistantParams) -> Conversation:
         """Take the session's engines for its whole life (none are acquired per turn)."""
         vad = ctx.engine(VAD, VADEngine)  # type: ignore[type-abstract]  # mypy#4717
-        settings = vad.settings
+        settings = ctx.settings
         options = VADOptions(
             threshold=settings.vad.threshold,
             min_speech_ms=settings.vad.min_speech_ms,

@@ -15,7 +15,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     assert isinstance(params, ChatParams)
     ctx.stage("generate")
     engine = ctx.engine(ENGINE, LLMEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
-    settings = engine.settings.llm
+    settings = ctx.settings.llm
     max_tokens = params.max_tokens or settings.max_tokens
     temperature = settings.temperature if params.temperature is None else params.temperature
     messages = [ChatMessage(role=m.role, content=m.content) for m in params.messages]

@@ -32,7 +32,7 @@ class _Swapper:
 
     def __init__(self, ctx: RunContext, params: FaceSwapParams) -> None:
         self.landmarker = ctx.engine(LANDMARKS, FaceLandmarker)
-        self.settings = self.landmarker.settings
+        self.settings = ctx.settings
         self.detector = ctx.engine(preferred_detector(self.settings), FaceDetector)
         self.engine = ctx.engine(SWAP_ENGINES[params.engine], FaceSwapEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
         self.params = params

@@ -113,14 +113,14 @@ def lipsync_engine(ctx: RunContext, choice: str) -> LipSyncEngine:
 def find_face(ctx: RunContext, picture: Image) -> Face | None:
     """The largest face of ``picture`` with its landmarks, or None."""
     landmarker = ctx.engine(LANDMARKS, FaceLandmarker)
-    min_score = landmarker.settings.face.hog_min_score
-    box = _detector(ctx, landmarker).largest(picture, min_score=min_score)
+    min_score = ctx.settings.face.hog_min_score
+    box = _detector(ctx).largest(picture, min_score=min_score)
     return None if box is None else landmarker.landmarks(picture, box)
 
 
-def _detector(ctx: RunContext, landmarker: FaceLandmarker) -> FaceDetector:
+def _detector(ctx: RunContext) -> FaceDetector:
     """The detector ``face.detector`` picks (SCRFD when chosen or cached, else HOG)."""
-    return ctx.engine(preferred_detector(landmarker.settings), FaceDetector)
+    return ctx.engine(preferred_detector(ctx.settings), FaceDetector)
 
 
 def frame_count(speech: Speech, fps: float) -> int:
@@ -205,9 +205,9 @@ def faces_of(ctx: RunContext, pictures: Sequence[Image]) -> list[Face | None]:
     if len(pictures) == 1:
         return [find_face(ctx, pictures[0])]
     landmarker = ctx.engine(LANDMARKS, FaceLandmarker)
-    settings = landmarker.settings.face
+    settings = ctx.settings.face
     tracker = FaceTracker(
-        _detector(ctx, landmarker),
+        _detector(ctx),
         landmarker,
         detect_every=settings.detect_every,
         min_confidence=settings.track_min_confidence,

@@ -77,7 +77,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
 
     clock.start(ctx, "analysis")
     engine = lipsync_engine(ctx, params.engine)
-    pictures, fps = _pictures(ctx, params, max_pixels=engine.settings.uploads.max_pixels)
+    pictures, fps = _pictures(ctx, params, max_pixels=ctx.settings.uploads.max_pixels)
     faces = steady_faces(faces_of(ctx, pictures))
     if not any(face is not None for face in faces):
         raise no_face("the face image" if len(pictures) == 1 else "no frame of the face video")

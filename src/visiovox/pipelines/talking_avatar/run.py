@@ -42,7 +42,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
 
     clock.start(ctx, "analysis")
     engine = lipsync_engine(ctx, params.engine)
-    picture, face = _portrait(ctx, params.size, max_pixels=engine.settings.uploads.max_pixels)
+    picture, face = _portrait(ctx, params.size, max_pixels=ctx.settings.uploads.max_pixels)
     frames = frame_count(speech, params.fps)
     driver = engine.driver(speech.analysis, fps=params.fps, frames=frames)
     ctx.progress(ANALYSIS_DONE, stage="analysis")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from visiovox.config import SPEECH_MAX_CHARS
 from visiovox.media.kinds import MediaKind
 from visiovox.media.speakable import speakable_text
 from visiovox.pipelines.lip_sync.spec import (
@@ -30,7 +31,9 @@ class TalkingAvatarParams(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     text: str | None = Field(
-        default=None, max_length=4_096, description="Text to speak; leave out to send audio."
+        default=None,
+        max_length=SPEECH_MAX_CHARS,
+        description="Text to speak; leave out to send audio.",
     )
     voice: str | None = Field(
         default=None, max_length=64, description="TTS voice; empty: the configured default."

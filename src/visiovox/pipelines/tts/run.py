@@ -20,7 +20,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     assert isinstance(params, TTSParams)
     ctx.stage("synthesize")
     engine = ctx.engine(ENGINE, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
-    voice = params.voice or engine.settings.tts.voice
+    voice = params.voice or ctx.settings.tts.voice
 
     def progress(share: float, sentence: int) -> None:
         ctx.progress(SYNTHESIS_SHARE * share, stage="synthesize", message=f"sentence {sentence}")

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from visiovox.config import SPEECH_MAX_CHARS
 from visiovox.media.speakable import speakable_text
 from visiovox.pipelines.spec import PipelineSpec
 
@@ -26,7 +27,7 @@ class TTSParams(BaseModel):
 
     text: str = Field(
         min_length=1,
-        max_length=4_096,
+        max_length=SPEECH_MAX_CHARS,
         description="Text to speak: invisible characters are dropped; a letter or digit must stay.",
     )
     voice: str | None = Field(

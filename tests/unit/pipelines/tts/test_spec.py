@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from visiovox.config import SPEECH_MAX_CHARS, TTSSettings
 from visiovox.pipelines.talking_avatar.spec import TalkingAvatarParams
 from visiovox.pipelines.tts.spec import TTSParams
 
@@ -33,3 +34,11 @@ def test_params_keep_the_text_without_its_invisible_characters(params: type[Base
 def test_a_talking_avatar_without_text_still_validates() -> None:
     assert TalkingAvatarParams.model_validate({}).text is None
     assert TalkingAvatarParams.model_validate({"text": "  "}).text is None
+
+
+@pytest.mark.parametrize("params", [TTSParams, TalkingAvatarParams])
+def test_the_text_limit_is_the_one_the_worker_checks(params: type[BaseModel]) -> None:
+    assert TTSSettings().max_chars == SPEECH_MAX_CHARS
+    params.model_validate({"text": "a" * SPEECH_MAX_CHARS})
+    with pytest.raises(ValidationError):
+        params.model_validate({"text": "a" * (SPEECH_MAX_CHARS + 1)})
