@@ -31,7 +31,10 @@ class RedisSettings(BaseModel):
 
     url: str | None = None
     embedded_dir: Path = Path("data/redis")
-    prefix: str = "vv"
+    # Every key and queue name starts with it (``vv:job:<id>``, ``vv.cpu``), so
+    # deployments with different prefixes can share one Redis. Letters, digits,
+    # ``_`` and ``-`` only: no prefix then names keys inside another's.
+    prefix: str = Field(default="vv", pattern=r"^[A-Za-z0-9_-]+$")
     socket_timeout_s: float = 5.0
     connect_timeout_s: float = 1.0
     # Most connections of each client pool: a gateway process has two (its event
