@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from visiovox.api.deps import CallerDep, FilesDep, FollowDep, SubmitDep
 from visiovox.api.schemas import ErrorBody
+from visiovox.config import SPEECH_MAX_CHARS
 from visiovox.jobs.model import Job
 from visiovox.jobs.queues import Priority
 from visiovox.jobs.storage import JobFiles
@@ -54,7 +55,7 @@ class SpeechRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field(min_length=1, max_length=200)
-    input: str = Field(min_length=1, max_length=4_096)
+    input: str = Field(min_length=1, max_length=SPEECH_MAX_CHARS)
     voice: str = Field(min_length=1, max_length=64)
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
