@@ -2,17 +2,12 @@
 
 ``POST /v1/jobs`` always refused a job whose params call for a file that was not
 sent (422 ``missing_input``); the OpenAI facades and assistant turns skipped the
-check while they had a submit path of their own. No pipeline they run declares
-a conditional input today, so these tests give one a single: an ``assistant``
-whose audio is required when there is no ``text``.
+check while they had a submit path of their own. The ``assistant`` pipeline's
+audio is required when there is no ``text``: a turn with neither is refused at
+submission instead of failing on a worker.
 """
 
 from __future__ import annotations
-
-import dataclasses
-import sys
-import types
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,30 +16,9 @@ from tests.unit.api.helpers import assert_error
 from visiovox.api.errors import ApiError
 from visiovox.api.submission import Submissions
 from visiovox.jobs.queues import Priority
-from visiovox.pipelines import registry
-from visiovox.pipelines.spec import PipelineSpec
 
 
-@pytest.fixture
-def assistant_needing_audio(monkeypatch: pytest.MonkeyPatch) -> Iterator[PipelineSpec]:
-    """The ``assistant`` pipeline, its ``audio`` input required when there is no ``text``."""
-    real = registry.get_spec("assistant")
-    (audio,) = real.inputs
-    spec = dataclasses.replace(
-        real, inputs=(dataclasses.replace(audio, required_when=("text", None)),)
-    )
-    module = types.ModuleType("visiovox_test_assistant_needing_audio")
-    module.SPEC = spec  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setitem(registry.PIPELINES, "assistant", module.__name__)
-    registry.get_spec.cache_clear()
-    yield spec
-    registry.get_spec.cache_clear()
-
-
-def test_an_assistant_turn_checks_conditional_inputs(
-    client: TestClient, assistant_needing_audio: PipelineSpec
-) -> None:
+def test_an_assistant_turn_checks_conditional_inputs(client: TestClient) -> None:
     session = client.post("/v1/assistant/sessions").json()["id"]
     turns = f"/v1/assistant/sessions/{session}/turns"
     error = assert_error(client.post(turns, data={}), 422, "missing_input")
@@ -53,9 +27,7 @@ def test_an_assistant_turn_checks_conditional_inputs(
     # task, which follows the job to an end that no worker brings in these tests.)
 
 
-def test_the_facades_path_checks_conditional_inputs(
-    client: TestClient, assistant_needing_audio: PipelineSpec
-) -> None:
+def test_the_facades_path_checks_conditional_inputs(client: TestClient) -> None:
     # The OpenAI facades submit as turns do: through Submissions with a fixed priority.
     submissions: Submissions = client.app.state.gateway.submissions  # type: ignore[attr-defined]
     assert client.portal is not None

@@ -56,6 +56,7 @@ SPEC = PipelineSpec(
             kinds=frozenset({MediaKind.AUDIO, MediaKind.VIDEO}),
             required=False,
             description="What the user said; or pass the text param instead.",
+            required_when=("text", None),
         ),
     ),
     engines=(STT, LLM, TTS, VAD),
