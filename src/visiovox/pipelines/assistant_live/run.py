@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -60,34 +59,19 @@ from visiovox.pipelines.assistant_live.messages import (
 )
 from visiovox.pipelines.assistant_live.reply import LiveReply, ReplyOutcome
 from visiovox.pipelines.assistant_live.spec import LiveAssistantParams
+from visiovox.pipelines.assistant_live.turns import (
+    Guess,
+    Pending,
+    Utterance,
+    interrupts,
+    turn_timings,
+)
 from visiovox.pipelines.context import LiveInput, LiveLink, RunContext
 
 # Whisper reads 30 s windows; a longer monologue is cut into turns there.
 MAX_UTTERANCE_S = 30.0
 # How long one wait for client messages lasts; also the cancel check's cadence.
 POLL_S = 0.1
-
-
-@dataclass(frozen=True)
-class Utterance:
-    """A whole spoken turn that came as one WAV message."""
-
-    samples: Samples
-
-
-@dataclass(frozen=True)
-class Guess:
-    """Work done at a pause, valid while the utterance still ends there: its transcription
-    and, when something was heard, the reply prepared up to its first audio (held back)."""
-
-    start: int
-    end: int
-    text: str
-    seconds: float
-    reply: LiveReply | None
-
-
-Pending = VoiceEvent | Utterance | Command
 
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
@@ -226,7 +210,7 @@ class Conversation:
         """Poll for input during a reply; True if any of it interrupts the reply."""
         self._ctx.check_cancelled()
         self._pull(timeout_s=0)
-        return any(_interrupts(item) for item in self._pending)
+        return any(interrupts(item) for item in self._pending)
 
     # -- handling ---------------------------------------------------------------------
 
@@ -366,7 +350,7 @@ class Conversation:
                 audio_s=round(outcome.audio_s, 3),
                 speculative="speculative" in (timings or {}),
                 dropped=self._link.dropped,
-                timings=_timings(timings or {}, outcome, detected_at),
+                timings=turn_timings(timings or {}, outcome, detected_at),
             )
         )
 
@@ -385,29 +369,3 @@ class Conversation:
 
     def _error(self, code: str, message: str) -> None:
         self._send(Error(code, message))
-
-
-def _interrupts(item: Pending) -> bool:
-    if isinstance(item, VoiceEvent):
-        return item.kind is VoiceEventKind.SPEECH_START
-    # A new turn (or the session's end) cuts a reply short.
-    return isinstance(item, Utterance | Say | EndSession)
-
-
-def _timings(
-    before: dict[str, float], outcome: ReplyOutcome, detected_at: float
-) -> dict[str, float]:
-    """Stage seconds, and milestones in seconds since the end of speech was detected
-    (work prepared before it counts as done at that moment)."""
-    milestones = {
-        "first_token": outcome.first_token_at,
-        "first_audio": outcome.first_audio_at,
-        "complete": time.perf_counter(),
-    }
-    timings = {
-        **before,
-        **{name: max(0.0, at - detected_at) for name, at in milestones.items() if at is not None},
-        "generate": outcome.generate_s,
-        "synthesize": outcome.synthesize_s,
-    }
-    return {name: round(value, 3) for name, value in timings.items()}
