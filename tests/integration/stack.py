@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
 from visiovox.embedded_redis import EmbeddedRedis
 from visiovox.process import die_with_parent
@@ -203,3 +204,11 @@ def wait_for_job(
         return job if job["status"] in until else None
 
     return dict(wait_until(done, timeout_s=timeout_s, what=f"job {job_id} in {until}"))
+
+
+def orphan_job_dirs(stack: Stack) -> list[str]:
+    """Job folders on disk with no job record in Redis."""
+    client = redis.Redis.from_url(stack.redis.url)
+    jobs_root = stack.root / "data" / "jobs"
+    folders = [p.name for p in jobs_root.iterdir()] if jobs_root.is_dir() else []
+    return [name for name in folders if not client.exists(f"vv:job:{name}")]

@@ -9,12 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from tests import bombs
 from tests.faces import ASTRONAUT
 from tests.integration.bomb_load import BOMBS, measure_bomb
-from tests.integration.stack import Stack, wait_for_job, wait_until
+from tests.integration.stack import Stack, orphan_job_dirs, wait_for_job, wait_until
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> None:
@@ -35,14 +34,6 @@ def alice(stack: Stack) -> Iterator[httpx.Client]:
         yield client
         assert job_count(client) == before, "a rejected request left a job behind"
         assert not orphan_job_dirs(stack), "a rejected request left files behind"
-
-
-def orphan_job_dirs(stack: Stack) -> list[str]:
-    """Job folders on disk with no job record in Redis."""
-    client = redis.Redis.from_url(stack.redis.url)
-    jobs_root = stack.root / "data" / "jobs"
-    folders = [p.name for p in jobs_root.iterdir()] if jobs_root.is_dir() else []
-    return [name for name in folders if not client.exists(f"vv:job:{name}")]
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,7 @@ import httpx
 import pytest
 
 from tests.integration.corpus_sweep import WORKER_FAILURES, speech_wav, sweep, wait_all_finished
-from tests.integration.stack import Stack
-from tests.integration.test_bad_inputs import orphan_job_dirs
+from tests.integration.stack import Stack, orphan_job_dirs
 
 OWNER = "mallory"
 
