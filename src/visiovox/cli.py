@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 from pathlib import Path
@@ -12,18 +11,12 @@ import typer
 
 from visiovox.cli_models import models_app
 from visiovox.config import Settings, get_settings
+from visiovox.logs import setup_logging
 
 app = typer.Typer(help="VisioVox: self-hosted AI media jobs.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
-
-
-def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
 
 
 @app.command()
@@ -32,7 +25,7 @@ def up() -> None:
     from visiovox.supervisor import Supervisor
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings.log_level)
     raise typer.Exit(Supervisor(settings).run())
 
 
@@ -45,7 +38,7 @@ def serve(
     import uvicorn
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings.log_level)
     if settings.gateway.processes > 1:
         _prepare_multiprocess_metrics()
     uvicorn.run(
@@ -85,7 +78,7 @@ def worker(
     from visiovox.worker.device import assign_device, pin_device
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings.log_level)
     try:
         assignment = assign_device(device or settings.worker.device, os.environ)
     except ValueError as exc:

@@ -4,7 +4,7 @@ Layers, lowest first (a module may import its own package and any lower layer,
 never a higher one, nor another package of its own layer):
 
 0. ground vocabulary: ``errors``; 1. ``config``; 2. ``process``,
-   ``restart_policy``; 3. ``embedded_redis``; 4. ``media``, ``models``;
+   ``restart_policy``, ``logs``; 3. ``embedded_redis``; 4. ``media``, ``models``;
 5. ``engines``; 6. ``jobs``; 7. ``pipelines``; 8. ``worker``, ``api``;
 9. ``supervisor``, ``cli_models``; 10. ``cli``; 11. ``__main__``.
 
@@ -27,7 +27,7 @@ PACKAGE = "visiovox"
 LAYERS: list[set[str]] = [
     {"errors", "__init__", "assets"},
     {"config"},
-    {"process", "restart_policy"},
+    {"process", "restart_policy", "logs"},
     {"embedded_redis"},
     {"media", "models"},
     {"engines"},

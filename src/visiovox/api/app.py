@@ -47,6 +47,7 @@ from visiovox.jobs.reader import JobReader
 from visiovox.jobs.redis_client import JobDomain, build_domain, connect_async
 from visiovox.jobs.sessions import SessionStore
 from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry
+from visiovox.logs import install_redaction
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,8 @@ def _services(
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A gateway app for ``settings`` (the process settings when None)."""
+    # uvicorn configured its loggers' handlers before it called this factory.
+    install_redaction()
     app = FastAPI(
         title="VisioVox",
         version="1",

@@ -22,7 +22,12 @@ from typing import Any
 
 import redis
 from celery import Celery
-from celery.signals import worker_ready, worker_shutting_down
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    worker_ready,
+    worker_shutting_down,
+)
 from celery.worker import state as celery_state
 
 from visiovox.config import Settings
@@ -34,6 +39,7 @@ from visiovox.jobs.queues import device_class, private_queue, shared_queue
 from visiovox.jobs.redis_client import JobDomain, build_domain, connect
 from visiovox.jobs.task_message import RUN_JOB_TASK
 from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry, WorkerState
+from visiovox.logs import install_redaction
 from visiovox.pipelines.registry import PIPELINES
 from visiovox.worker.celery_app import make_celery
 from visiovox.worker.device import DeviceAssignment, DeviceProbe
@@ -166,6 +172,9 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
         )
 
     move_messages_of_before(domain, worker_name)
+    # Celery gives its task logger a handler of its own: secrets out of it too.
+    after_setup_logger.connect(_redact_celery_logger, weak=False)
+    after_setup_task_logger.connect(_redact_celery_logger, weak=False)
     worker_ready.connect(on_ready, weak=False)
     worker_shutting_down.connect(drain.on_shutting_down, weak=False)
     drain.start()
@@ -193,6 +202,10 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
         log.warning("worker %s exits with %d to be started afresh", worker_name, EXIT_RECYCLE)
         return EXIT_RECYCLE
     return 0
+
+
+def _redact_celery_logger(logger: logging.Logger, **_: Any) -> None:
+    install_redaction(logger)
 
 
 def _celery_hostname(worker_name: str) -> str:
