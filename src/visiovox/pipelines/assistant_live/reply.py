@@ -9,7 +9,8 @@ ends the generation) and nothing more of this reply is sent.
 A reply can also be *prepared*: started while the user may still go on talking,
 run up to its first sentence's audio with everything it sends held back, then
 either released (the user had finished: the held messages go out at once and
-the reply goes on) or dropped (the user went on: nothing was sent).
+the reply goes on) or dropped (the user went on: nothing was sent). Preparing
+stops between pieces once its ``should_stop`` says the user went on.
 """
 
 from __future__ import annotations
@@ -92,8 +93,10 @@ class LiveReply:
         )
         self._steps = self._generate()
 
-    def prepare(self) -> None:
-        """Run until the first sentence is spoken (held back) or the reply ends."""
+    def prepare(self, *, should_stop: Callable[[], bool]) -> None:
+        """Run until the first sentence is spoken (held back), the reply ends, or
+        ``should_stop`` says so (asked between pieces, as during ``finish``)."""
+        self._should_stop = should_stop
         next(self._steps, None)
 
     def finish(self, *, should_stop: Callable[[], bool]) -> ReplyOutcome:

@@ -1,19 +1,22 @@
 """The live assistant's loop on the worker: messages in, turns detected by the VAD, replies out.
 
-Client messages (``LiveInput``) become, in arrival order, pending items: VAD
-events of the streamed PCM, whole-WAV utterances and commands. Each item is
-handled in turn. A turn is STT → LLM → TTS (``reply.py``); while a reply
-runs, new input is polled between pieces, and speech (or a new utterance, a
-text, ``end_session``) interrupts it: ``interrupted`` is sent, the new
-utterance becomes the next turn. At the first pause in speech
-(``live.speculative_pause_ms``) the utterance so far is transcribed while the
-end-of-speech wait runs; if no more speech came, the end reuses that text.
+The listener (``listener.py``, its own thread) turns client messages, as they
+arrive, into pending items: VAD events of the streamed PCM, whole-WAV
+utterances and commands. This loop handles each in turn. A turn is STT → LLM →
+TTS (``reply.py``); while a reply runs, new input is polled between pieces, and
+speech (or a new utterance, a text, ``end_session``) interrupts it:
+``interrupted`` is sent, the new utterance becomes the next turn. At the first
+pause in speech (``live.speculative_pause_ms``) the utterance so far is
+transcribed and the reply prepared up to its first audio while the listener
+keeps waiting for the end of speech; the work is abandoned as soon as the
+speech goes on, and used only if the utterance ends where the pause was.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -25,20 +28,13 @@ from visiovox.engines.vad.base import (
     SpeechDetector,
     VADEngine,
     VADOptions,
-    VoiceEvent,
     VoiceEventKind,
+    ms_to_samples,
 )
 from visiovox.errors import PipelineError
-from visiovox.media.errors import MediaError
 from visiovox.pipelines.assistant.spec import LLM, STT, TTS, VAD
-from visiovox.pipelines.assistant_live.audio import (
-    RATE,
-    AudioTape,
-    PcmDecoder,
-    Samples,
-    decode_wav,
-    is_wav,
-)
+from visiovox.pipelines.assistant_live.audio import RATE, Samples
+from visiovox.pipelines.assistant_live.listener import POLL_S, Listener
 from visiovox.pipelines.assistant_live.messages import (
     Command,
     Complete,
@@ -55,23 +51,19 @@ from visiovox.pipelines.assistant_live.messages import (
     SessionEnded,
     SpeechStarted,
     Transcription,
-    parse_command,
 )
 from visiovox.pipelines.assistant_live.reply import LiveReply, ReplyOutcome
 from visiovox.pipelines.assistant_live.spec import LiveAssistantParams
 from visiovox.pipelines.assistant_live.turns import (
     Guess,
+    Heard,
     Pending,
+    Rejected,
     Utterance,
     interrupts,
     turn_timings,
 )
-from visiovox.pipelines.context import LiveInput, LiveLink, RunContext
-
-# Whisper reads 30 s windows; a longer monologue is cut into turns there.
-MAX_UTTERANCE_S = 30.0
-# How long one wait for client messages lasts; also the cancel check's cadence.
-POLL_S = 0.1
+from visiovox.pipelines.context import LiveLink, RunContext
 
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
@@ -95,7 +87,6 @@ class Conversation:
         self._ctx = ctx
         self._link: LiveLink = ctx.live()
         self._params = params
-        self._detector = detector
         self._stt = stt
         self._llm = llm
         self._tts = tts
@@ -109,12 +100,11 @@ class Conversation:
             if m.role != "system"
         ]
         self._pending: deque[Pending] = deque()
-        self._pcm = PcmDecoder()
-        self._tape = AudioTape()
-        self._turn_start = 0  # where audio not yet part of a turn begins
+        self._listener = Listener(self._link, detector)
+        # From the last voiced sample to the end of an utterance the VAD reports.
+        self._pad = ms_to_samples(settings.vad.speech_pad_ms)
         self._guess: Guess | None = None
         self._talking_until = 0.0  # when the client's playback of the last reply ends
-        self._last_input = time.monotonic()
         self._turns = 0
         self._interruptions = 0
 
@@ -141,9 +131,11 @@ class Conversation:
 
     def run(self) -> dict[str, Any]:
         self._send(Ready())
+        self._listener.start()
         try:
             reason = self._loop()
         finally:
+            self._listener.stop()
             self._drop_guess()
         self._send(SessionEnded(reason))
         return {
@@ -163,7 +155,7 @@ class Conversation:
             if not self._pending:
                 self._pull(timeout_s=POLL_S)
             if not self._pending:  # nothing, or audio that changed nothing yet
-                if time.monotonic() - self._last_input > self._idle_timeout_s:
+                if time.monotonic() - self._listener.last_input > self._idle_timeout_s:
                     return EndReason.IDLE
                 continue
             if self._handle(self._pending.popleft()):
@@ -171,40 +163,9 @@ class Conversation:
 
     # -- input ------------------------------------------------------------------------
 
-    def _pull(self, *, timeout_s: float) -> bool:
-        """Turn what arrived into pending items; True if anything did."""
-        inputs = self._link.receive(timeout_s=timeout_s)
-        for item in inputs:
-            self._take(item)
-        if inputs:
-            self._last_input = time.monotonic()
-        return bool(inputs)
-
-    def _take(self, item: LiveInput) -> None:
-        if item.command is not None:
-            self._pending.append(parse_command(item.command))
-        elif item.audio is not None and is_wav(item.audio):
-            try:
-                self._pending.append(Utterance(decode_wav(item.audio)))
-            except MediaError as exc:
-                self._error(exc.code, exc.message)  # the session goes on
-        elif item.audio:
-            samples = self._pcm.decode(item.audio)
-            self._tape.append(samples)
-            self._pending.extend(self._detector.feed(samples))
-            self._cut_long_utterance()
-
-    def _cut_long_utterance(self) -> None:
-        """Keep the tape bounded: cut a monologue into turns, forget old silence."""
-        start = self._detector.utterance_start
-        limit = int(MAX_UTTERANCE_S * RATE)
-        if start is not None and self._tape.end - start > limit:
-            cut = self._detector.finish()
-            if cut is not None:
-                self._pending.append(cut)
-        elif start is None and not self._pending and self._tape.end - self._turn_start > limit:
-            self._turn_start = self._tape.end - limit
-            self._tape.forget_before(self._turn_start)
+    def _pull(self, *, timeout_s: float) -> None:
+        """Move what the listener heard into the pending items."""
+        self._pending.extend(self._listener.take(timeout_s=timeout_s))
 
     def _barged_in(self) -> bool:
         """Poll for input during a reply; True if any of it interrupts the reply."""
@@ -218,50 +179,59 @@ class Conversation:
         """Handle one pending item; True when the session should end."""
         if isinstance(item, Utterance):
             self._answer(self._transcribe(item.samples), detected_at=time.perf_counter())
-        elif isinstance(item, VoiceEvent):
+        elif isinstance(item, Heard):
             self._on_voice(item)
+        elif isinstance(item, Rejected):
+            self._error(item.code, item.message)  # the session goes on
         else:
             return self._on_command(item)
         return False
 
-    def _on_voice(self, event: VoiceEvent) -> None:
+    def _on_voice(self, heard: Heard) -> None:
+        event = heard.event
         if event.kind is VoiceEventKind.SPEECH_START:
             self._drop_guess()
             self._send(SpeechStarted())
             if time.monotonic() < self._talking_until:
                 self._talking_until = 0.0
                 self._interrupted()  # the reply is sent but the client still plays it
-        elif event.kind is VoiceEventKind.PAUSE:
-            self._guess_at_pause(event.start, event.end or self._tape.end)
-        else:
-            self._end_of_speech(event.start, event.end or self._tape.end)
+        elif event.kind is VoiceEventKind.PAUSE and event.end is not None:
+            self._guess_at_pause(event.start, event.end, pause=heard.pause)
+        elif event.end is not None:
+            self._end_of_speech(event.start, event.end, detected_at=heard.at)
 
-    def _guess_at_pause(self, start: int, end: int) -> None:
-        """Transcribe and prepare the reply now, in case the speech ends here."""
+    def _guess_at_pause(self, start: int, end: int, *, pause: int) -> None:
+        """Transcribe and prepare the reply now, in case the speech ends here; give up as
+        soon as it goes on (a comma, a breath)."""
         self._drop_guess()
+        went_on: Callable[[], bool] = lambda: self._listener.went_on(pause)  # noqa: E731
         started = time.perf_counter()
-        text = self._transcribe(self._tape.slice(start, end))
-        self._pull(timeout_s=0)
-        resumed = self._detector.utterance_start == start and not self._detector.paused
-        # Speech went on while transcribing (a comma, a breath): no reply to prepare.
-        reply = self._reply(text, held=True) if text and not resumed else None
+        text = self._transcribe(self._listener.slice(start, end))
+        reply = self._reply(text, held=True) if text and not went_on() else None
         if reply is not None:
             try:
-                reply.prepare()
+                reply.prepare(should_stop=went_on)
             except PipelineError:
                 reply.drop()  # the real turn reports it
                 reply = None
-        self._guess = Guess(start, end, text, time.perf_counter() - started, reply)
+        guess = Guess(start, end, text, time.perf_counter() - started, reply)
+        if went_on():
+            if reply is not None:
+                reply.drop()
+            return
+        self._guess = guess
 
     def _drop_guess(self) -> None:
         if self._guess is not None and self._guess.reply is not None:
             self._guess.reply.drop()
         self._guess = None
 
-    def _end_of_speech(self, start: int, end: int) -> None:
-        detected_at = time.perf_counter()
+    def _end_of_speech(self, start: int, end: int, *, detected_at: float) -> None:
         guess = self._guess
         timings = {"speech_s": (end - start) / RATE}
+        arrived_at = self._listener.arrived_at(max(start, end - self._pad))
+        if arrived_at is not None:  # from the last voiced audio's arrival to its detection
+            timings["end_detected"] = max(0.0, detected_at - arrived_at)
         if guess is not None and (guess.start, guess.end) == (start, end):
             self._guess = None
             heard, reply = guess.text, guess.reply
@@ -269,10 +239,10 @@ class Conversation:
         else:
             self._drop_guess()
             self._send(Processing("transcribe"))
-            heard, reply = self._transcribe(self._tape.slice(start, end)), None
-            timings["transcribe"] = time.perf_counter() - detected_at
-        self._turn_start = end
-        self._tape.forget_before(end)
+            transcribing = time.perf_counter()
+            heard, reply = self._transcribe(self._listener.slice(start, end)), None
+            timings["transcribe"] = time.perf_counter() - transcribing
+        self._listener.close_turn(end)
         self._answer(heard, detected_at=detected_at, timings=timings, reply=reply)
 
     def _on_command(self, command: Command) -> bool:
@@ -281,9 +251,8 @@ class Conversation:
         if isinstance(command, Say) and command.text.strip():
             self._answer(command.text.strip(), detected_at=time.perf_counter())
         elif isinstance(command, EndTurn):
-            event = self._detector.finish()
-            start = event.start if event is not None else self._turn_start
-            self._end_of_speech(start, self._tape.end)
+            start, end = self._listener.end_turn_now()
+            self._end_of_speech(start, end, detected_at=time.perf_counter())
         else:
             self._error("invalid_message", "send audio, end_turn, text, ping or end_session")
         return False

@@ -1,5 +1,6 @@
-"""What a live turn is made of: a WAV utterance, the work guessed at a pause, the items
-the loop handles, which of them cut a reply short, and a turn's timings."""
+"""What a live turn is made of: a WAV utterance, a speech event and when it was heard, the
+work guessed at a pause, the items the loop handles, which of them cut a reply short, and
+a turn's timings."""
 
 from __future__ import annotations
 
@@ -20,6 +21,24 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class Heard:
+    """A VAD event and when the listener saw it (``time.perf_counter``); a ``PAUSE``
+    carries its number, for asking whether the speech went on after it."""
+
+    event: VoiceEvent
+    at: float
+    pause: int = 0
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A client message the listener could not use (a broken WAV): reported, then skipped."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Guess:
     """Work done at a pause, valid while the utterance still ends there: its transcription
     and, when something was heard, the reply prepared up to its first audio (held back)."""
@@ -31,12 +50,12 @@ class Guess:
     reply: LiveReply | None
 
 
-Pending = VoiceEvent | Utterance | Command
+Pending = Heard | Utterance | Rejected | Command
 
 
 def interrupts(item: Pending) -> bool:
-    if isinstance(item, VoiceEvent):
-        return item.kind is VoiceEventKind.SPEECH_START
+    if isinstance(item, Heard):
+        return item.event.kind is VoiceEventKind.SPEECH_START
     # A new turn (or the session's end) cuts a reply short.
     return isinstance(item, Utterance | Say | EndSession)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -187,3 +189,72 @@ def test_a_silent_session_ends_when_idle(tmp_path: Path, model_settings: Setting
         assert ctx.link.messages()[-1] == {"type": "session_ended", "reason": "idle"}
     finally:
         pool.close()
+
+
+def _speak_in_real_time(link: MemoryLiveLink, pcm: bytes, *, silence_s: float) -> None:
+    """Feed ``pcm`` then silence paced as a microphone would (20 ms a chunk), on a thread."""
+
+    def speak() -> None:
+        audio = pcm + bytes(int(silence_s * 32_000))
+        started = time.monotonic()
+        for index, start in enumerate(range(0, len(audio), CHUNK)):
+            link.put_audio(audio[start : start + CHUNK])
+            time.sleep(max(0.0, started + (index + 1) * 0.02 - time.monotonic()))
+
+    threading.Thread(target=speak, daemon=True).start()
+
+
+def _slowed(monkeypatch: pytest.MonkeyPatch, engine_pool: EnginePool, delay_s: float) -> None:
+    """Make every transcription take ``delay_s`` longer, as on a core another process holds."""
+    stt = engine_pool.get("stt.whisper", STTEngine)  # type: ignore[type-abstract]
+    engine_pool.release("stt.whisper")
+    transcribe = stt.transcribe
+
+    def slowed(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(delay_s)
+        return transcribe(*args, **kwargs)
+
+    monkeypatch.setattr(stt, "transcribe", slowed)
+
+
+def test_the_end_of_speech_is_heard_on_time_while_the_pause_guess_is_slow(
+    ctx: LocalContext,
+    engine_pool: EnginePool,
+    question_pcm: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _slowed(monkeypatch, engine_pool, delay_s=1.5)  # the guess outlasts the 500 ms silence
+    _speak_in_real_time(ctx.link, question_pcm, silence_s=3.0)
+    _end_after(ctx.link, 1)
+
+    run_pipeline(SPEC, _params(), ctx)
+
+    complete = next(m for m in ctx.link.messages() if m["type"] == "complete")
+    timings = complete["timings"]
+    min_silence_s = ctx.settings.vad.min_silence_ms / 1000
+    # Heard when the silence says so, not when the guess finished (~1.5 s later).
+    assert timings["end_detected"] <= min_silence_s + 0.3, timings
+    assert complete["speculative"] is True  # the speech ended at the pause: the guess is used
+    assert timings["speculative"] >= 1.5 and timings["first_audio"] >= 0.5, timings
+
+
+def test_a_guess_is_abandoned_when_the_speech_goes_on(
+    ctx: LocalContext,
+    engine_pool: EnginePool,
+    question_pcm: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _slowed(monkeypatch, engine_pool, delay_s=0.6)
+    breath = bytes(int(0.3 * 32_000))  # a pause the guess starts at, shorter than the end
+    _speak_in_real_time(ctx.link, question_pcm + breath + question_pcm, silence_s=2.0)
+    _end_after(ctx.link, 1)
+
+    run_pipeline(SPEC, _params(), ctx)
+
+    messages = ctx.link.messages()
+    heard = [m["text"] for m in messages if m["type"] == "transcription"]
+    assert len(heard) == 1 and heard[0].lower().count("capital city of france") == 2, heard
+    kinds = [m["type"] for m in messages]
+    # Nothing prepared at the breath leaked: every reply message follows the transcription.
+    assert kinds.index("response") > kinds.index("transcription")
+    assert sum(1 for m in messages if m.get("final")) == kinds.count("complete") == 1
