@@ -2,11 +2,11 @@
 # TensorRT execution providers, and TensorRT's libraries from its pip wheels.
 # One container per GPU (docker-compose.yml hands each one card, seen as cuda:0).
 # Build from the repository root: docker build -f docker/worker-gpu.Dockerfile .
-# ORT_VERSION and TENSORRT_VERSION must suit the base image's CUDA major (12).
+# The versions come from requirements/gpu.txt (scripts/lock writes it from
+# pyproject.toml and requirements/gpu.in, where the GPU runtimes' versions live;
+# they must suit the base image's CUDA major, 12). The image is x86_64 only:
+# TensorRT publishes no aarch64 wheels on PyPI.
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
-
-ARG ORT_VERSION=1.31.1
-ARG TENSORRT_VERSION=11.4.0.106
 
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -24,14 +24,17 @@ RUN apt-get update \
     && python3 -m venv /opt/venv
 
 WORKDIR /app
+# The locked dependencies first (their layer outlives source changes), every file
+# checked against its hash. The lock holds onnxruntime-gpu in place of the CPU
+# onnxruntime (both install the same `onnxruntime` module), hence --no-deps.
+COPY requirements/gpu.txt ./requirements/
+RUN pip install --no-cache-dir --no-deps --require-hashes -r requirements/gpu.txt
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY configs ./configs
-# The default install brings the CPU onnxruntime; the GPU build replaces it (both
-# install the same `onnxruntime` module, so the CPU one goes first).
-RUN pip install --no-cache-dir . \
-    && pip uninstall --yes onnxruntime \
-    && pip install --no-cache-dir "onnxruntime-gpu==${ORT_VERSION}" "tensorrt-cu12==${TENSORRT_VERSION}" \
+# The project itself; the lock already holds its dependencies.
+# hadolint ignore=DL3013
+RUN pip install --no-cache-dir --no-deps . \
     && groupadd --system --gid 10001 visiovox \
     && useradd --system --uid 10001 --gid visiovox --home-dir /app --no-create-home visiovox \
     && mkdir -p /data /models \

@@ -1,5 +1,7 @@
 # Shared by scripts/serve and scripts/test: create .venv and install the project
-# (with the given extras) when pyproject.toml changed since the last install.
+# with the hashed lock of its install set (requirements/default.txt, or
+# requirements/<extras>.txt) when pyproject.toml or that lock changed since the
+# last install. A lock that no longer matches pyproject.toml stops here: run scripts/lock.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -9,11 +11,15 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "VisioVox needs Python 3.11 or newer ($python is $("$python" --version 2>&1))" >&2
   exit 1
 fi
+lock="requirements/${extras:-default}.txt"
+"$python" scripts/lock --check "$lock"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 stamp=".venv/.visiovox-installed${extras:+-$extras}"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml "$lock" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+  # Exactly the locked versions, every file checked against its hash; then the
+  # project itself, whose dependencies the lock already holds.
+  .venv/bin/python -m pip install --quiet --no-deps --require-hashes -r "$lock"
+  .venv/bin/python -m pip install --quiet --no-deps -e .
   echo "$want" > "$stamp"
 fi
