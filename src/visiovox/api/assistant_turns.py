@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from visiovox.api.errors import ApiError, session_not_found
+from visiovox.api.ids import check_session_id
 from visiovox.api.job_follow import JobFollower
 from visiovox.api.submission import Intake, Submissions
 from visiovox.jobs.model import InputFile, Job
@@ -21,8 +22,8 @@ PIPELINE = "assistant"
 
 
 async def find_session(sessions: SessionStore, session_id: str, owner: str) -> Session:
-    """The caller's session; 404 ``session_not_found`` otherwise."""
-    session = await sessions.get(session_id, owner)
+    """The caller's session; 404 ``session_not_found`` otherwise (a malformed id too)."""
+    session = await sessions.get(check_session_id(session_id), owner)
     if session is None:
         raise session_not_found(session_id)
     return session

@@ -120,6 +120,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         code, message = "not_found", f"no such endpoint: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         code, message = "method_not_allowed", f"{request.method} is not allowed here"
+    elif isinstance(exc.__cause__, RecursionError):
+        # FastAPI's own body parsing (pydantic-typed routes) wraps json.loads's failure
+        # on deep nesting (api/json_body.py bounds the bodies the gateway parses itself).
+        code, message = "invalid_json", "the JSON body nests too deeply"
     else:
         phrase = HTTPStatus(exc.status_code).phrase
         code, message = phrase.lower().replace(" ", "_"), str(exc.detail)
@@ -128,7 +132,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, "invalid_params", describe_errors(exc.errors()))
+    errors = exc.errors()
+    # A body that is not JSON at all is malformed (400), as uploads.py answers it too.
+    bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if bad_json is not None:
+        reason = bad_json.get("ctx", {}).get("error", "malformed")
+        return error_response(400, "invalid_json", f"the body is not valid JSON: {reason}")
+    return error_response(422, "invalid_params", describe_errors(errors))
 
 
 async def _redis_error(request: Request, exc: Exception) -> JSONResponse:

@@ -23,15 +23,26 @@ from visiovox.api.hub import NoticeHub
 from visiovox.jobs.model import Job, JobEvent
 from visiovox.jobs.reader import READ_BATCH, JobReader
 
-_STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+_STREAM_ID = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")
+# A Redis stream id is two unsigned 64-bit numbers; no event can follow the largest one.
+_U64_MAX = 2**64 - 1
 
 
 def check_event_id(value: str | None) -> str:
-    """A client's ``Last-Event-ID`` / ``after`` as a stream id ("0" when absent)."""
+    """A client's ``Last-Event-ID`` / ``after`` as a stream id ("0" when absent).
+
+    400 ``invalid_event_id`` unless it is ``<ms>`` or ``<ms>-<seq>``, each below 2^64.
+    """
     if not value:
         return "0"
-    if not _STREAM_ID.match(value):
-        raise ApiError(400, "invalid_event_id", f"{value!r} is not an event id (like 1712-0)")
+    match = _STREAM_ID.fullmatch(value)
+    parts = [int(part) for part in match.groups("0")] if match else []
+    if not parts or max(parts) > _U64_MAX or parts == [_U64_MAX, _U64_MAX]:
+        raise ApiError(
+            400,
+            "invalid_event_id",
+            f"{value[:64]!r} is not an event id (like 1712-0: two numbers below 2^64)",
+        )
     return value
 
 

@@ -6,7 +6,8 @@ assistant turns with ``wait`` and live sessions submit ordinary jobs
 event stream (the notice hub, as SSE clients do) until the terminal event.
 A client that hangs up cancels its job. A failed job answers with its error
 code: 422 for the caller's input, the worker's own failures 500 (503 when it
-ran out of memory and recycles itself), an upstream LLM server's 502 or 504.
+ran out of memory and recycles itself), an upstream LLM server's 502 or 504,
+and 400 for a conversation over the model's context window, as OpenAI answers it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ FAILURE_STATUS = {
     "llm_model_not_found": 502,
     "llm_server_error": 502,
     "llm_timeout": 504,
+    "context_length_exceeded": 400,
 }
 
 

@@ -21,7 +21,6 @@ a replay makes unneeded, are removed.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,6 +33,7 @@ from visiovox.api.errors import ApiError, invalid_params
 from visiovox.api.uploads import Submission, discard_job_files, receive_submission
 from visiovox.config import Settings
 from visiovox.jobs.idempotency import IdempotencyConflict, request_digest
+from visiovox.jobs.ids import new_id
 from visiovox.jobs.model import InputFile, Job
 from visiovox.jobs.queues import Priority, Route
 from visiovox.jobs.records import QueueFull
@@ -164,7 +164,7 @@ class Submissions:
 
     def intake(self, pipeline: str) -> Intake:
         """A new submission of ``pipeline`` with a new job id; 404 ``unknown_pipeline``."""
-        return Intake(spec=lookup_spec(pipeline), job_id=uuid.uuid4().hex)
+        return Intake(spec=lookup_spec(pipeline), job_id=new_id())
 
     async def place(self, intake: Intake) -> Intake:
         """``intake`` routed now, before its body is read; 503 when no worker can run it."""

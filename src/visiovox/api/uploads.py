@@ -10,7 +10,6 @@ to its field name plus the sniffed extension.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from fastapi import Request
 from python_multipart.multipart import parse_options_header
 
 from visiovox.api.errors import ApiError
+from visiovox.api.json_body import parse_json
 from visiovox.api.multipart import (
     ReceivedFile,
     ReceivedForm,
@@ -131,7 +131,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
+        value = parse_json(body)
     except ValueError as exc:
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +19,7 @@ import redis.asyncio
 from pydantic import BaseModel, ConfigDict, Field
 
 from visiovox.config import AssistantSettings
+from visiovox.jobs.ids import new_id
 from visiovox.jobs.keys import RedisKeys, as_text
 
 
@@ -103,7 +103,7 @@ class SessionStore:
         language: str | None = None,
     ) -> Session:
         session = Session(
-            id=uuid.uuid4().hex,
+            id=new_id(),
             owner=owner,
             system_prompt=system_prompt or self._settings.system_prompt,
             voice=voice,

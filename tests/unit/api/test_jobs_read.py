@@ -61,7 +61,7 @@ def test_list_rejects_bad_query_values(client: TestClient) -> None:
     for params in ({"limit": 0}, {"limit": 101}, {"status": "sleeping"}):
         error = assert_error(client.get("/v1/jobs", params=params), 422, "invalid_params")
         assert next(iter(params)) in error["message"]
-    assert_error(client.get("/v1/jobs", params={"cursor": "abc"}), 400, "invalid_cursor")
+    assert_error(client.get("/v1/jobs", params={"cursor": "abc"}), 422, "invalid_cursor")
 
 
 def test_cancel_a_queued_job_then_409_when_finished(client: TestClient, domain: JobDomain) -> None:

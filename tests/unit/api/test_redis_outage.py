@@ -16,6 +16,9 @@ from visiovox.embedded_redis import EmbeddedRedis
 from visiovox.jobs.model import EventType
 from visiovox.jobs.redis_client import build_domain
 
+# Well-formed (ids are checked before any Redis read) but never issued.
+UNKNOWN_JOB = "feedface" * 4
+
 
 def wait_until(check: Callable[[], bool], *, timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
@@ -24,7 +27,7 @@ def wait_until(check: Callable[[], bool], *, timeout_s: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-def assert_unavailable(client: TestClient, job_id: str = "feedface") -> None:
+def assert_unavailable(client: TestClient, job_id: str = UNKNOWN_JOB) -> None:
     for response in (
         client.post("/v1/jobs/noop", json={}),
         client.get(f"/v1/jobs/{job_id}"),
@@ -93,10 +96,10 @@ def test_a_full_pool_answers_503_redis_busy_after_a_short_wait(
         pool = gateway.aredis.connection_pool
         held = client.portal.call(pool.get_connection)
 
-        response = client.get("/v1/jobs/feedface")
+        response = client.get(f"/v1/jobs/{UNKNOWN_JOB}")
         assert_error(response, 503, "redis_busy")
         assert response.headers["retry-after"] == "1"
         assert "2 Redis connections stayed busy for 0.2s" in response.json()["error"]["message"]
 
         client.portal.call(pool.release, held)
-        assert_error(client.get("/v1/jobs/feedface"), 404, "job_not_found")
+        assert_error(client.get(f"/v1/jobs/{UNKNOWN_JOB}"), 404, "job_not_found")

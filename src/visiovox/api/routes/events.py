@@ -30,6 +30,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from visiovox.api.deps import AuthDep, CallerDep, FeedDep, ReaderDep, SettingsDep
 from visiovox.api.errors import REDIS_OUTAGES, ApiError, error_body, job_not_found, redis_error
 from visiovox.api.event_feed import EventFeed, check_event_id
+from visiovox.api.ids import JobIdDep, check_job_id
 from visiovox.api.schemas import ErrorBody, EventOut
 from visiovox.jobs.model import Job, JobEvent
 
@@ -97,7 +98,7 @@ async def _sse(stream: _Stream) -> AsyncIterator[str]:
     },
 )
 async def job_events(
-    job_id: str,
+    job_id: JobIdDep,
     caller: CallerDep,
     reader: ReaderDep,
     feed: FeedDep,
@@ -179,7 +180,7 @@ async def job_events_ws(
     try:
         caller = await auth.caller(websocket, allow_query=True)
         start = check_event_id(after)
-        job = await reader.get_for_owner(job_id, caller.owner)
+        job = await reader.get_for_owner(check_job_id(job_id), caller.owner)
         if job is None:
             raise job_not_found(job_id)
         await _pump(websocket, _Stream(job, start, feed, settings.gateway.sse_keepalive_s))

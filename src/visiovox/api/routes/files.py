@@ -19,32 +19,41 @@ from starlette.types import Receive, Scope, Send
 
 from visiovox.api.deps import CallerDep, FilesDep, ReaderDep
 from visiovox.api.errors import ApiError, job_not_found
+from visiovox.api.ids import JobIdDep
 from visiovox.api.schemas import ErrorBody
 from visiovox.jobs.storage import UnsafeName
 
 router = APIRouter(prefix="/v1/jobs", tags=["files"])
 
-_SINGLE_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+_SINGLE_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", re.IGNORECASE)
+# More digits than any file size has: such a position is past every file's end. Reading
+# it with int() would fail anyway past Python's 4300-digit limit.
+_MAX_DIGITS = 18
 
 
 class RangeNotSatisfiable(Exception):
     """No byte of the requested range exists in the file."""
 
 
+def _position(digits: str) -> int:
+    """A byte position from ``Range``; a longer number than any file size is past them all."""
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS
+
+
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """The one ``[start, end)`` a ``Range`` header asks for, or None to send the whole file."""
-    match = _SINGLE_RANGE.match(header or "")
+    match = _SINGLE_RANGE.fullmatch(header or "")
     if match is None:
         return None
     first, last = match.groups()
     if first:
-        start = int(first)
-        if last and int(last) < start:
+        start = _position(first)
+        if last and _position(last) < start:
             return None
-        end = min(int(last) + 1, size) if last else size
+        end = min(_position(last) + 1, size) if last else size
     elif last:
-        start, end = max(size - int(last), 0), size
-        if int(last) == 0:
+        start, end = max(size - _position(last), 0), size
+        if _position(last) == 0:
             raise RangeNotSatisfiable
     else:
         return None
@@ -74,7 +83,7 @@ class OutputFileResponse(FileResponse):
     responses={code: {"model": ErrorBody} for code in (401, 404, 416, 503)},
 )
 async def download_output(
-    job_id: str,
+    job_id: JobIdDep,
     name: str,
     request: Request,
     caller: CallerDep,

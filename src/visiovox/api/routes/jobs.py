@@ -12,6 +12,7 @@ finished answers 409 ``job_finished``.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 import anyio
@@ -19,6 +20,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from visiovox.api.deps import CallerDep, ReaderDep, StoreDep, SubmitDep
 from visiovox.api.errors import ApiError, job_not_found
+from visiovox.api.ids import JobIdDep
 from visiovox.api.schemas import ErrorBody, JobList, JobOut, job_response
 from visiovox.jobs.model import Job, JobStatus
 from visiovox.jobs.reader import JobReader
@@ -27,6 +29,8 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 # Keys become part of a Redis key name; a UUID or a request hash fits easily.
 MAX_IDEMPOTENCY_KEY = 255
+# A cursor is the ``repr`` of a job's creation time: a plain non-negative decimal.
+_CURSOR = re.compile(r"[0-9]{1,17}(?:\.[0-9]{1,17})?")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 415, 422, 429, 503)
@@ -69,19 +73,20 @@ async def _get_job(reader: JobReader, job_id: str, owner: str) -> Job:
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=_ERRORS)
-async def get_job(job_id: str, caller: CallerDep, reader: ReaderDep) -> Response:
+async def get_job(job_id: JobIdDep, caller: CallerDep, reader: ReaderDep) -> Response:
     """One of the caller's jobs (another owner's job is 404, never 403)."""
     return job_response(await _get_job(reader, job_id, caller.owner))
 
 
 def _check_cursor(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        float(cursor)
-    except ValueError:
-        raise ApiError(400, "invalid_cursor", f"{cursor!r} is not a cursor from this API") from None
-    return cursor
+    """A ``next_cursor`` this API gave (a creation time in seconds); 422 ``invalid_cursor``.
+
+    Checked by format, not by ``float()``, which takes ``nan``, ``inf`` and
+    ``1_0``: Redis would refuse them as score bounds.
+    """
+    if cursor is None or _CURSOR.fullmatch(cursor):
+        return cursor
+    raise ApiError(422, "invalid_cursor", f"{cursor[:64]!r} is not a cursor from this API")
 
 
 @router.get("", response_model=JobList, responses=_ERRORS)
@@ -102,7 +107,7 @@ async def list_jobs(
 
 @router.delete("/{job_id}", status_code=202, response_model=JobOut, responses=_ERRORS)
 async def cancel_job(
-    job_id: str, caller: CallerDep, reader: ReaderDep, store: StoreDep
+    job_id: JobIdDep, caller: CallerDep, reader: ReaderDep, store: StoreDep
 ) -> Response:
     """Cancel: a queued job at once, a running one within about a second. 409 if finished."""
     job = await _get_job(reader, job_id, caller.owner)

@@ -43,7 +43,6 @@ can host it; a session created for this socket is removed).
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -57,6 +56,7 @@ from visiovox.api.assistant_turns import find_session
 from visiovox.api.deps import AuthDep, FollowDep, RelaysDep, SessionsDep, SettingsDep, SubmitDep
 from visiovox.api.errors import ApiError, invalid_params
 from visiovox.api.job_follow import JobFollower
+from visiovox.api.json_body import parse_json
 from visiovox.api.live_relay import LiveRelay
 from visiovox.api.submission import Submissions
 from visiovox.jobs.live_streams import EntryKind, LiveEntry
@@ -81,7 +81,7 @@ async def _start_message(websocket: WebSocket) -> dict[str, Any]:
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
         with contextlib.suppress(ValueError):
-            command = json.loads(message.get("text") or "")
+            command = parse_json(message.get("text") or "")
             if isinstance(command, dict) and command.get("type") == "start_session":
                 return command
     raise ApiError(400, "start_session_expected", 'send {"type": "start_session"} first')
@@ -179,7 +179,7 @@ async def _inbound(
                 await relay.push(LiveEntry.audio(data))
             continue
         try:
-            command = json.loads(message.get("text") or "")
+            command = parse_json(message.get("text") or "")
         except ValueError:
             command = None
         if not isinstance(command, dict):

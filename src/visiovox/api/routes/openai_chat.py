@@ -7,6 +7,9 @@ event as a ``chat.completion.chunk`` SSE frame and ends with ``data: [DONE]``.
 Errors keep VisioVox's ``{"error": {"code", "message"}}`` shape (OpenAI's
 clients raise ``APIStatusError`` on them); an error after streaming began is
 sent as a ``data: {"error": ...}`` frame, which those clients raise too.
+Messages over the model's context window answer as OpenAI does: 400 with
+``type: invalid_request_error``, ``param: messages`` and ``code:
+context_length_exceeded`` beside the message naming both token counts.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from visiovox.jobs.model import EventType, Job
 from visiovox.jobs.queues import Priority
 
 router = APIRouter(prefix="/v1", tags=["openai"])
+
+# The job error code (engines/llm/errors.py) that OpenAI answers with a 400 too.
+CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 409, 422, 429, 500, 503)
@@ -76,6 +82,14 @@ class ChatCompletionRequest(BaseModel):
     stream_options: StreamOptions | None = None
 
 
+def _openai_error(exc: ApiError) -> dict[str, Any]:
+    """The error body: OpenAI's ``type`` and ``param`` too where OpenAI has them."""
+    body = error_body(exc.code, exc.message)
+    if exc.code == CONTEXT_LENGTH_EXCEEDED:
+        body["error"].update(type="invalid_request_error", param="messages")
+    return body
+
+
 def _chunk(job: Job, model: str, created: int, **choice: Any) -> str:
     body = {
         "id": f"chatcmpl-{job.id}",
@@ -98,7 +112,7 @@ async def _stream(
     try:
         done = await follower.outcome(job)
     except ApiError as exc:
-        yield f"data: {json.dumps(error_body(exc.code, exc.message))}\n\n"
+        yield f"data: {json.dumps(_openai_error(exc))}\n\n"
         return
     result = done.result or {}
     yield _chunk(
@@ -143,7 +157,10 @@ async def chat_completions(
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Job-ID": job.id},
         )
-    done = await follower.finished(job)
+    try:
+        done = await follower.finished(job)
+    except ApiError as exc:
+        return JSONResponse(_openai_error(exc), status_code=exc.status, headers=exc.headers)
     result = done.result or {}
     body = {
         "id": f"chatcmpl-{job.id}",

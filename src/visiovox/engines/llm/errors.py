@@ -1,4 +1,4 @@
-"""Typed failures of a remote LLM: each ends the job with a stable code and a clear message."""
+"""Typed failures of an LLM: each ends the job with a stable code and a clear message."""
 
 from __future__ import annotations
 
@@ -14,3 +14,20 @@ class LLMServerError(PipelineError):
     connection or no data within ``llm.timeout_s``), ``llm_server_error`` (any
     other status, an error frame, a stream cut short or not understood).
     """
+
+
+class ContextLengthExceeded(PipelineError):
+    """The conversation does not fit the model's context window (``context_length_exceeded``).
+
+    The caller's input, not a server failure: ``/v1/chat/completions`` answers it
+    with 400 as OpenAI does.
+    """
+
+    def __init__(self, *, prompt_tokens: int, context_tokens: int) -> None:
+        super().__init__(
+            "context_length_exceeded",
+            f"the messages are {prompt_tokens} tokens, over the model's context window "
+            f"of {context_tokens} tokens; shorten the messages",
+        )
+        self.prompt_tokens = prompt_tokens
+        self.context_tokens = context_tokens

@@ -9,17 +9,35 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
+from visiovox.engines.llm.errors import ContextLengthExceeded
 from visiovox.models.cache import prepare_model
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
 log = logging.getLogger(__name__)
+
+# llama-cpp-python's only signal for a prompt over n_ctx is this ValueError, raised
+# by the stream's first step (Llama._create_completion, as of 0.3.x).
+_OVER_CONTEXT = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
+
+
+def _context_checked(stream: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """``stream``, with llama.cpp's prompt-too-long ``ValueError`` as ``ContextLengthExceeded``."""
+    try:
+        yield from stream
+    except ValueError as exc:
+        match = _OVER_CONTEXT.search(str(exc))
+        if match is None:
+            raise
+        prompt, context = (int(group) for group in match.groups())
+        raise ContextLengthExceeded(prompt_tokens=prompt, context_tokens=context) from exc
 
 
 class LlamaCppLLM(LLMEngine):
@@ -75,7 +93,7 @@ class LlamaCppLLM(LLMEngine):
                 temperature=temperature,
                 stream=True,
             )
-            for chunk in cast("Iterator[dict[str, Any]]", stream):
+            for chunk in _context_checked(cast("Iterator[dict[str, Any]]", stream)):
                 choice = chunk["choices"][0]
                 text = choice["delta"].get("content")
                 if text:
