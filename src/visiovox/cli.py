@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 
+from visiovox.cli_keys import keys_app
 from visiovox.cli_models import models_app
 from visiovox.config import Settings, get_settings
 from visiovox.logs import setup_logging
 
 app = typer.Typer(help="VisioVox: self-hosted AI media jobs.", no_args_is_help=True)
-keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
 
@@ -49,6 +49,9 @@ def serve(
         workers=settings.gateway.processes,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # The client is the socket peer; api/ratelimit.py reads forwarded headers itself,
+        # from gateway.trusted_proxies only (uvicorn's default trusts 127.0.0.1).
+        proxy_headers=False,
     )
 
 
@@ -107,26 +110,3 @@ def _worker_is_live(settings: Settings, device: str, name: str | None) -> bool:
     ttl_s = WORKER_TTL_HEARTBEATS * settings.worker.heartbeat_s
     live = WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=ttl_s).live()
     return any(w.name == wanted and w.state is not WorkerState.DEFUNCT for w in live)
-
-
-@keys_app.command("create")
-def keys_create(
-    owner: Annotated[str, typer.Option(help="Who the key acts for.")],
-    name: Annotated[str, typer.Option(help="A label for the key.")] = "default",
-) -> None:
-    """Create an API key and print it (shown once; only its hash is stored)."""
-    from visiovox.jobs.apikeys import ApiKeyStore
-    from visiovox.jobs.redis_client import build_domain
-
-    domain = build_domain(get_settings())
-    print(ApiKeyStore(domain.redis, keys=domain.keys).create(owner=owner, name=name))
-
-
-@keys_app.command("revoke")
-def keys_revoke(key: Annotated[str, typer.Argument(help="The key to revoke.")]) -> None:
-    """Revoke an API key."""
-    from visiovox.jobs.apikeys import ApiKeyStore
-    from visiovox.jobs.redis_client import build_domain
-
-    domain = build_domain(get_settings())
-    ApiKeyStore(domain.redis, keys=domain.keys).revoke(key)

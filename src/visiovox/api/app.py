@@ -25,6 +25,7 @@ from visiovox.api.hub import NoticeHub
 from visiovox.api.job_follow import JobFollower
 from visiovox.api.live_relay import LiveRelays
 from visiovox.api.metrics import GatewayMetrics, RequestMetrics
+from visiovox.api.ratelimit import RateLimitHeaders, RequestLimiter
 from visiovox.api.routes import (
     assistant,
     events,
@@ -43,6 +44,7 @@ from visiovox.api.security import Authenticator
 from visiovox.api.submission import Submissions
 from visiovox.config import Settings, get_settings
 from visiovox.jobs.apikeys import ApiKeyStore
+from visiovox.jobs.ratelimit import RateLimiter
 from visiovox.jobs.reader import JobReader
 from visiovox.jobs.redis_client import JobDomain, build_domain, connect_async
 from visiovox.jobs.sessions import SessionStore
@@ -93,7 +95,20 @@ def _services(
         keepalive_s=settings.gateway.sse_keepalive_s,
     )
     sessions = SessionStore(aredis, keys=domain.keys, settings=settings.assistant)
-    api_keys = ApiKeyStore(domain.redis, keys=domain.keys) if settings.auth_enabled else None
+    api_keys = (
+        ApiKeyStore(domain.redis, keys=domain.keys, defaults=settings.limits.key)
+        if settings.auth_enabled
+        else None
+    )
+    limiter = (
+        RequestLimiter(
+            RateLimiter(aredis, keys=domain.keys),
+            settings=settings.limits,
+            trusted=settings.gateway.trusted_proxies,
+        )
+        if settings.limits.enabled
+        else None
+    )
     return Gateway(
         settings=settings,
         domain=domain,
@@ -101,7 +116,7 @@ def _services(
         reader=reader,
         workers=workers,
         # Decided once at start-up (it parses the bind address), not per request.
-        auth=Authenticator(api_keys),
+        auth=Authenticator(api_keys, limiter),
         hub=hub,
         feed=feed,
         submissions=submissions,
@@ -130,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings if settings is not None else get_settings()
     app.state.metrics = GatewayMetrics()
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(RateLimitHeaders)
     install_error_handlers(app)
     routers = (health, pipelines, jobs, files, events, workers, models, metrics)
     for module in (*routers, openai_chat, openai_audio, assistant, live):

@@ -13,6 +13,7 @@ from typing import Any
 from visiovox.api.errors import ApiError, session_not_found
 from visiovox.api.ids import check_session_id
 from visiovox.api.job_follow import JobFollower
+from visiovox.api.security import Caller
 from visiovox.api.submission import Intake, Submissions
 from visiovox.jobs.model import InputFile, Job
 from visiovox.jobs.queues import Priority
@@ -54,6 +55,7 @@ class AssistantTurns:
         session: Session,
         intake: Intake,
         *,
+        caller: Caller,
         params: dict[str, Any],
         inputs: Sequence[InputFile],
     ) -> Job:
@@ -70,7 +72,7 @@ class AssistantTurns:
                 full[name] = value
         # Someone waits for the answer: ahead of batch work.
         job, _ = await self._submissions.submit(
-            intake, owner=session.owner, params=full, inputs=inputs, priority=Priority.HIGH
+            intake, caller=caller, params=full, inputs=inputs, priority=Priority.HIGH
         )
         return job
 

@@ -4,6 +4,9 @@ The query parameter is read for WebSocket only (browsers cannot set headers ther
 
 With auth off every caller is the owner ``anonymous``. With auth on a missing
 or unknown key is a 401 ``unauthorized`` carrying ``WWW-Authenticate: Bearer``.
+Each call is also the request's rate-limit check (``api/ratelimit.py``): the
+key's bucket, read with the key in one round trip, or the client address's
+for requests without a valid key and for everyone when auth is off.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from visiovox.api.errors import ApiError
-from visiovox.jobs.apikeys import ApiKeyStore
+from visiovox.api.ratelimit import UNLIMITED, CallerLimits, RequestLimiter
+from visiovox.jobs.apikeys import ApiKey, ApiKeyStore
 
 ANONYMOUS = "anonymous"
 
@@ -24,6 +28,9 @@ class Caller:
     """The authenticated owner of a request; every read of a job checks it."""
 
     owner: str
+    # Whose buckets it draws on (``key:<digest>``, ``addr:<ip>``) and what it may do.
+    identity: str = ""
+    limits: CallerLimits = UNLIMITED
 
 
 def presented_key(conn: HTTPConnection, *, allow_query: bool = False) -> str | None:
@@ -47,18 +54,35 @@ def unauthorized(message: str) -> ApiError:
 
 @dataclass(frozen=True)
 class Authenticator:
-    """Tells who calls; ``api_keys`` None means auth is off (decided once, at start-up)."""
+    """Tells who calls; ``api_keys`` None means auth is off (decided once, at start-up).
+
+    ``limiter`` None: no rate limits (``limits.enabled`` false).
+    """
 
     api_keys: ApiKeyStore | None
+    limiter: RequestLimiter | None = None
 
     async def caller(self, conn: HTTPConnection, *, allow_query: bool = False) -> Caller:
-        """The caller of ``conn``; raises a 401 ``ApiError`` when auth is on and the key is bad."""
+        """The caller of ``conn``; raises a 401 ``ApiError`` when auth is on and the key is bad,
+        a 429 when the caller's request bucket is empty."""
         if self.api_keys is None:
-            return Caller(owner=ANONYMOUS)
+            return await self._admitted(conn, ANONYMOUS, record=None)
         key = presented_key(conn, allow_query=allow_query)
-        if key is None:
-            raise unauthorized("an API key is required (Authorization: Bearer <key>)")
-        owner = await run_in_threadpool(self.api_keys.resolve, key)
-        if owner is None:
+        record = await run_in_threadpool(self.api_keys.resolve, key) if key else None
+        if record is None:
+            await self._admitted(conn, ANONYMOUS, record=None)  # a 429 for a guessing address
+            if key is None:
+                raise unauthorized("an API key is required (Authorization: Bearer <key>)")
             raise unauthorized("the API key is unknown or revoked")
-        return Caller(owner=owner)
+        return await self._admitted(conn, record.owner, record=record)
+
+    async def _admitted(self, conn: HTTPConnection, owner: str, *, record: ApiKey | None) -> Caller:
+        """The caller, once its request took a token (``limiter`` None: no limits)."""
+        if self.limiter is None:
+            return Caller(owner=owner)
+        if record is None:
+            identity, limits = self.limiter.for_address(conn)
+        else:
+            identity, limits = self.limiter.for_key(record)
+        await self.limiter.admit(conn, identity=identity, limits=limits)
+        return Caller(owner=owner, identity=identity, limits=limits)

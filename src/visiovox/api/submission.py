@@ -12,7 +12,13 @@ params, validated by the pipeline's model; the conditional inputs (422
 ``missing_input`` when a param's value calls for a file that was not sent);
 then one Redis script stores the record, its ``queued`` event and the Celery
 ``run_job`` message (``JobStore.create``), answering 429 ``queue_full`` (with
-``Retry-After``) when the pipeline already has its cap of queued jobs. An
+``Retry-After``) when the pipeline already has its cap of queued jobs. The
+same script counts the job against its owner's quota (``jobs/quotas.py``:
+every job made here is top-level; live sessions count as ``live``) and takes
+a token from the caller's submissions bucket: 429 ``quota_exceeded`` or
+``rate_limited`` otherwise. ``priority=high`` asked for by a caller whose
+key may not (``high_priority``) is a 403 ``priority_not_allowed``; the fixed
+``high`` of the facades, turns and live sessions is not asked for. An
 idempotency key replays the owner's first job for a retry of the same request
 and answers 409 ``idempotency_conflict`` for a different one
 (``jobs/idempotency.py``). Uploaded files of a submission that fails, or that
@@ -30,12 +36,16 @@ from fastapi import Request
 from pydantic import ValidationError
 
 from visiovox.api.errors import ApiError, invalid_params
+from visiovox.api.ratelimit import quota_exceeded, rate_limited
+from visiovox.api.security import Caller
 from visiovox.api.uploads import Submission, discard_job_files, receive_submission
 from visiovox.config import Settings
 from visiovox.jobs.idempotency import IdempotencyConflict, request_digest
 from visiovox.jobs.ids import new_id
-from visiovox.jobs.model import InputFile, Job
+from visiovox.jobs.model import InputFile, Job, QuotaClass
 from visiovox.jobs.queues import Priority, Route
+from visiovox.jobs.quotas import Admission, QuotaExceeded
+from visiovox.jobs.ratelimit import RateLimited
 from visiovox.jobs.records import QueueFull
 from visiovox.jobs.scheduler import NoCapableWorker, place
 from visiovox.jobs.storage import JobFiles
@@ -134,6 +144,22 @@ def new_job(
     )
 
 
+def _check_high_priority(caller: Caller) -> None:
+    """403 ``priority_not_allowed`` unless the caller's key may ask for ``priority=high``."""
+    if not caller.limits.high_priority:
+        raise ApiError(
+            403,
+            "priority_not_allowed",
+            "this API key may not submit priority=high (visiovox keys update --high-priority)",
+        )
+
+
+def _counted(job: Job, caller: Caller, *, live: bool) -> Job:
+    """``job`` marked as its owner's top-level job: which quota, the owner's running cap."""
+    quota = QuotaClass.LIVE if live else QuotaClass.JOBS
+    return job.model_copy(update={"quota": quota, "max_running": caller.limits.max_running})
+
+
 def _request_digest(job: Job) -> str:
     """What makes a retry the same request: pipeline, priority, params and file contents."""
     return request_digest(
@@ -184,7 +210,7 @@ class Submissions:
         self,
         intake: Intake,
         *,
-        owner: str,
+        caller: Caller,
         params: dict[str, Any],
         inputs: Sequence[InputFile] = (),
         priority: Priority | None = None,
@@ -199,13 +225,18 @@ class Submissions:
             job = new_job(
                 intake.spec,
                 job_id=intake.job_id,
-                owner=owner,
+                owner=caller.owner,
                 params=params,
                 inputs=inputs,
                 priority=priority,
             )
+            if priority is None and job.priority is Priority.HIGH:
+                _check_high_priority(caller)
             job, created = await self._create(
-                job, route=replace(route, priority=job.priority), idempotency_key=idempotency_key
+                _counted(job, caller, live=intake.spec.live),
+                caller=caller,
+                route=replace(route, priority=job.priority),
+                idempotency_key=idempotency_key,
             )
         except BaseException:
             if inputs:
@@ -229,10 +260,11 @@ class Submissions:
             ) from exc
 
     async def _create(
-        self, job: Job, *, route: Route, idempotency_key: str | None
+        self, job: Job, *, caller: Caller, route: Route, idempotency_key: str | None
     ) -> tuple[Job, bool]:
         """Store and enqueue ``job``; a repeated ``idempotency_key`` answers with the first job."""
         scheduler = self._settings.scheduler
+        limits = caller.limits
         try:
             return await self._store.create(
                 self._redis,
@@ -241,9 +273,20 @@ class Submissions:
                 request_digest=_request_digest(job) if idempotency_key else None,
                 route=route,
                 max_queued=scheduler.cap(job.pipeline),
+                admission=Admission(
+                    quota=job.quota or QuotaClass.JOBS,
+                    max_queued=limits.max_queued,
+                    max_live=limits.max_live,
+                ),
+                submits=limits.submits,
+                identity=caller.identity,
             )
         except IdempotencyConflict as exc:
             raise ApiError(409, "idempotency_conflict", str(exc)) from exc
+        except RateLimited as exc:
+            raise rate_limited(exc.verdict, what="submissions") from exc
+        except QuotaExceeded as exc:
+            raise quota_exceeded(exc, retry_after_s=scheduler.retry_after_s) from exc
         except QueueFull as exc:
             raise ApiError(
                 429,

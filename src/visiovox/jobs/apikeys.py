@@ -2,7 +2,11 @@
 
 A key is ``vvk_`` plus a URL-safe random token. Redis holds
 ``{prefix}:apikey:{sha256 hex}`` → hash ``owner``, ``name``, ``created_at``, so a
-leaked database does not leak usable keys.
+leaked database does not leak usable keys, and the limits given to the key
+(``config.KeyLimits`` field names: ``rate_per_s``, ``burst``, ``max_queued``, ...).
+A limit the key was not given is the configured default (``limits.key``), so
+keys made before limits existed, and keys made without options, follow the
+configuration. ``resolve`` reads the whole hash in one round trip.
 """
 
 from __future__ import annotations
@@ -10,12 +14,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import redis
+from redis.typing import EncodableT, FieldT
 
-from visiovox.jobs.keys import RedisKeys
+from visiovox.config import KeyLimits
+from visiovox.jobs.keys import RedisKeys, as_text
 
 KEY_PREFIX = "vvk_"
+LIMIT_FIELDS = frozenset(KeyLimits.model_fields)
 
 
 def key_digest(key: str) -> str:
@@ -23,31 +33,117 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class ApiKeyStore:
-    """Creates, resolves and revokes API keys."""
+@dataclass(frozen=True)
+class ApiKey:
+    """A key as stored: never its secret, only its digest."""
 
-    def __init__(self, client: redis.Redis, *, keys: RedisKeys) -> None:
+    digest: str
+    owner: str
+    name: str
+    created_at: float
+    limits: KeyLimits
+    # The limits the key was given itself; the others are the defaults.
+    own_limits: frozenset[str]
+
+
+class UnknownKey(LookupError):
+    """No key, or more than one, matches a digest prefix."""
+
+
+def _encoded(limits: Mapping[str, Any]) -> dict[FieldT, EncodableT]:
+    unknown = set(limits) - LIMIT_FIELDS
+    if unknown:
+        raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+    KeyLimits.model_validate(dict(limits))  # refuses bad values before anything is stored
+    return {
+        name: str(value).lower() if isinstance(value, bool) else str(value)
+        for name, value in limits.items()
+    }
+
+
+class ApiKeyStore:
+    """Creates, resolves, lists, edits and revokes API keys."""
+
+    def __init__(
+        self, client: redis.Redis, *, keys: RedisKeys, defaults: KeyLimits | None = None
+    ) -> None:
         self._redis = client
         self._keys = keys
+        self._defaults = defaults or KeyLimits()
 
-    def create(self, owner: str, name: str = "") -> str:
+    def create(self, owner: str, name: str = "", limits: Mapping[str, Any] | None = None) -> str:
         """A new key for ``owner``; the plaintext is returned here and never again."""
         if not owner:
             raise ValueError("an API key needs an owner")
+        own = _encoded(limits or {})
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         self._redis.hset(
             self._keys.api_key(key_digest(key)),
-            mapping={"owner": owner, "name": name, "created_at": repr(time.time())},
+            mapping={"owner": owner, "name": name, "created_at": repr(time.time()), **own},
         )
         return key
 
-    def resolve(self, key: str) -> str | None:
-        """The owner of ``key``, or None when it is unknown or revoked."""
+    def resolve(self, key: str) -> ApiKey | None:
+        """The key's record, or None when it is unknown or revoked."""
         if not key.startswith(KEY_PREFIX):
             return None
-        owner = self._redis.hget(self._keys.api_key(key_digest(key)), "owner")
-        return owner.decode() if isinstance(owner, bytes) else owner
+        digest = key_digest(key)
+        return self._decode(digest, self._redis.hgetall(self._keys.api_key(digest)))
+
+    def update(self, digest_prefix: str, limits: Mapping[str, Any]) -> ApiKey:
+        """Set limits of the one key whose digest starts with ``digest_prefix`` (or of a key)."""
+        digest = self.find(digest_prefix)
+        self._redis.hset(self._keys.api_key(digest), mapping=_encoded(limits))
+        found = self._decode(digest, self._redis.hgetall(self._keys.api_key(digest)))
+        assert found is not None
+        return found
+
+    def find(self, digest_prefix: str) -> str:
+        """The digest of the one key matching a digest prefix or a whole key; ``UnknownKey``."""
+        if digest_prefix.startswith(KEY_PREFIX):
+            digest_prefix = key_digest(digest_prefix)
+        if not digest_prefix.isalnum():
+            raise UnknownKey(f"{digest_prefix!r} is not a key digest prefix")
+        start = len(self._keys.api_key(""))
+        found = [
+            as_text(name)[start:]
+            for name in self._redis.scan_iter(match=self._keys.api_key(f"{digest_prefix}*"))
+        ]
+        if len(found) != 1:
+            raise UnknownKey(f"{len(found)} keys match {digest_prefix!r}; give a unique prefix")
+        return found[0]
+
+    def all_keys(self) -> list[ApiKey]:
+        """Every key, oldest first."""
+        start = len(self._keys.api_key(""))
+        records = []
+        for name in self._redis.scan_iter(match=self._keys.api_key_pattern):
+            record = self._decode(as_text(name)[start:], self._redis.hgetall(name))
+            if record is not None:
+                records.append(record)
+        return sorted(records, key=lambda record: record.created_at)
 
     def revoke(self, key: str) -> bool:
         """Forget ``key``; returns whether it existed."""
         return bool(self._redis.delete(self._keys.api_key(key_digest(key))))
+
+    def _decode(self, digest: str, raw: Mapping[Any, Any]) -> ApiKey | None:
+        fields = {as_text(name): as_text(value) for name, value in raw.items()}
+        if "owner" not in fields:
+            return None
+        own = {name: value for name, value in fields.items() if name in LIMIT_FIELDS}
+        limits = (
+            self._defaults.model_copy(
+                update=KeyLimits.model_validate(own).model_dump(include=set(own))
+            )
+            if own
+            else self._defaults
+        )
+        return ApiKey(
+            digest=digest,
+            owner=fields["owner"],
+            name=fields.get("name", ""),
+            created_at=float(fields.get("created_at") or 0),
+            limits=limits,
+            own_limits=frozenset(own),
+        )

@@ -7,6 +7,9 @@ lapses; the job is re-dispatched) and the jobs waiting on its private queue,
 which nobody else reads (handed back to the shared queue of their class).
 A lost message (a Redis restart or a worker's death at the moment of delivery)
 leaves a queued job that nothing would run: re-dispatched too (``jobs/orphans.py``).
+A recovered job frees a place under its owner's running cap: the owner's held
+jobs are dispatched again (``dispatch_held``, which the worker also calls
+after each job), and the owners' quota sets lose the entries of expired jobs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from visiovox.jobs.keys import as_text
 from visiovox.jobs.model import Job, JobStatus
 from visiovox.jobs.orphans import missing_messages
 from visiovox.jobs.queues import is_shared_queue, private_queue, shared_queue, shared_queues
+from visiovox.jobs.quotas import Quotas
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.workers import WorkerRegistry
 
@@ -42,6 +46,7 @@ class JanitorReport:
     deleted_job_dirs: int
     # Queued jobs whose message was lost, dispatched again.
     redispatched: list[str] = field(default_factory=list)
+    pruned_quota_entries: int = 0
 
 
 def fallback_queue(job: Job, *, prefix: str) -> str:
@@ -51,6 +56,21 @@ def fallback_queue(job: Job, *, prefix: str) -> str:
     if job.queue and is_shared_queue(job.queue, prefix=prefix):
         return job.queue
     return shared_queue("cpu", prefix=prefix)
+
+
+def dispatch_held(
+    domain: JobDomain, *, quotas: Quotas, dispatcher: Dispatcher, owner: str
+) -> list[str]:
+    """Dispatch the owner's held jobs that may run now, first in line (they waited their turn)."""
+    dispatched: list[str] = []
+    for job_id in quotas.release_held(owner):
+        job = domain.store.get(job_id)
+        if job is None or job.status is not JobStatus.QUEUED:
+            continue
+        queue = fallback_queue(job, prefix=domain.keys.prefix)
+        dispatcher.dispatch(job_id, queue=queue, priority=job.priority, first=True)
+        dispatched.append(job_id)
+    return dispatched
 
 
 class Janitor:
@@ -73,6 +93,7 @@ class Janitor:
         self._retention_s = retention_s
         self._interval_s = interval_s
         self._prefix = domain.keys.prefix
+        self._quotas = Quotas(domain.redis, keys=domain.keys)
 
     def _fallback(self, job: Job) -> str:
         """The shared queue ``job`` goes back to, among this deployment's."""
@@ -102,6 +123,8 @@ class Janitor:
         redispatched = self.redispatch_lost_messages() if self._orphan_search_due() else []
         cutoff = time.time() - self._retention_s
         pruned = store.prune_owner_indexes(cutoff)
+        owners = self._domain.redis.smembers(self._domain.keys.owners)
+        pruned_quota = sum(self._quotas.prune(as_text(owner), cutoff) for owner in owners)
         pruned_queued = store.prune_queued(self._pipelines, cutoff)
         deleted = self._domain.files.delete_older_than(self._retention_s)
         return JanitorReport(
@@ -112,19 +135,23 @@ class Janitor:
             pruned_queued_entries=pruned_queued,
             deleted_job_dirs=deleted,
             redispatched=redispatched,
+            pruned_quota_entries=pruned_quota,
         )
 
     def recover(self, job_id: str) -> str:
         """Re-dispatch a running job whose lease lapsed (or fail it past its attempts)."""
         store = self._domain.store
         outcome = store.requeue_if_lease_expired(job_id)
-        if outcome == "requeued":
-            job = store.get(job_id)
-            if job is not None:
-                self._dispatcher.dispatch(job_id, queue=self._fallback(job), priority=job.priority)
-                log.warning("job %s lost its worker; re-dispatched", job_id)
+        job = store.get(job_id) if outcome in ("requeued", "failed", "canceled") else None
+        if outcome == "requeued" and job is not None:
+            self._dispatcher.dispatch(job_id, queue=self._fallback(job), priority=job.priority)
+            log.warning("job %s lost its worker; re-dispatched", job_id)
         elif outcome == "failed":
             log.error("job %s lost its worker too many times; failed", job_id)
+        if job is not None and job.max_running:
+            dispatch_held(
+                self._domain, quotas=self._quotas, dispatcher=self._dispatcher, owner=job.owner
+            )
         return outcome
 
     def _orphan_search_due(self) -> bool:

@@ -63,6 +63,23 @@ class RedisKeys:
         return f"{self.prefix}:apikey:{digest}"
 
     @property
+    def api_key_pattern(self) -> str:
+        """Matches every API key's hash (``visiovox keys list``)."""
+        return f"{self.prefix}:apikey:*"
+
+    def rate(self, identity: str, kind: str) -> str:
+        """A token bucket (``jobs/ratelimit.py``); ``identity``: ``key:<digest>``, ``addr:<ip>``."""
+        return f"{self.prefix}:rate:{identity}:{kind}"
+
+    def quota(self, owner: str) -> str:
+        """The start of an owner's quota sets (``jobs/quotas.py``): ``...:queued``, ``:running``."""
+        return f"{self.quota_prefix}{owner}:"
+
+    @property
+    def quota_prefix(self) -> str:
+        return f"{self.prefix}:quota:"
+
+    @property
     def running(self) -> str:
         return f"{self.prefix}:running"
 

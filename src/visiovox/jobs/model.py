@@ -29,6 +29,13 @@ class JobStatus(enum.StrEnum):
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
 
 
+class QuotaClass(enum.StrEnum):
+    """Which of its owner's quotas a top-level job counts against (``jobs/quotas.py``)."""
+
+    JOBS = "jobs"
+    LIVE = "live"
+
+
 class EventType(enum.StrEnum):
     """What an event in a job's stream says."""
 
@@ -108,6 +115,10 @@ class Job(BaseModel):
     device_class: str | None = None
     priority: Priority = Priority.NORMAL
     cancel_requested: bool = False
+    # The owner's quota it counts against (None: it never counts, as a child job) and the
+    # owner's cap of running jobs when it was created (0: none), checked at each claim.
+    quota: QuotaClass | None = None
+    max_running: int = 0
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ class ClaimOutcome(enum.StrEnum):
     LEASED = "leased"
     CANCELED = "canceled"
     EXHAUSTED = "exhausted"
+    # Its owner runs its cap of jobs: it stays queued until one ends (``jobs/quotas.py``).
+    HELD = "held"
 
 
 @dataclass(frozen=True)

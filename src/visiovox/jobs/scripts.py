@@ -21,6 +21,8 @@ from visiovox.jobs.events import APPEND_EVENT_LUA
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.model import Job, JobError
 from visiovox.jobs.queues import Route, priority_list, queue_lists
+from visiovox.jobs.quotas import QUOTA_LUA, Admission
+from visiovox.jobs.ratelimit import TAKE_TOKEN_LUA, Bucket, BucketKind
 from visiovox.jobs.records import encode_fields
 from visiovox.jobs.stats import STATS_LUA
 from visiovox.jobs.task_message import run_job_message
@@ -68,19 +70,39 @@ local function is_terminal(status)
 end
 """
 
-_COMMON = APPEND_EVENT_LUA + STATS_LUA + _TERMINAL_LUA
+_COMMON = APPEND_EVENT_LUA + STATS_LUA + _TERMINAL_LUA + QUOTA_LUA
 
 # A private route (affinity) holds only while its worker is ready and its private
-# queue empty; else the job goes to the fallback (shared) queue.
+# queue empty; else the job goes to the fallback (shared) queue. The owner's quota
+# and the submissions bucket are checked before anything is written, and the
+# bucket's token taken only once the job is sure to be created.
 CREATE = (
     _COMMON
+    + TAKE_TOKEN_LUA
     + """
 local cap = tonumber(ARGV[10])
 if cap > 0 then
   local depth = redis.call('ZCARD', KEYS[6])
   if depth >= cap then return {'full', depth} end
 end
-local queue, message, list = ARGV[12], ARGV[13], KEYS[7]
+local counted, owner_sets = ARGV[12], ARGV[13]
+local quota_cap = tonumber(ARGV[14])
+if counted == 'live' then quota_cap = tonumber(ARGV[15]) end
+local quota_set = owner_sets .. (counted == 'live' and 'live' or 'queued')
+if counted ~= '' and quota_cap > 0 then
+  local count = redis.call('ZCARD', quota_set)
+  local which = counted == 'live' and 'live' or 'queued'
+  if count >= quota_cap then return {'quota', which, count, quota_cap} end
+end
+local bucket, rate, burst = ARGV[16], tonumber(ARGV[17]), tonumber(ARGV[18])
+local now = tonumber(ARGV[8])
+if bucket ~= '' then
+  local verdict = take_token(bucket, rate, burst, now, true)
+  if verdict[1] == 0 then return {'rate', verdict[2], verdict[3], verdict[4]} end
+  take_token(bucket, rate, burst, now, false)
+end
+if counted ~= '' then redis.call('ZADD', quota_set, ARGV[3], ARGV[4]) end
+local queue, message, list = ARGV[19], ARGV[20], KEYS[7]
 if KEYS[9] then
   local ready = false
   local info = redis.call('GET', KEYS[9])
@@ -90,7 +112,7 @@ if KEYS[9] then
       if redis.call('LLEN', KEYS[i]) > 0 then ready = false break end
     end
   end
-  if not ready then queue, message, list = ARGV[14], ARGV[15], KEYS[8] end
+  if not ready then queue, message, list = ARGV[21], ARGV[22], KEYS[8] end
 end
 local flat = {}
 for name, value in pairs(cjson.decode(ARGV[1])) do
@@ -113,11 +135,23 @@ return {'created', queue or ''}
 
 
 def create_call(
-    *, keys: RedisKeys, job: Job, route: Route | None, max_queued: int, sink: EventSink, now: float
+    *,
+    keys: RedisKeys,
+    job: Job,
+    route: Route | None,
+    max_queued: int,
+    sink: EventSink,
+    now: float,
+    admission: Admission | None = None,
+    submits: Bucket | None = None,
+    identity: str = "",
 ) -> ScriptCall:
     """Store ``job`` (record, owner index, ``queued`` event) and push its task when routed.
 
-    ``max_queued`` 0 means no cap. Replies ``['created', queue]`` or ``['full', depth]``.
+    ``max_queued`` 0 means no cap. ``admission`` counts the job against its owner's
+    quota (None: it never counts); ``submits`` is ``identity``'s submissions bucket
+    (None: no limit). Replies ``['created', queue]``, ``['full', depth]``, ``['quota',
+    which, count, cap]`` or ``['rate', tokens, ms until one, ms until full]``.
     """
     call = ScriptCall(
         keys=[
@@ -140,6 +174,13 @@ def create_call(
             job.pipeline,
             max_queued,
             job.priority.value,
+            admission.quota.value if admission else "",
+            keys.quota(job.owner),
+            admission.max_queued if admission else 0,
+            admission.max_live if admission else 0,
+            keys.rate(identity, BucketKind.SUBMITS) if submits else "",
+            repr(submits.rate_per_s) if submits else 0,
+            submits.burst if submits else 0,
         ],
     )
     if route is None:
@@ -167,6 +208,7 @@ local pipeline = job_pipeline(KEYS[1])
 local queued = ARGV[10] .. pipeline
 if is_terminal(status) then
   redis.call('ZREM', queued, ARGV[8])
+  quota_done(KEYS[1], ARGV[11], ARGV[8])
   return {'terminal', 0}
 end
 local holder = redis.call('GET', KEYS[2])
@@ -177,10 +219,15 @@ if holder then
   return {'leased', 0}
 end
 local now = ARGV[4]
+local cancel = redis.call('HGET', KEYS[1], 'cancel_requested') == 'true'
+if not cancel and status == '"queued"' and quota_holds(KEYS[1], ARGV[11], ARGV[8]) then
+  return {'held', 0}
+end
 redis.call('ZREM', queued, ARGV[8])
-if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then
+if cancel then
   redis.call('HSET', KEYS[1], 'status', '"canceled"', 'finished_at', now)
   redis.call('ZREM', KEYS[3], ARGV[8])
+  quota_done(KEYS[1], ARGV[11], ARGV[8])
   count_job(KEYS[5], pipeline, 'canceled')
   append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'canceled', '{}', now)
   return {'canceled', 0}
@@ -189,10 +236,12 @@ local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
 if attempts >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'status', '"failed"', 'finished_at', now, 'error', ARGV[9])
   redis.call('ZREM', KEYS[3], ARGV[8])
+  quota_done(KEYS[1], ARGV[11], ARGV[8])
   count_job(KEYS[5], pipeline, 'failed')
   append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'failed', ARGV[9], now)
   return {'exhausted', attempts}
 end
+quota_move(KEYS[1], ARGV[11], ARGV[8], 'queued', 'running')
 attempts = attempts + 1
 redis.call('HSET', KEYS[1], 'status', '"running"', 'attempts', tostring(attempts),
            'worker', cjson.encode(ARGV[1]), 'started_at', now)
@@ -231,6 +280,7 @@ def claim_call(
             *sink.args(job_id),
             _worker_lost_error(max_attempts),
             keys.queued_prefix,
+            keys.quota_prefix,
         ],
     )
 
@@ -275,6 +325,7 @@ for name, value in pairs(fields) do redis.call('HSET', KEYS[1], name, value) end
 redis.call('HSET', KEYS[1], 'status', cjson.encode(ARGV[2]), 'finished_at', ARGV[4])
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[8])
+quota_done(KEYS[1], ARGV[10], ARGV[8])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 local pipeline = job_pipeline(KEYS[1])
 count_job(KEYS[5], pipeline, ARGV[2])
@@ -307,6 +358,7 @@ def finish_call(
             repr(now),
             *sink.args(job_id),
             json.dumps(event_data),
+            keys.quota_prefix,
         ],
     )
 
@@ -323,6 +375,7 @@ if status == '"queued"' then
   redis.call('HSET', KEYS[1], 'status', '"canceled"', 'finished_at', ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[5])
   redis.call('ZREM', ARGV[6] .. pipeline, ARGV[5])
+  quota_done(KEYS[1], ARGV[7], ARGV[5])
   count_job(KEYS[4], pipeline, 'canceled')
   append_event(KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
   return 'canceled'
@@ -336,7 +389,7 @@ def cancel_call(*, keys: RedisKeys, job_id: str, sink: EventSink, now: float) ->
     """Cancel a queued job, flag a running one. Replies what happened (or the final status)."""
     return ScriptCall(
         keys=[keys.job(job_id), keys.running, keys.events(job_id), keys.stats],
-        args=[repr(now), *sink.args(job_id), keys.queued_prefix],
+        args=[repr(now), *sink.args(job_id), keys.queued_prefix, keys.quota_prefix],
     )
 
 
@@ -353,6 +406,7 @@ redis.call('ZREM', KEYS[3], ARGV[5])
 local pipeline = job_pipeline(KEYS[1])
 if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then
   redis.call('HSET', KEYS[1], 'status', '"canceled"', 'finished_at', ARGV[1])
+  quota_done(KEYS[1], ARGV[9], ARGV[5])
   count_job(KEYS[5], pipeline, 'canceled')
   append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
   return 'canceled'
@@ -360,6 +414,7 @@ end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
 if attempts >= tonumber(ARGV[6]) then
   redis.call('HSET', KEYS[1], 'status', '"failed"', 'finished_at', ARGV[1], 'error', ARGV[7])
+  quota_done(KEYS[1], ARGV[9], ARGV[5])
   count_job(KEYS[5], pipeline, 'failed')
   append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'failed', ARGV[7], ARGV[1])
   return 'failed'
@@ -367,6 +422,7 @@ end
 redis.call('HSET', KEYS[1], 'status', '"queued"', 'worker', 'null')
 local created = redis.call('HGET', KEYS[1], 'created_at') or ARGV[1]
 redis.call('ZADD', ARGV[8] .. pipeline, created, ARGV[5])
+quota_move(KEYS[1], ARGV[9], ARGV[5], 'running', 'queued')
 append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'queued',
              cjson.encode({reason = 'worker_lost', attempts = attempts}), ARGV[1])
 return 'requeued'
@@ -386,5 +442,6 @@ def requeue_call(
             max_attempts,
             _worker_lost_error(max_attempts),
             keys.queued_prefix,
+            keys.quota_prefix,
         ],
     )

@@ -24,6 +24,8 @@ from visiovox.jobs.idempotency import IdempotencyEntry
 from visiovox.jobs.keys import RedisKeys, as_text
 from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
 from visiovox.jobs.queues import Route
+from visiovox.jobs.quotas import Admission, QuotaExceeded
+from visiovox.jobs.ratelimit import Bucket, RateLimited, Verdict
 from visiovox.jobs.records import Claim, ClaimOutcome, QueueFull, decode_job
 
 
@@ -94,13 +96,18 @@ class JobStore:
         request_digest: str | None = None,
         route: Route | None = None,
         max_queued: int = 0,
+        admission: Admission | None = None,
+        submits: Bucket | None = None,
+        identity: str = "",
     ) -> tuple[Job, bool]:
         """Store a new queued job and, with ``route``, push its task in the same script.
 
         Returns (job, created); a repeated idempotency key returns the first job
         of the same owner, or raises ``IdempotencyConflict`` when ``request_digest``
         differs from the first request's. Raises ``QueueFull`` when the pipeline
-        already has ``max_queued`` queued jobs (0: no cap).
+        already has ``max_queued`` queued jobs (0: no cap), ``QuotaExceeded`` when
+        ``admission`` finds the owner at a cap, ``RateLimited`` when ``identity``'s
+        ``submits`` bucket is empty.
         """
         if idempotency_key:
             idem = self._keys.idempotency(job.owner, idempotency_key)
@@ -124,11 +131,20 @@ class JobStore:
             max_queued=max_queued,
             sink=self._sink,
             now=time.time(),
+            admission=admission,
+            submits=submits,
+            identity=identity,
         )
-        outcome, detail = await script(keys=call.keys, args=call.args)
-        if as_text(outcome) == "full":
+        outcome, detail, *more = await script(keys=call.keys, args=call.args)
+        outcome = as_text(outcome)
+        if outcome != "created":
             if idempotency_key:
                 await client.delete(self._keys.idempotency(job.owner, idempotency_key))
+            if outcome == "quota":
+                raise QuotaExceeded(as_text(detail), count=int(more[0]), cap=int(more[1]))
+            if outcome == "rate":
+                limit = submits.burst if submits else 0
+                raise RateLimited(Verdict.from_reply([0, detail, *more], limit=limit))
             raise QueueFull(job.pipeline, depth=int(detail), cap=max_queued)
         queue = as_text(detail)
         if queue and queue != job.queue:

@@ -10,6 +10,10 @@ hit it) asks to be recycled (``on_recycle``) instead of taking another job.
 A Redis outage is no failure of the job either: the runner waits for Redis to
 answer (``worker/redis_outage.py``), then records the outcome or, when the
 outage cut the attempt short, hands the job back for another attempt.
+
+A job whose owner runs its cap of jobs is not run (its claim holds it,
+``jobs/quotas.py``); once a job of such an owner is recorded, the runner
+dispatches the owner's held jobs that may run now.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from pydantic import ValidationError
 
 from visiovox.engines.pool import EnginePool
 from visiovox.errors import CodedError, JobCanceled
+from visiovox.jobs.dispatch import Dispatcher
+from visiovox.jobs.janitor import dispatch_held
 from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
+from visiovox.jobs.quotas import Quotas
 from visiovox.jobs.records import ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.pipelines.registry import UnknownPipeline, get_spec, resolve_run
@@ -88,6 +95,9 @@ class JobRunner:
         self._observer = observer
         self._live_links = live_links
 
+        self._quotas = Quotas(domain.redis, keys=domain.keys)
+        self._dispatcher = Dispatcher(domain.redis)
+
     def run(self, job_id: str) -> None:
         """Run ``job_id`` unless another worker holds it or it is finished."""
         name = self._status.name
@@ -113,7 +123,18 @@ class JobRunner:
             self._status.job_finished()
             self._announce_safely()
         self._record(job, outcome)
+        if job.max_running:
+            self._dispatch_held(job.owner)
         self._after_job(job_id, rss_before=rss_before)
+
+    def _dispatch_held(self, owner: str) -> None:
+        """Dispatch the owner's held jobs; if Redis fails, the janitor finds them later."""
+        try:
+            dispatch_held(
+                self._domain, quotas=self._quotas, dispatcher=self._dispatcher, owner=owner
+            )
+        except OUTAGE_ERRORS as exc:
+            log.warning("could not dispatch the held jobs of %s: %s", owner, exc)
 
     def _after_job(self, job_id: str, *, rss_before: int) -> None:
         """Hand back what a big job freed; recycle the worker if it is still too large."""

@@ -29,7 +29,8 @@ def test_keys_are_stored_hashed_and_resolve_to_their_owner(domain: JobDomain) ->
     keys = ApiKeyStore(domain.redis, keys=domain.keys)
     key = keys.create("alice", "laptop")
     assert key.startswith("vvk_") and len(key) > 40
-    assert keys.resolve(key) == "alice"
+    record = keys.resolve(key)
+    assert record is not None and record.owner == "alice"
     assert keys.resolve(key + "x") is None
     assert keys.resolve("not-a-key") is None
     stored = domain.redis.hgetall(domain.keys.api_key(key_digest(key)))

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.unit.api.helpers import assert_error
 from visiovox.api.errors import ApiError
+from visiovox.api.security import Caller
 from visiovox.api.submission import Submissions
 from visiovox.jobs.queues import Priority
 
@@ -35,7 +36,7 @@ def test_the_facades_path_checks_conditional_inputs(client: TestClient) -> None:
     async def submit(params: dict[str, str]) -> str:
         intake = submissions.intake("assistant")
         job, _ = await submissions.submit(
-            intake, owner="anonymous", params=params, priority=Priority.HIGH
+            intake, caller=Caller(owner="anonymous"), params=params, priority=Priority.HIGH
         )
         return job.priority.value
 

@@ -34,12 +34,12 @@ CALLS = {
     "create, no route": (
         scripts.CREATE,
         scripts.create_call(keys=KEYS, job=JOB, route=None, max_queued=0, sink=SINK, now=1.0),
-        (6, 11),
+        (6, 18),
     ),
     "create, shared route": (
         scripts.CREATE,
         scripts.create_call(keys=KEYS, job=JOB, route=SHARED, max_queued=0, sink=SINK, now=1.0),
-        (7, 13),
+        (7, 20),
     ),
     "create, private route": (
         scripts.CREATE,

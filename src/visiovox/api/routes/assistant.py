@@ -89,7 +89,9 @@ async def take_turn(
     session = await find_session(sessions, session_id, caller.owner)
     intake = turns.intake()
     received = await submissions.receive(request, intake)
-    job = await turns.submit(session, intake, params=received.params, inputs=received.inputs)
+    job = await turns.submit(
+        session, intake, caller=caller, params=received.params, inputs=received.inputs
+    )
     if not wait:
         background.add_task(turns.remember_quietly, session, job)
         return job_response(job, status_code=202, headers={"X-Session-ID": session.id})

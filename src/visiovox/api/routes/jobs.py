@@ -54,7 +54,7 @@ async def submit_job(
     received = await submissions.receive(request, intake)
     job, created = await submissions.submit(
         intake,
-        owner=caller.owner,
+        caller=caller,
         params=received.params,
         inputs=received.inputs,
         idempotency_key=idempotency_key,

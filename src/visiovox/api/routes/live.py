@@ -58,6 +58,7 @@ from visiovox.api.errors import ApiError, invalid_params
 from visiovox.api.job_follow import JobFollower
 from visiovox.api.json_body import parse_json
 from visiovox.api.live_relay import LiveRelay
+from visiovox.api.security import Caller
 from visiovox.api.submission import Submissions
 from visiovox.jobs.live_streams import EntryKind, LiveEntry
 from visiovox.jobs.model import Job
@@ -119,7 +120,12 @@ async def _open_session(
 
 
 async def _host(
-    submissions: Submissions, session: Session, command: dict[str, Any], *, max_tokens: int
+    submissions: Submissions,
+    session: Session,
+    command: dict[str, Any],
+    *,
+    caller: Caller,
+    max_tokens: int,
 ) -> Job:
     """Create the job a worker hosts the session in."""
     options = _options(command)
@@ -133,7 +139,7 @@ async def _host(
         if value:
             params[name] = value
     job, _ = await submissions.submit(
-        submissions.intake(PIPELINE), owner=session.owner, params=params, priority=Priority.HIGH
+        submissions.intake(PIPELINE), caller=caller, params=params, priority=Priority.HIGH
     )
     return job
 
@@ -254,7 +260,11 @@ async def live_assistant(
         session, created = await _open_session(sessions, caller.owner, command, session_id)
         try:
             job = await _host(
-                submissions, session, command, max_tokens=settings.assistant.max_tokens
+                submissions,
+                session,
+                command,
+                caller=caller,
+                max_tokens=settings.assistant.max_tokens,
             )
         except BaseException:
             if created:  # a session no worker took up is not kept

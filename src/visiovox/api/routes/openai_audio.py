@@ -83,7 +83,7 @@ async def speech(
         "voice": request.voice,
     }
     job, _ = await submissions.submit(
-        submissions.intake("tts"), owner=caller.owner, params=params, priority=Priority.HIGH
+        submissions.intake("tts"), caller=caller, params=params, priority=Priority.HIGH
     )
     done = await follower.finished(job)
     (output,) = done.outputs
@@ -137,7 +137,7 @@ async def transcriptions(
     if fields.get("language"):
         params["language"] = fields["language"]
     job, _ = await submissions.submit(
-        intake, owner=caller.owner, params=params, inputs=received.inputs, priority=Priority.HIGH
+        intake, caller=caller, params=params, inputs=received.inputs, priority=Priority.HIGH
     )
     done = await follower.finished(job)
     headers = {"X-Job-ID": job.id}

@@ -149,7 +149,7 @@ async def chat_completions(
     if request.temperature is not None:
         params["temperature"] = request.temperature
     job, _ = await submissions.submit(
-        submissions.intake("chat"), owner=caller.owner, params=params, priority=Priority.HIGH
+        submissions.intake("chat"), caller=caller, params=params, priority=Priority.HIGH
     )
     if request.stream:
         return StreamingResponse(

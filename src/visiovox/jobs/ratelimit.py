@@ -1,0 +1,123 @@
+"""Token buckets in Redis: one Lua step per check, so every gateway process shares them.
+
+A bucket holds up to ``burst`` tokens and gains ``rate_per_s`` a second; a
+request takes one or is refused, and a refusal takes nothing. The state is a
+hash ``<prefix>:rate:<identity>:<kind>`` of the tokens left and when they
+were counted, expiring once the bucket would be full again (a full bucket
+and no bucket are the same). ``TAKE_TOKEN_LUA`` is the one implementation:
+``RateLimiter`` runs it alone, ``jobs/scripts.py``'s ``CREATE`` inside job
+creation (a submission's bucket). Time comes from the caller (``now``): the
+gateways of one deployment share a clock closely enough, and tests drive it.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from dataclasses import dataclass
+
+import redis.asyncio
+from redis.commands.core import AsyncScript
+
+from visiovox.jobs.keys import RedisKeys
+
+# take_token(key, rate, burst, now, dry): {taken (1/0), tokens left, ms until one token,
+# ms until full}; dry only looks (CREATE takes after its other checks pass).
+TAKE_TOKEN_LUA = """
+local function take_token(key, rate, burst, now, dry)
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1]) or burst
+  local at = tonumber(state[2]) or now
+  if now > at then tokens = math.min(burst, tokens + (now - at) * rate) end
+  if at < now then at = now end
+  local taken = 0
+  if tokens >= 1 then taken = 1 end
+  if taken == 1 and not dry then
+    tokens = tokens - 1
+    local full_ms = math.ceil((burst - tokens) / rate * 1000)
+    redis.call('HSET', key, 'tokens', string.format('%.6f', tokens),
+               'at', string.format('%.6f', at))
+    redis.call('PEXPIRE', key, full_ms + 1000)
+  end
+  local wait_ms = 0
+  if tokens < 1 then wait_ms = math.ceil((1 - tokens) / rate * 1000) end
+  return {taken, math.floor(tokens), wait_ms, math.ceil((burst - tokens) / rate * 1000)}
+end
+"""
+
+TAKE = (
+    TAKE_TOKEN_LUA
+    + """
+return take_token(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), false)
+"""
+)
+
+
+class BucketKind(enum.StrEnum):
+    """What a bucket meters: every request, or job submissions."""
+
+    REQUESTS = "req"
+    SUBMITS = "sub"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A token bucket's shape: ``rate_per_s`` refill, ``burst`` capacity."""
+
+    rate_per_s: float
+    burst: int
+
+    @classmethod
+    def per_minute(cls, count: float) -> Bucket:
+        """``count`` a minute, a minute's worth at once."""
+        return cls(rate_per_s=count / 60, burst=max(1, int(count)))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One check of a bucket: taken or not, and what the ``RateLimit-*`` headers say."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    # Seconds until a token is there again (Retry-After), and until the bucket is full.
+    retry_after_s: int
+    reset_s: int
+
+    @classmethod
+    def from_reply(cls, reply: list[int], *, limit: int) -> Verdict:
+        taken, remaining, wait_ms, full_ms = (int(value) for value in reply)
+        return cls(
+            allowed=bool(taken),
+            limit=limit,
+            remaining=max(0, remaining),
+            retry_after_s=math.ceil(wait_ms / 1000),
+            reset_s=math.ceil(full_ms / 1000),
+        )
+
+
+class RateLimited(Exception):
+    """A bucket had no token left; nothing was done."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(f"rate limit reached; retry in {verdict.retry_after_s} s")
+        self.verdict = verdict
+
+
+class RateLimiter:
+    """Takes tokens from the deployment's buckets on the event loop's Redis client."""
+
+    def __init__(self, client: redis.asyncio.Redis, *, keys: RedisKeys) -> None:
+        self._keys = keys
+        self._take: AsyncScript = client.register_script(TAKE)
+
+    async def take(
+        self, identity: str, bucket: Bucket, *, kind: str = BucketKind.REQUESTS
+    ) -> Verdict:
+        """Take one token of ``identity``'s ``kind`` bucket, or say how long to wait."""
+        reply = await self._take(
+            keys=[self._keys.rate(identity, kind)],
+            args=[repr(bucket.rate_per_s), bucket.burst, repr(time.time())],
+        )
+        return Verdict.from_reply(reply, limit=bucket.burst)
