@@ -93,6 +93,17 @@ def test_a_moved_dependency_makes_its_locks_stale(tmp_path: Path) -> None:
     assert "run scripts/lock" in result.stderr
 
 
+def test_a_moved_dev_tool_makes_only_the_dev_lock_stale(tmp_path: Path) -> None:
+    root = copy_tree(tmp_path)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"pytest>=8"', '"pytest>=9"'))
+    result = run_check(root)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "requirements/dev.txt does not match pyproject.toml's dependencies: run scripts/lock"
+    ]
+
+
 def test_a_moved_gpu_runtime_makes_only_the_gpu_lock_stale(tmp_path: Path) -> None:
     root = copy_tree(tmp_path)
     gpu_in = root / "requirements" / "gpu.in"
