@@ -125,6 +125,8 @@ class StorageSettings(BaseModel):
 
     root: Path = Path("data")
     retention_s: int = 86_400
+    # Free bytes under ``root`` below which uploads are refused (507 insufficient_storage).
+    min_free_bytes: int = Field(default=1024**3, ge=0)
 
 
 class UploadSettings(BaseModel):

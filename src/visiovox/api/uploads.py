@@ -31,6 +31,7 @@ from visiovox.api.multipart import (
     too_large,
 )
 from visiovox.config import UploadSettings
+from visiovox.jobs.disk import is_disk_full
 from visiovox.jobs.model import InputFile
 from visiovox.jobs.storage import JobFiles
 from visiovox.media.errors import MediaError
@@ -66,6 +67,8 @@ async def receive_submission(
     """Read and check the body of a submission; files land under the job's ``in/`` folder.
 
     On any failure the files written so far are removed before the error propagates.
+    A disk under ``storage.min_free_bytes``, or one that fills while the files are
+    written, answers 507 ``insufficient_storage``.
     """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limits.max_bytes:
@@ -75,6 +78,8 @@ async def receive_submission(
         boundary = options.get(b"boundary")
         if not boundary:
             raise ApiError(400, "invalid_multipart", "multipart/form-data needs a boundary")
+        if not await anyio.to_thread.run_sync(files.has_room):
+            raise _insufficient_storage()
         try:
             form = await read_multipart(
                 capped_chunks(request.stream(), max_bytes=limits.max_bytes),
@@ -82,8 +87,10 @@ async def receive_submission(
                 file_path=lambda field: _upload_path(spec, files, job_id=job_id, field=field),
             )
             inputs = await _check_files(form, spec=spec, limits=limits)
-        except BaseException:
+        except BaseException as exc:
             await discard_job_files(files, job_id)
+            if is_disk_full(exc):
+                raise _insufficient_storage() from exc
             raise
         return Submission(params=dict(form.fields), inputs=inputs)
     _check_required(spec, sent=set())
@@ -101,6 +108,11 @@ async def receive_submission(
         "unsupported_content_type",
         "send multipart/form-data, application/x-www-form-urlencoded or application/json",
     )
+
+
+def _insufficient_storage() -> ApiError:
+    # Never the error's own text: it names the server's path.
+    return ApiError(507, "insufficient_storage", "the server's storage is full; retry later")
 
 
 async def discard_job_files(files: JobFiles, job_id: str) -> None:

@@ -92,6 +92,5 @@ def build_domain(settings: Settings, client: redis.Redis | None = None) -> JobDo
         lease_s=settings.jobs.lease_s,
         max_attempts=settings.jobs.max_attempts,
     )
-    return JobDomain(
-        redis=client, keys=keys, events=events, store=store, files=JobFiles(settings.storage.root)
-    )
+    files = JobFiles(settings.storage.root, min_free_bytes=settings.storage.min_free_bytes)
+    return JobDomain(redis=client, keys=keys, events=events, store=store, files=files)

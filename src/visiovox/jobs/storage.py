@@ -1,6 +1,8 @@
 """Job files on disk: ``jobs/{id}/in/…`` for uploads, ``jobs/{id}/out/…`` for outputs.
 
 Names are always chosen by the server; a client's filename is metadata only.
+Free space under the root is checked against ``storage.min_free_bytes``
+before an upload is taken (``has_room``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import re
 import shutil
 import time
 from pathlib import Path
+
+from visiovox.jobs.disk import free_bytes
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -27,8 +31,9 @@ def check_name(name: str) -> str:
 class JobFiles:
     """Locates and cleans the folders of jobs under one storage root."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, min_free_bytes: int = 0) -> None:
         self._root = root.resolve()
+        self._min_free_bytes = min_free_bytes
 
     @property
     def root(self) -> Path:
@@ -49,8 +54,16 @@ class JobFiles:
     def output_path(self, job_id: str, name: str) -> Path:
         return self.output_dir(job_id) / check_name(name)
 
+    def has_room(self) -> bool:
+        """Whether the disk under the root keeps at least ``min_free_bytes`` free."""
+        return self._min_free_bytes <= 0 or free_bytes(self._root) >= self._min_free_bytes
+
     def delete_job(self, job_id: str) -> None:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+
+    def delete_outputs(self, job_id: str) -> None:
+        """Remove every output of a job, partial ones included."""
+        shutil.rmtree(self.output_dir(job_id), ignore_errors=True)
 
     def delete_older_than(self, age_s: float) -> int:
         """Remove job folders not modified for ``age_s`` seconds; returns how many."""

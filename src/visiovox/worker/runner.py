@@ -24,18 +24,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pydantic import ValidationError
-
 from visiovox.engines.pool import EnginePool
-from visiovox.errors import CodedError, JobCanceled
+from visiovox.errors import JobCanceled
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import dispatch_held
 from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
 from visiovox.jobs.quotas import Quotas
 from visiovox.jobs.records import ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
-from visiovox.pipelines.registry import UnknownPipeline, get_spec, resolve_run
+from visiovox.pipelines.registry import get_spec, resolve_run
 from visiovox.worker.context import JobContext
+from visiovox.worker.failures import STORAGE_FULL, job_error
 from visiovox.worker.live_link import LiveLinkFactory
 from visiovox.worker.memory import MIB, MemoryCeiling, release_memory, rss_bytes
 from visiovox.worker.redis_outage import OUTAGE_ERRORS, until_redis_answers
@@ -94,7 +93,6 @@ class JobRunner:
         self._announce = announce or (lambda: None)
         self._observer = observer
         self._live_links = live_links
-
         self._quotas = Quotas(domain.redis, keys=domain.keys)
         self._dispatcher = Dispatcher(domain.redis)
 
@@ -185,19 +183,14 @@ class JobRunner:
             result = dict(returned) if returned is not None else None
         except JobCanceled:
             status = JobStatus.CANCELED
-        except CodedError as exc:
-            # Pipeline, media and model errors alike: the job ends with the error's own code.
-            status, error = JobStatus.FAILED, JobError(code=exc.code, message=exc.message)
-        except (UnknownPipeline, ValidationError) as exc:
-            status, error = JobStatus.FAILED, JobError(code="invalid_job", message=str(exc))
         except OUTAGE_ERRORS as exc:
             # Not the job's failure: ``_record`` hands it back for another attempt.
             log.warning("job %s interrupted: Redis unreachable (%s)", job.id, exc)
             return Outcome(status=JobStatus.FAILED, outputs=[], interrupted=True)
         except Exception as exc:
-            log.exception("job %s failed", job.id)
-            status = JobStatus.FAILED
-            error = JobError(code="internal_error", message=f"{type(exc).__name__}: {exc}")
+            # Pipeline, media and model errors end the job with their own code (failures.py).
+            status, error = JobStatus.FAILED, job_error(exc)
+            self._log_failure(job.id, exc, error)
         if self._observer is not None:
             self._observer.observe_job(
                 pipeline=job.pipeline,
@@ -205,7 +198,20 @@ class JobRunner:
                 seconds=time.perf_counter() - started,
                 stages=ctx.stage_times(),
             )
-        return Outcome(status=status, outputs=ctx.outputs, result=result, error=error)
+        outputs = ctx.outputs
+        if error is not None and error.code == STORAGE_FULL.code:
+            # A partial output is of no use and holds the space the disk lacks.
+            self._domain.files.delete_outputs(job.id)
+            outputs = []
+        return Outcome(status=status, outputs=outputs, result=result, error=error)
+
+    @staticmethod
+    def _log_failure(job_id: str, exc: Exception, error: JobError) -> None:
+        """The full text for the operator (the job's error has no paths)."""
+        if error.code == STORAGE_FULL.code:
+            log.error("job %s: the disk under the storage root is full (%s)", job_id, exc)
+        elif error.code == "internal_error":
+            log.exception("job %s failed", job_id, exc_info=exc)
 
     def _record(self, job: Job, outcome: Outcome | None) -> None:
         if outcome is None:
