@@ -52,6 +52,11 @@ class GatewaySettings(BaseModel):
     port: int = 8000
     processes: int = 1
     sse_keepalive_s: float = 15.0
+    # Slow or huge requests (api/http_protocol.py): seconds a request's line and headers
+    # may take, their most bytes (past it: 431), seconds a body may stop arriving.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    body_idle_timeout_s: float = Field(default=30.0, gt=0)
     # Proxies (addresses or CIDRs) whose X-Forwarded-For / Forwarded headers name the
     # client; from any other peer those headers are ignored (the socket peer is the client).
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
@@ -234,6 +239,10 @@ class OnnxSettings(BaseModel):
     # CPU threads within one operator and across operators; 0 lets ONNX Runtime decide.
     intra_op_threads: int = 0
     inter_op_threads: int = 0
+    # Let idle pool threads spin for more work: faster alone on a machine, but the
+    # spinning takes cores from the other engines and processes (Piper 0.4 -> 0.8 s
+    # a sentence beside a busy process); off by default.
+    allow_spinning: bool = False
 
 
 class EngineSettings(BaseModel):
@@ -286,6 +295,8 @@ class LLMSettings(BaseModel):
     max_tokens: int = 256
     temperature: float = 0.0
     n_ctx: int = 2_048
+    # CPU threads; 0: as many as cores other processes leave free, refitted between
+    # tokens (engines/free_cores.py).
     threads: int = 0
     # llm.openai_http: any server speaking OpenAI's chat API (Ollama, vLLM, Groq, VisioVox).
     base_url: str = "http://127.0.0.1:11434/v1"

@@ -115,6 +115,9 @@ def create_session(
     options = ort.SessionOptions()
     options.intra_op_num_threads = settings.onnx.intra_op_threads
     options.inter_op_num_threads = settings.onnx.inter_op_threads
+    spinning = "1" if settings.onnx.allow_spinning else "0"
+    options.add_session_config_entry("session.intra_op.allow_spinning", spinning)
+    options.add_session_config_entry("session.inter_op.allow_spinning", spinning)
     session = ort.InferenceSession(str(model), sess_options=options, providers=list(plan.providers))
     in_use = tuple(session.get_providers())
     skipped: list[tuple[str, str]] = list(plan.skipped)

@@ -52,6 +52,18 @@ def test_cpu_worker_gets_cpu_and_a_warm_up(tmp_path: Path, settings: Settings) -
     assert output.tolist() == [[1.0, 3.0, 1.0]]
 
 
+def test_pool_threads_do_not_spin_unless_configured(tmp_path: Path, settings: Settings) -> None:
+    graph = relu_graph(tmp_path / "m.onnx")
+    entries = ("session.intra_op.allow_spinning", "session.inter_op.allow_spinning")
+    quiet = create_session(graph, settings=settings, device="cpu").session.get_session_options()
+    assert [quiet.get_session_config_entry(entry) for entry in entries] == ["0", "0"]
+    spinning = settings.model_copy(
+        update={"onnx": settings.onnx.model_copy(update={"allow_spinning": True})}
+    )
+    busy = create_session(graph, settings=spinning, device="cpu").session.get_session_options()
+    assert [busy.get_session_config_entry(entry) for entry in entries] == ["1", "1"]
+
+
 def test_missing_gpu_providers_fall_back_to_cpu_and_say_why(
     tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:

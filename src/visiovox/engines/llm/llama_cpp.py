@@ -3,17 +3,23 @@
 The chat template comes from the GGUF's own metadata (``create_chat_completion``);
 one ``Llama`` per worker process, loaded once and reused by every job. llama.cpp
 is not re-entrant, so generations on one engine are serialised by a lock.
+
+On CPU with ``llm.threads`` 0 the thread count follows the cores other processes
+leave free (``engines/free_cores.py``), set before the prompt is read and again
+between tokens: llama.cpp's threads meet at every step of every token, so one
+thread that waits for a core held by another process stalls them all (two busy
+processes beside a two-thread model made a short reply 10–20× slower).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
+from visiovox.engines.free_cores import FreeCores, free_cores
 from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
 from visiovox.engines.llm.errors import ContextLengthExceeded
 from visiovox.models.cache import prepare_model
@@ -50,6 +56,8 @@ class LlamaCppLLM(LLMEngine):
         super().__init__(**kwargs)
         self._llama: Llama | None = None
         self._lock = threading.Lock()
+        self._cores: FreeCores | None = None  # None: a fixed thread count
+        self._threads = 0
 
     def required_models(self) -> tuple[str, ...]:
         return (self.settings.llm.model,)
@@ -59,16 +67,24 @@ class LlamaCppLLM(LLMEngine):
 
         folder = prepare_model(self.settings, self.settings.llm.model)
         model_path = next(folder.glob("*.gguf"))
-        threads = self.settings.llm.threads or max(1, os.cpu_count() or 1)
-        gpu_layers = -1 if self.device.startswith("cuda") else 0
+        on_gpu = self.device.startswith("cuda")
+        if not self.settings.llm.threads and not on_gpu:
+            self._cores = free_cores()
+        threads = self.settings.llm.threads or (self._cores.now() if self._cores else 1)
         self._llama = Llama(
             model_path=str(model_path),
             n_ctx=self.settings.llm.n_ctx,
             n_threads=threads,
-            n_gpu_layers=gpu_layers,
+            n_threads_batch=threads,
+            n_gpu_layers=-1 if on_gpu else 0,
             verbose=False,
         )
-        log.info("llama.cpp loaded %s (%d threads)", model_path.name, threads)
+        self._threads = threads
+        log.info(
+            "llama.cpp loaded %s (%s threads)",
+            model_path.name,
+            f"{threads}" if self._cores is None else f"1-{self._cores.cores}, as cores are free",
+        )
 
     def close(self) -> None:
         if self._llama is not None:
@@ -87,6 +103,7 @@ class LlamaCppLLM(LLMEngine):
             raise RuntimeError("the engine is not loaded")
         usage = usage if usage is not None else Usage()
         with self._lock:
+            self._fit_threads()
             stream = self._llama.create_chat_completion(
                 messages=[dict(message) for message in messages],  # type: ignore[misc]
                 max_tokens=max_tokens,
@@ -101,4 +118,16 @@ class LlamaCppLLM(LLMEngine):
                     yield str(text)
                 if choice.get("finish_reason"):
                     usage.finish_reason = str(choice["finish_reason"])
+                self._fit_threads()
             usage.prompt_tokens = max(0, self._llama.n_tokens - usage.completion_tokens)
+
+    def _fit_threads(self) -> None:
+        """Use as many threads as cores are free now (a no-op with a fixed count)."""
+        if self._cores is None or self._llama is None:
+            return
+        threads = self._cores.now()
+        if threads != self._threads:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(self._llama.ctx, threads, threads)
+            self._threads = threads
