@@ -10,6 +10,12 @@ mtime moved is hashed again and deleted and fetched again if wrong. Downloads
 are not fsync'd (see ``http_download``), so after a reboot, when a power cut
 may have lost bytes that were still in the page cache, every file is hashed
 once more before it is used.
+
+A model not yet in the cache is assembled in ``<cache_dir>/.incoming/<id>``
+and moved to ``<cache_dir>/<id>`` only once every file is verified, so a
+failed fetch (a hub that cannot be reached) leaves no half-made model folder
+behind; the staging folder stays only while it holds downloaded bytes that a
+later pull resumes from. An installed model missing a file is mended in place.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +36,7 @@ from filelock import FileLock, Timeout
 
 from visiovox.config import Settings
 from visiovox.models.errors import ModelUnavailable, UnknownModel
+from visiovox.models.http_download import DOWNLOAD_SUFFIX
 from visiovox.models.manifest import ModelEntry, ModelFile, get_manifest
 from visiovox.models.sources import (
     TEMP_SUFFIX,
@@ -43,6 +51,9 @@ log = logging.getLogger(__name__)
 
 MARKER = ".verified.json"
 LOCK_DIR = ".locks"
+STAGING_DIR = ".incoming"
+# huggingface_hub's name for a file it is still downloading (resumed by the next call).
+HF_PARTIAL_SUFFIX = ".incomplete"
 _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
@@ -68,6 +79,11 @@ def boot_id() -> str:
 def model_dir(entry: ModelEntry, cache_dir: Path) -> Path:
     """The folder ``entry`` lives in once assembled."""
     return cache_dir / entry.id
+
+
+def staging_dir(entry: ModelEntry, cache_dir: Path) -> Path:
+    """Where ``entry`` is assembled before it is moved to ``model_dir``."""
+    return cache_dir / STAGING_DIR / entry.id
 
 
 def is_ready(entry: ModelEntry, cache_dir: Path) -> bool:
@@ -103,7 +119,10 @@ def ensure_model(
     if is_ready(entry, cache_dir):
         return folder
     with model_lock(entry, cache_dir, timeout_s=options.lock_timeout_s):
-        _assemble(entry, folder, options)
+        if folder.is_dir():
+            _assemble(entry, folder, options)
+        else:
+            _assemble_staged(entry, cache_dir, options)
     return folder
 
 
@@ -135,6 +154,33 @@ def prepare_model(
         raise ModelUnavailable(model_id, "it is not in the model manifest") from exc
     options = FetchOptions.from_settings(settings, progress=progress)
     return ensure_model(entry, settings.models.cache_dir, options=options)
+
+
+def _assemble_staged(entry: ModelEntry, cache_dir: Path, options: FetchOptions) -> None:
+    """Assemble ``entry`` in its staging folder, then move it into place whole."""
+    staging = staging_dir(entry, cache_dir)
+    try:
+        _assemble(entry, staging, options)
+    except BaseException:
+        _discard_unless_resumable(staging)
+        raise
+    os.replace(staging, model_dir(entry, cache_dir))
+
+
+def _discard_unless_resumable(staging: Path) -> None:
+    """Remove ``staging`` unless it holds bytes a later pull resumes from or keeps.
+
+    Those are verified files (a marker) and partial downloads with bytes in them
+    (ours, ``http_download``, and Hugging Face's ``.incomplete`` files); the
+    library's own bookkeeping (``CACHEDIR.TAG``, ``.gitignore``) does not count.
+    """
+    partials = (
+        path
+        for suffix in (DOWNLOAD_SUFFIX, HF_PARTIAL_SUFFIX)
+        for path in staging.rglob(f"*{suffix}")
+    )
+    if not (staging / MARKER).exists() and not any(p.stat().st_size for p in partials):
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _assemble(entry: ModelEntry, folder: Path, options: FetchOptions) -> None:

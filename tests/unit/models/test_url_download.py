@@ -20,7 +20,7 @@ from tests.unit.models.conftest import (
     write_manifest,
 )
 from tests.unit.models.loopback import Mirror, serve
-from visiovox.models.cache import ensure_model, is_installed, is_ready
+from visiovox.models.cache import STAGING_DIR, ensure_model, is_installed, is_ready
 from visiovox.models.errors import ModelUnavailable
 from visiovox.models.http_download import partial_path
 from visiovox.models.maintenance import FileState, verify_cached
@@ -92,7 +92,8 @@ def test_sha256_mismatch_deletes_the_download_and_says_so(tmp_path: Path) -> Non
     message = caught.value.message
     assert "model tiny is not available" in message
     assert "sha256" in message and "deleted" in message
-    assert [p.name for p in (tmp_path / "tiny").iterdir() if p.name != ".verified.json"] == []
+    assert not (tmp_path / "tiny").exists()
+    assert not (tmp_path / STAGING_DIR / "tiny").exists()
 
 
 def test_a_corrupt_cached_file_is_deleted_and_fetched_again(tmp_path: Path) -> None:
