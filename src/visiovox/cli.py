@@ -37,6 +37,8 @@ def serve(
     """Run the HTTP gateway."""
     import uvicorn
 
+    from visiovox.api.http_protocol import gateway_protocol
+
     settings = get_settings()
     setup_logging(settings.log_level)
     if settings.gateway.processes > 1:
@@ -49,6 +51,8 @@ def serve(
         workers=settings.gateway.processes,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # Bounded header size, header time and body idle time (gateway.* settings).
+        http=gateway_protocol(settings.gateway),
         # The client is the socket peer; api/ratelimit.py reads forwarded headers itself,
         # from gateway.trusted_proxies only (uvicorn's default trusts 127.0.0.1).
         proxy_headers=False,
