@@ -14,18 +14,23 @@ WAV, timed from the start of the upload to the whole reply. (Interleaving the
 two on a second worker was tried: two workers' spinning thread pools on two
 cores slowed both by seconds.)
 
-    .venv/bin/python -m bench.live [--turns 20] [--pause-ms 200]
+``--load N`` measures twice on the same stack and session: first as the
+machine is, then with N CPU-bound processes beside it (``bench/hogs.py``),
+and prints the ratios next to the slowdown the kernel's fair share imposes on
+any one-thread work beside the same processes.
+
+    .venv/bin/python -m bench.live [--turns 20] [--rest-turns 10] [--pause-ms 200] [--load 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,7 @@ from tests.integration.stack import Stack
 from tests.wer import SPOKEN_QUESTION
 from websockets.sync.client import ClientConnection, connect
 
+from bench.hogs import Hogs, fair_share_slowdown, load_average
 from visiovox.media.audio import decode_audio
 
 CHUNK_SAMPLES = 320  # 20 ms at 16 kHz
@@ -127,20 +133,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def summarise(turns: list[dict[str, Any]], rest: list[float]) -> None:
+def summarise(turns: list[dict[str, Any]], rest: list[float], load: str) -> None:
     def row(label: str, values: list[float]) -> None:
         print(
             f"| {label} | {statistics.median(values) * 1000:,.0f} | "
             f"{percentile(values, 0.9) * 1000:,.0f} |"
         )
 
-    print(f"{len(turns)} live turns; load average {os.getloadavg()}")
+    print(f"{len(turns)} live turns; load average {load} (1/5/15 min, at the end)")
     print("| measure | p50 ms | p90 ms |\n| --- | ---: | ---: |")
     row("end of speech → first audio byte (client)", [t["first_audio"] for t in turns])
     row("end of speech → `complete` (client)", [t["complete"] for t in turns])
     detect = [t["first_audio"] - t["server"]["first_audio"] for t in turns]
     row("end of speech → end detected on the worker, + relay", detect)
     for name in (
+        "end_detected",
         "transcribe",
         "speculative",
         "first_token",
@@ -169,6 +176,9 @@ def main() -> None:
     parser.add_argument(
         "--pause-ms", type=int, default=None, help="live.speculative_pause_ms (default: config)"
     )
+    parser.add_argument(
+        "--load", type=int, default=0, help="then measure again beside N CPU-bound processes"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -183,20 +193,67 @@ def main() -> None:
                     "/v1/assistant/sessions", json={"system_prompt": SYSTEM, "language": "en"}
                 ).json()["id"]
                 rest_turn(client, session, wav)  # loads Whisper, the LLM and Piper
-                rest = [rest_turn(client, session, wav) for _ in range(args.rest_turns)]
-            url = stack.base_url.replace("http", "ws", 1) + "/v1/live/assistant"
-            with connect(url, max_size=None) as socket:
-                start = {"type": "start_session", "system_prompt": SYSTEM, "language": "en"}
-                socket.send(json.dumps(start))
-                while json.loads(socket.recv(timeout=120))["type"] != "ready":
-                    pass
-                live_turn(socket, pcm, last_voiced)  # warm-up: the VAD loads
-                turns = [live_turn(socket, pcm, last_voiced) for _ in range(args.turns)]
-                socket.send(json.dumps({"type": "end_session"}))
+                url = stack.base_url.replace("http", "ws", 1) + "/v1/live/assistant"
+                phases = [
+                    measure(client, url, session, (wav, pcm, last_voiced), args, hogs)
+                    for hogs in sorted({0, args.load})
+                ]
         finally:
             stack.stop()
     print(f"live.speculative_pause_ms: {args.pause_ms or 'default'}")
-    summarise(turns, rest)
+    for phase in phases:
+        print(f"\n### beside {phase.hogs} CPU-bound processes")
+        summarise(phase.turns, phase.rest, phase.load)
+    if len(phases) == 2:
+        compare(*phases)
+
+
+@dataclass
+class Phase:
+    """One measurement: live turns and REST turns beside ``hogs`` busy processes."""
+
+    hogs: int
+    turns: list[dict[str, Any]]
+    rest: list[float]
+    load: str
+
+
+def measure(
+    client: httpx.Client,
+    url: str,
+    session: str,
+    audio: tuple[bytes, bytes, int],
+    args: argparse.Namespace,
+    hogs: int,
+) -> Phase:
+    """REST turns, then a live session (it holds the one worker while it lasts)."""
+    wav, pcm, last_voiced = audio
+    with Hogs(hogs):
+        rest = [rest_turn(client, session, wav) for _ in range(args.rest_turns)]
+        with connect(url, max_size=None) as socket:
+            start = {"type": "start_session", "system_prompt": SYSTEM, "language": "en"}
+            socket.send(json.dumps(start))
+            while json.loads(socket.recv(timeout=120))["type"] != "ready":
+                pass
+            live_turn(socket, pcm, last_voiced)  # warm-up: the VAD loads
+            turns = [live_turn(socket, pcm, last_voiced) for _ in range(args.turns)]
+            socket.send(json.dumps({"type": "end_session"}))
+        load = load_average()
+    return Phase(hogs, turns, rest, load)
+
+
+def compare(idle: Phase, loaded: Phase) -> None:
+    def ratio(values: list[float], baseline: list[float]) -> float:
+        return statistics.median(values) / statistics.median(baseline)
+
+    live = ratio([t["first_audio"] for t in loaded.turns], [t["first_audio"] for t in idle.turns])
+    rest = ratio(loaded.rest, idle.rest)
+    floor = fair_share_slowdown(loaded.hogs)
+    print(
+        f"\nbeside {loaded.hogs} CPU-bound processes / as the machine was (p50): "
+        f"live first audio {live:.2f}x, REST turn {rest:.2f}x; "
+        f"a one-thread loop beside the same processes (the fair-share floor): {floor:.2f}x"
+    )
 
 
 if __name__ == "__main__":

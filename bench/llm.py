@@ -6,10 +6,20 @@ engine already loaded). Relayed: the same client against a second stack whose
 worker uses ``llm.openai_http`` with the first stack as its server. Spoken turn:
 ``/v1/assistant/sessions/{id}/turns?wait=true`` with a synthesised question; the
 stage timings come from the job's result.
+
+``--load N`` adds the in-process figures beside N CPU-bound processes
+(``bench/hogs.py``), for the engine as configured (threads fitted to the free
+cores) and with a fixed thread count of one per core (the behaviour before
+fitting), each against its own figure on the machine as it was, next to the
+fair-share floor (how much any one-thread loop slows beside the same processes).
+
+    .venv/bin/python -m bench.llm [--load 2]
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -19,6 +29,7 @@ import httpx
 import openai
 from tests.integration.stack import Stack
 
+from bench.hogs import Hogs, fair_share_slowdown, load_average
 from visiovox.config import load_settings
 from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
 from visiovox.engines.pool import EnginePool
@@ -87,7 +98,34 @@ def spoken_turn(stack: Stack) -> None:
     print(f"spoken turn (warm): HTTP round trip {elapsed * 1000:.0f} ms; in the job: {timings}")
 
 
+def beside_hogs(folder: Path, hogs: int) -> None:
+    """In-process tokens per second as the machine is and beside ``hogs`` busy processes."""
+    fixed = len(os.sched_getaffinity(0))
+    for label, threads in (("fitted to free cores", 0), (f"fixed at {fixed} threads", fixed)):
+        settings = load_settings(models={"cache_dir": folder / "models"}, llm={"threads": threads})
+        pool = EnginePool(settings=settings, device="cpu")
+        try:
+            engine = pool.get("llm.llama_cpp", LLMEngine)  # type: ignore[type-abstract]
+            in_process(engine)
+            alone = [in_process(engine) for _ in range(RUNS)]
+            with Hogs(hogs):
+                beside = [in_process(engine) for _ in range(RUNS)]
+                load = load_average()
+        finally:
+            pool.close()
+        report(f"{label}, as is", alone)
+        report(f"{label}, beside {hogs}", beside)
+        slowdown = statistics.median(run[2] / run[0] for run in beside) / statistics.median(
+            run[2] / run[0] for run in alone
+        )
+        print(f"  seconds per token beside {hogs} / as is: {slowdown:.2f}x (load {load})")
+    print(f"fair-share floor beside {hogs}: {fair_share_slowdown(hogs):.2f}x")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--load", type=int, default=0, help="also measure beside N busy processes")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         pool = EnginePool(
@@ -108,6 +146,9 @@ def main() -> None:
     report("in-process llama.cpp", local)
     report("/v1/chat/completions stream", remote)
     report("relayed by llm.openai_http", relayed)
+    if args.load:
+        with tempfile.TemporaryDirectory() as tmp:
+            beside_hogs(Path(tmp), args.load)
 
 
 def direct_and_relayed(
