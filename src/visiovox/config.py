@@ -65,6 +65,9 @@ class GatewaySettings(BaseModel):
     # Proxies (addresses or CIDRs) whose X-Forwarded-For / Forwarded headers name the
     # client; from any other peer those headers are ignored (the socket peer is the client).
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # /metrics: None follows the API's keys (any valid key when auth is on); a token
+    # makes it the one credential of /metrics (Authorization: Bearer <token>).
+    metrics_token: SecretStr | None = None
 
     @property
     def is_loopback(self) -> bool:
