@@ -206,3 +206,32 @@ def test_the_chat_job_fails_with_context_length_exceeded(alice: httpx.Client) ->
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "context_length_exceeded"
     assert re.fullmatch(CONTEXT_MESSAGE, failed["error"]["message"])
+
+
+def test_a_form_field_sent_10000_times_is_422(alice: httpx.Client) -> None:
+    urlencoded = "&".join(["text=again"] * 10_000)
+    response = alice.post(
+        "/v1/jobs/tts",
+        content=urlencoded,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert "'text'" in assert_error(response, 422, "repeated_field")["message"]
+    body = b"".join(
+        b'--b\r\nContent-Disposition: form-data; name="text"\r\n\r\nagain\r\n' for _ in range(50)
+    )
+    response = alice.post(
+        "/v1/jobs/tts",
+        content=body + b"--b--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert "'text'" in assert_error(response, 422, "repeated_field")["message"]
+
+
+def test_list_fields_may_repeat(alice: httpx.Client) -> None:
+    """OpenAI's ``timestamp_granularities[]`` is a list: repeating it is no error."""
+    response = alice.post(
+        "/v1/audio/transcriptions",
+        data={"timestamp_granularities[]": ["word", "segment"]},
+        files={"file": ("a.wav", b"", "audio/wav")},
+    )
+    assert_error(response, 400, "empty_upload")

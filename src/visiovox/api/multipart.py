@@ -5,7 +5,9 @@ parses ``request.stream()`` itself with python-multipart's callback parser:
 every body byte is counted as it arrives and the request stops at once past
 the cap. File parts are written under server-chosen names (the field name)
 and hashed (SHA-256) as they are written; text parts are kept in memory, each
-capped.
+capped. A text field sent twice is refused (422 ``repeated_field``): every param
+is one value, so 10,000 copies of one are an attack, not a request; only names
+ending in ``[]`` (OpenAI's ``timestamp_granularities[]``) are lists.
 """
 
 from __future__ import annotations
@@ -55,9 +57,24 @@ class ReceivedFile:
         return self.digest.hexdigest()
 
 
+FieldValue = str | list[str]
+
+
+def add_field(fields: dict[str, FieldValue], name: str, value: str) -> None:
+    """Add one form field: a second value of a scalar field is 422 ``repeated_field``."""
+    if name.endswith("[]"):
+        previous = fields.setdefault(name, [])
+        assert isinstance(previous, list)
+        previous.append(value)
+    elif name in fields:
+        raise ApiError(422, "repeated_field", f"the field {name[:64]!r} was sent more than once")
+    else:
+        fields[name] = value
+
+
 @dataclass
 class ReceivedForm:
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, FieldValue] = field(default_factory=dict)
     files: list[ReceivedFile] = field(default_factory=list)
 
 
@@ -147,7 +164,7 @@ class _FormCollector:
     def _part_end(self) -> None:
         if self._text is not None:
             try:
-                self.form.fields[self._text_name] = self._text.decode("utf-8")
+                add_field(self.form.fields, self._text_name, self._text.decode("utf-8"))
             except UnicodeDecodeError as exc:
                 raise invalid_multipart(f"the field {self._text_name!r} is not UTF-8") from exc
             self._text = None

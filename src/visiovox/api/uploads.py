@@ -24,8 +24,10 @@ from python_multipart.multipart import parse_options_header
 from visiovox.api.errors import ApiError
 from visiovox.api.json_body import parse_json
 from visiovox.api.multipart import (
+    FieldValue,
     ReceivedFile,
     ReceivedForm,
+    add_field,
     capped_chunks,
     read_multipart,
     too_large,
@@ -102,7 +104,10 @@ async def receive_submission(
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError as exc:
             raise ApiError(400, "invalid_body", "the form body is not UTF-8") from exc
-        return Submission(params=dict(pairs), inputs=[])
+        fields: dict[str, FieldValue] = {}
+        for name, value in pairs:
+            add_field(fields, name, value)
+        return Submission(params=fields, inputs=[])
     raise ApiError(
         415,
         "unsupported_content_type",
