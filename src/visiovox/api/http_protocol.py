@@ -73,6 +73,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         super().__init__(config, server_state, app_state, _loop)
         self._limits = limits
         self._reading_headers = True
+        self._body_pending = False
         self._refused = False
         self._header_bytes = 0
         self._header_timer: asyncio.TimerHandle | None = None
@@ -91,23 +92,27 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             return
         if self._reading_headers:
             self._header_bytes += len(data)
-            if self._header_timer is None:
-                self._header_timer = self.loop.call_later(
-                    self._limits.header_timeout_s, self._close
-                )
         elif self._body_timer is not None:
             self._restart_body_timer()
         super().data_received(data)
-        # Counted after parsing: the chunk that ends the headers may carry body bytes.
-        if self._reading_headers and self._header_bytes > self._limits.max_header_bytes:
-            self._refuse_headers()
+        # Timers start only for what this chunk left unfinished: a request that came
+        # whole in one read (most do) costs none. Counted after parsing, as the
+        # chunk that ends the headers may carry body bytes.
+        if self._reading_headers and self._header_bytes:
+            if self._header_bytes > self._limits.max_header_bytes:
+                self._refuse_headers()
+            elif self._header_timer is None:
+                self._header_timer = self.loop.call_later(
+                    self._limits.header_timeout_s, self._close
+                )
+        elif self._body_pending and self._body_timer is None:
+            self._restart_body_timer()
 
     def on_headers_complete(self) -> None:
-        self._reading_headers = False
+        self._reading_headers, self._body_pending = False, True
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
-        self._restart_body_timer()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -115,10 +120,11 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         if self._body_timer is not None:
             self._body_timer.cancel()
             self._body_timer = None
-        self._reading_headers, self._header_bytes = True, 0
+        self._reading_headers, self._body_pending, self._header_bytes = True, False, 0
 
     def handle_websocket_upgrade(self) -> None:
         self._stop_timers()
+        self._body_pending = False
         super().handle_websocket_upgrade()
 
     def _restart_body_timer(self) -> None:
@@ -151,7 +157,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
     def _refuse_headers(self) -> None:
         """431 in the JSON error shape; what the client still sends is discarded, then close."""
         self._stop_timers()
-        self._reading_headers, self._refused = False, True
+        self._reading_headers, self._body_pending, self._refused = False, False, True
         if self.transport.is_closing():
             return
         cap = self._limits.max_header_bytes
