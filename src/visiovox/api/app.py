@@ -25,6 +25,7 @@ from visiovox.api.hub import NoticeHub
 from visiovox.api.job_follow import JobFollower
 from visiovox.api.live_relay import LiveRelays
 from visiovox.api.metrics import GatewayMetrics, RequestMetrics
+from visiovox.api.openapi import install_openapi
 from visiovox.api.ratelimit import RateLimitHeaders, RequestLimiter
 from visiovox.api.routes import (
     assistant,
@@ -148,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RateLimitHeaders)
     install_error_handlers(app)
     routers = (health, pipelines, jobs, files, events, workers, models, metrics)
-    for module in (*routers, openai_chat, openai_audio, assistant, live):
+    modules = (*routers, openai_chat, openai_audio, assistant, live)
+    for module in modules:
         app.include_router(module.router)
+    install_openapi(app, routers=[module.router for module in modules])
     return app

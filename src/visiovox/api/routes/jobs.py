@@ -32,12 +32,17 @@ MAX_IDEMPOTENCY_KEY = 255
 # A cursor is the ``repr`` of a job's creation time: a plain non-negative decimal.
 _CURSOR = re.compile(r"[0-9]{1,17}(?:\.[0-9]{1,17})?")
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 415, 422, 429, 503)
-}
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """What these handlers raise; api/openapi.py adds what the shared layers answer."""
+    return {code: {"model": ErrorBody} for code in codes}
 
 
-@router.post("/{pipeline}", status_code=202, response_model=JobOut, responses=_ERRORS)
+# 403 priority_not_allowed, 503 no_capable_worker, 507 insufficient_storage.
+_SUBMIT_ERRORS = _errors(400, 403, 404, 409, 413, 415, 422, 503, 507)
+
+
+@router.post("/{pipeline}", status_code=202, response_model=JobOut, responses=_SUBMIT_ERRORS)
 async def submit_job(
     pipeline: str, request: Request, caller: CallerDep, submissions: SubmitDep
 ) -> Response:
@@ -72,7 +77,7 @@ async def _get_job(reader: JobReader, job_id: str, owner: str) -> Job:
     return job
 
 
-@router.get("/{job_id}", response_model=JobOut, responses=_ERRORS)
+@router.get("/{job_id}", response_model=JobOut, responses=_errors(404))
 async def get_job(job_id: JobIdDep, caller: CallerDep, reader: ReaderDep) -> Response:
     """One of the caller's jobs (another owner's job is 404, never 403)."""
     return job_response(await _get_job(reader, job_id, caller.owner))
@@ -89,7 +94,7 @@ def _check_cursor(cursor: str | None) -> str | None:
     raise ApiError(422, "invalid_cursor", f"{cursor[:64]!r} is not a cursor from this API")
 
 
-@router.get("", response_model=JobList, responses=_ERRORS)
+@router.get("", response_model=JobList, responses=_errors(422))
 async def list_jobs(
     caller: CallerDep,
     reader: ReaderDep,
@@ -105,7 +110,7 @@ async def list_jobs(
     return JobList(data=[JobOut.from_job(j) for j in page.jobs], next_cursor=page.next_cursor)
 
 
-@router.delete("/{job_id}", status_code=202, response_model=JobOut, responses=_ERRORS)
+@router.delete("/{job_id}", status_code=202, response_model=JobOut, responses=_errors(404, 409))
 async def cancel_job(
     job_id: JobIdDep, caller: CallerDep, reader: ReaderDep, store: StoreDep
 ) -> Response:
