@@ -43,7 +43,7 @@ def _context_checked(stream: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any
         if match is None:
             raise
         prompt, context = (int(group) for group in match.groups())
-        raise ContextLengthExceeded(prompt_tokens=prompt, context_tokens=context) from exc
+        raise ContextLengthExceeded.counted(prompt_tokens=prompt, context_tokens=context) from exc
 
 
 class LlamaCppLLM(LLMEngine):

@@ -5,14 +5,17 @@ answers with Server-Sent Events, one ``data: {chat.completion.chunk}`` per
 piece of text and ``data: [DONE]`` at the end; the last chunk carries token
 usage when the server honours ``stream_options.include_usage``. Every way the
 exchange can fail becomes an ``LLMServerError`` with its own code, so the job
-fails with a clear reason and the worker carries on. The API key is sent as a
-bearer token and never logged.
+fails with a clear reason and the worker carries on; a 400 whose error code is
+``context_length_exceeded`` (OpenAI's, or another VisioVox's) is the caller's
+``ContextLengthExceeded``, naming both token counts when the server's message
+does. The API key is sent as a bearer token and never logged.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,13 +23,27 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 
 from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
-from visiovox.engines.llm.errors import LLMServerError
+from visiovox.engines.llm.errors import ContextLengthExceeded, LLMServerError
 
 log = logging.getLogger(__name__)
 
 DONE = "[DONE]"
 # Characters of an error body quoted in a failure message.
 ERROR_EXCERPT = 300
+# Most bytes of an error body read (a body past it is judged by its start).
+MAX_ERROR_BODY = 64 * 1024
+CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
+# The token counts in the messages of OpenAI ("This model's maximum context length is
+# 4096 tokens. However, your messages resulted in 5000 tokens...") and of VisioVox.
+_OPENAI_COUNTS = re.compile(
+    r"maximum context length is (?P<context>\d+) tokens.*?"
+    r"(?:messages resulted in|you requested) (?P<prompt>\d+) tokens",
+    re.DOTALL,
+)
+_VISIOVOX_COUNTS = re.compile(
+    r"the messages are (?P<prompt>\d+) tokens, over the model's context window "
+    r"of (?P<context>\d+) tokens"
+)
 
 
 class OpenAIHttpLLM(LLMEngine):
@@ -145,8 +162,11 @@ class OpenAIHttpLLM(LLMEngine):
         status = response.status_code
         if status < 400:
             return
-        detail = _describe_body(response)
+        body = _error_body(response)
+        detail = _describe(body)
         where = f"the LLM server at {self.url}"
+        if status == 400 and _error_code(body) == CONTEXT_LENGTH_EXCEEDED:
+            raise _context_length_exceeded(detail, where=where)
         if status in (401, 403):
             raise LLMServerError(
                 "llm_unauthorized",
@@ -190,19 +210,45 @@ def _reason(exc: BaseException) -> str:
     return text[:ERROR_EXCERPT]
 
 
-def _describe_body(response: requests.Response) -> str:
+def _error_body(response: requests.Response) -> Any:
+    """An error answer's body: its JSON, else its text (at most ``MAX_ERROR_BODY`` bytes)."""
     try:
-        text = response.text[:ERROR_EXCERPT]
+        raw = next(response.iter_content(MAX_ERROR_BODY), b"")
     except requests.RequestException:
-        return "no body"
+        return ""
+    text = raw.decode("utf-8", errors="replace")
     try:
-        return _describe(json.loads(text))
+        return json.loads(text)
     except ValueError:
-        return text.strip() or "no body"
+        return text
+
+
+def _error_code(body: Any) -> str | None:
+    """OpenAI's ``error.code`` (a string there; vLLM puts the status number in it)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def _context_length_exceeded(detail: str, *, where: str) -> ContextLengthExceeded:
+    """The caller's messages are over the remote model's window: counted where the message
+    says the numbers, else in the server's own words."""
+    for pattern in (_OPENAI_COUNTS, _VISIOVOX_COUNTS):
+        match = pattern.search(detail)
+        if match is not None:
+            return ContextLengthExceeded.counted(
+                prompt_tokens=int(match["prompt"]), context_tokens=int(match["context"])
+            )
+    return ContextLengthExceeded(
+        f"{where} found the messages over the model's context window: {detail}; "
+        "shorten the messages"
+    )
 
 
 def _describe(body: Any) -> str:
     """The message of OpenAI's ``{"error": {"message"}}`` (or VisioVox's same shape)."""
+    if isinstance(body, str):
+        return body.strip()[:ERROR_EXCERPT] or "no body"
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
         return str(error.get("message") or error.get("code") or error)[:ERROR_EXCERPT]

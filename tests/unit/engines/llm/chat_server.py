@@ -2,7 +2,8 @@
 
 ``ChatServer.behaviour`` picks what ``POST /v1/chat/completions`` does:
 ``stream`` answers the given ``pieces`` as SSE chunks, then a usage chunk and
-``[DONE]``; ``status`` answers ``status_code`` with an OpenAI error body;
+``[DONE]``; ``status`` answers ``status_code`` with an OpenAI error body carrying
+``error`` (default: ``{"message": "status <code>"}``) as its ``error``;
 ``drop`` closes the connection without answering; ``drop_mid_stream`` sends
 one chunk and closes; ``stall`` sends nothing for ``stall_s``; ``stall_mid_stream``
 sends one chunk then goes silent; ``error_frame`` streams one chunk then a
@@ -30,6 +31,7 @@ class ChatServer:
     pieces: tuple[str, ...] = ("Paris", " is", " the capital", ".")
     status_code: int = 200
     stall_s: float = 3.0
+    error: dict[str, Any] | None = None
     bodies: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str | None] = field(default_factory=list)
     base_url: str = ""
@@ -59,7 +61,8 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(server.stall_s)
                 return
             if behaviour == "status":
-                message = {"error": {"message": f"status {server.status_code}", "type": "x"}}
+                error = server.error or {"message": f"status {server.status_code}", "type": "x"}
+                message = {"error": error}
                 payload = json.dumps(message).encode()
                 self.send_response(server.status_code)
                 self.send_header("Content-Type", "application/json")

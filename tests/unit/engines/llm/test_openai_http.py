@@ -11,7 +11,7 @@ import pytest
 from tests.unit.engines.llm.chat_server import ChatServer, serve_chat
 from visiovox.config import Settings, load_settings
 from visiovox.engines.llm.base import ChatMessage, Usage
-from visiovox.engines.llm.errors import LLMServerError
+from visiovox.engines.llm.errors import ContextLengthExceeded, LLMServerError
 from visiovox.engines.llm.openai_http import OpenAIHttpLLM
 from visiovox.engines.pool import EnginePool
 from visiovox.errors import PipelineError
@@ -109,6 +109,72 @@ def test_each_failure_has_its_code(
     assert KEY not in caught.value.message
     # What came before a mid-stream failure was handed over as it arrived.
     assert "".join(received) == before
+
+
+OPENAI_TOO_LONG = {
+    "message": "This model's maximum context length is 4096 tokens. However, your messages "
+    "resulted in 5012 tokens. Please reduce the length of the messages.",
+    "type": "invalid_request_error",
+    "param": "messages",
+    "code": "context_length_exceeded",
+}
+VISIOVOX_TOO_LONG = {
+    "code": "context_length_exceeded",
+    "message": "the messages are 3012 tokens, over the model's context window of 2048 tokens; "
+    "shorten the messages",
+    "type": "invalid_request_error",
+    "param": "messages",
+}
+
+
+@pytest.mark.parametrize(
+    ("error", "prompt", "context"),
+    [(OPENAI_TOO_LONG, 5012, 4096), (VISIOVOX_TOO_LONG, 3012, 2048)],
+    ids=["openai", "visiovox"],
+)
+def test_an_upstream_context_length_400_is_context_length_exceeded(
+    engine: OpenAIHttpLLM, server: ChatServer, error: dict[str, str], prompt: int, context: int
+) -> None:
+    server.behaviour, server.status_code, server.error = "status", 400, error
+    with pytest.raises(ContextLengthExceeded) as caught:
+        _reply(engine)
+    assert caught.value.code == "context_length_exceeded"
+    assert (caught.value.prompt_tokens, caught.value.context_tokens) == (prompt, context)
+    assert caught.value.message == (
+        f"the messages are {prompt} tokens, over the model's context window "
+        f"of {context} tokens; shorten the messages"
+    )
+
+
+def test_a_context_length_400_without_numbers_keeps_the_servers_words(
+    engine: OpenAIHttpLLM, server: ChatServer
+) -> None:
+    error = {"code": "context_length_exceeded", "message": "prompt too long for this model"}
+    server.behaviour, server.status_code, server.error = "status", 400, error
+    with pytest.raises(ContextLengthExceeded) as caught:
+        _reply(engine)
+    assert caught.value.prompt_tokens is None
+    assert "prompt too long for this model" in caught.value.message
+    assert KEY not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"code": "invalid_value", "message": "temperature is out of range"},
+        # vLLM puts the status in ``code`` and says "maximum context length" in words only.
+        {"code": 400, "message": "This model's maximum context length is 2048 tokens."},
+    ],
+    ids=["other-code", "numeric-code"],
+)
+def test_other_400s_stay_llm_server_error(
+    engine: OpenAIHttpLLM, server: ChatServer, error: dict[str, object]
+) -> None:
+    server.behaviour, server.status_code, server.error = "status", 400, error
+    with pytest.raises(LLMServerError) as caught:
+        _reply(engine)
+    assert caught.value.code == "llm_server_error"
+    assert "answered HTTP 400" in caught.value.message
 
 
 def test_connection_refused() -> None:
