@@ -155,7 +155,7 @@ def test_speaking_over_a_reply_interrupts_it(live: ClientConnection, question_pc
 
 
 def _live_sessions(stack: Stack) -> float:
-    with stack.client() as client:
+    with stack.client("alice") as client:  # /metrics takes a key when auth is on
         lines = client.get("/metrics").text.splitlines()
     gauge = next(line for line in lines if line.startswith("visiovox_live_sessions "))
     return float(gauge.split()[1])
