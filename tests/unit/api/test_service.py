@@ -43,7 +43,7 @@ def test_pipelines_are_listed_with_their_schemas(client: TestClient) -> None:
     assert set(listed) == set(PIPELINES)
     noop = listed["noop"]
     assert set(noop) == {"name", "summary", "params_schema", "inputs", "devices"}
-    assert set(noop["params_schema"]["properties"]) == {"sleep_s", "steps"}
+    assert set(noop["params_schema"]["properties"]) == {"sleep_s", "steps", "write_bytes"}
     assert noop["inputs"] == []
     [stt_input] = listed["stt"]["inputs"]
     assert stt_input["required"] is True

@@ -70,7 +70,7 @@ def test_submit_answers_202_with_the_job_and_sends_one_task(
     assert ISO_UTC.match(job["created_at"])
     assert job["started_at"] is None and job["finished_at"] is None
     assert job["progress"] == {"percent": 0.0, "stage": None, "message": None}
-    assert job["params"] == {"sleep_s": 0.5, "steps": 5}
+    assert job["params"] == {"sleep_s": 0.5, "steps": 5, "write_bytes": 0}
     assert job["inputs"] == [] and job["outputs"] == []
     assert job["result"] is None and job["error"] is None
     assert job["attempts"] == 0 and job["worker"] is None
@@ -85,15 +85,15 @@ def test_submit_answers_202_with_the_job_and_sends_one_task(
 def test_params_come_from_urlencoded_multipart_or_no_body(client: TestClient) -> None:
     form = client.post("/v1/jobs/noop", data={"sleep_s": "1.5", "steps": "3"})
     assert form.status_code == 202, form.text
-    assert form.json()["params"] == {"sleep_s": 1.5, "steps": 3}
+    assert form.json()["params"] == {"sleep_s": 1.5, "steps": 3, "write_bytes": 0}
 
     multipart = client.post("/v1/jobs/noop", files={"steps": (None, "7")}, data={"sleep_s": "0.25"})
     assert multipart.status_code == 202, multipart.text
-    assert multipart.json()["params"] == {"sleep_s": 0.25, "steps": 7}
+    assert multipart.json()["params"] == {"sleep_s": 0.25, "steps": 7, "write_bytes": 0}
 
     empty = client.post("/v1/jobs/noop")
     assert empty.status_code == 202, empty.text
-    assert empty.json()["params"] == {"sleep_s": 0.0, "steps": 1}
+    assert empty.json()["params"] == {"sleep_s": 0.0, "steps": 1, "write_bytes": 0}
 
 
 def test_invalid_params_name_the_field(client: TestClient) -> None:
