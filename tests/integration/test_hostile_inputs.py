@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import socket
+import wave
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +16,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.integration.stack import Stack, wait_for_job
+from tests.integration.stack import Stack, orphan_job_dirs, wait_for_job
 
 DEEP_ARRAY = b"[" * 50_000 + b"]" * 50_000
 DEEP_OBJECT = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
@@ -235,3 +239,218 @@ def test_list_fields_may_repeat(alice: httpx.Client) -> None:
         files={"file": ("a.wav", b"", "audio/wav")},
     )
     assert_error(response, 400, "empty_upload")
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/v1/jobs?limit=1&limit=2", "limit"),
+        ("/v1/jobs?cursor=a&cursor=b", "cursor"),
+        ("/v1/jobs?%6Cimit=1&limit=2", "limit"),  # the same name, percent-encoded
+        ("/v1/jobs/x/events?after=0-0&after=0-1", "after"),
+        ("/v1/assistant/sessions/x/turns?wait=true&wait=false", "wait"),
+    ],
+    ids=["limit", "cursor", "encoded-name", "after", "wait"],
+)
+def test_a_repeated_query_parameter_is_422(alice: httpx.Client, url: str, name: str) -> None:
+    response = alice.request("POST" if "turns" in url else "GET", url)
+    assert f"{name!r}" in assert_error(response, 422, "repeated_field")["message"]
+
+
+def test_a_query_parameter_repeated_5000_times_is_422(alice: httpx.Client) -> None:
+    # 5,000 copies fit the 64 KiB header cap (and httpx's URL limit).
+    response = alice.get("/v1/jobs?" + "&".join(["limit=1"] * 5_000))
+    assert_error(response, 422, "repeated_field")
+
+
+def test_ws_with_a_repeated_api_key_closes_4422(stack: Stack) -> None:
+    path = f"/v1/live/assistant?api_key={stack.api_keys['alice']}"
+    assert _ws_close(stack, path) == (4422, "repeated_field")
+
+
+def _raw_answer(stack: Stack, request: bytes) -> tuple[bytes, dict[bytes, bytes], bytes]:
+    """Status line, headers and body of the gateway's answer to raw ``request`` bytes."""
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=10) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, *lines = head.split(b"\r\n")
+    headers = dict(line.lower().split(b": ", 1) for line in lines)
+    return status, headers, body
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n",
+        b"GET /v1/jobs/\xff HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /v1/jobs?cursor=\xff HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST /v1/jobs/noop HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n",
+        b"POST /v1/jobs/noop HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n",
+        b"POST /v1/jobs/noop HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    ],
+    ids=[
+        "request-line",
+        "version",
+        "header-name",
+        "header-control",
+        "path-byte",
+        "query-byte",
+        "chunk-size",
+        "two-lengths",
+        "length",
+    ],
+)
+def test_unparsable_http_is_a_json_400(stack: Stack, request_bytes: bytes) -> None:
+    status, headers, body = _raw_answer(stack, request_bytes)
+    assert status == b"HTTP/1.1 400 Bad Request"
+    assert headers[b"content-type"] == b"application/json"
+    assert headers[b"connection"] == b"close"
+    error = json.loads(body)["error"]
+    assert error["code"] == "invalid_http" and "not valid HTTP/1.1" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/chat/completions", "/v1/audio/speech", "/v1/assistant/sessions"]
+)
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_json_route_with_another_content_type_is_415(
+    alice: httpx.Client, path: str, content_type: str
+) -> None:
+    body = b'{"model": "m", "messages": [{"role": "user", "content": "hi"}]}'
+    response = alice.post(path, content=body, headers={"Content-Type": content_type})
+    assert content_type in assert_error(response, 415, "unsupported_content_type")["message"]
+
+
+def test_a_json_body_that_is_not_utf8_is_400(alice: httpx.Client) -> None:
+    body = b'{"model": "\xff", "messages": [{"role": "user", "content": "hi"}]}'
+    response = alice.post(
+        "/v1/chat/completions", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert "utf-8" in assert_error(response, 400, "invalid_json")["message"]
+
+
+def test_a_form_field_percent_encoding_non_utf8_is_400(alice: httpx.Client) -> None:
+    response = alice.post(
+        "/v1/jobs/tts",
+        content=b"text=%FF%FE",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert_error(response, 400, "invalid_body")
+
+
+def test_a_stream_over_the_context_window_is_openais_400(alice: httpx.Client) -> None:
+    """The status waits for the first token, so the refusal is a 400, not a 200's frame."""
+    body = {"model": "m", "messages": LONG_PROMPT, "stream": True}
+    response = alice.post("/v1/chat/completions", json=body)
+    error = assert_error(response, 400, "context_length_exceeded")
+    assert (error["type"], error["param"]) == ("invalid_request_error", "messages")
+    assert re.fullmatch(CONTEXT_MESSAGE, error["message"])
+
+
+def test_a_stream_still_streams(alice: httpx.Client) -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}
+    with alice.stream("POST", "/v1/chat/completions", json={**body, "stream": True}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        frames = [line for line in response.iter_lines() if line.startswith("data: ")]
+    chunks = [json.loads(frame[6:]) for frame in frames[:-1]]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert any(chunk["choices"][0]["delta"].get("content") for chunk in chunks[1:])
+    assert frames[-1] == "data: [DONE]"
+
+
+def _ws_start(stack: Stack, command: dict[str, Any]) -> tuple[int | None, str | None]:
+    url = stack.base_url.replace("http", "ws") + "/v1/live/assistant"
+    with connect(f"{url}?api_key={stack.api_keys['alice']}") as conn:
+        conn.send(json.dumps(command))
+        try:
+            while True:
+                conn.recv(timeout=30)
+        except ConnectionClosed:
+            return conn.close_code, conn.close_reason
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"voice": {"name": "joe"}}, {"system_prompt": ["a", "b"]}, {"language": 1e308}],
+    ids=["voice-object", "prompt-list", "language-number"],
+)
+def test_start_session_fields_that_are_not_strings_close_4422(
+    stack: Stack, fields: dict[str, Any]
+) -> None:
+    code = _ws_start(stack, {"type": "start_session", **fields})
+    assert code == (4422, "invalid_params")
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["[" * 50_000 + "]" * 50_000, b"\x00\x01" * 100, '{"type": "hello"}', "[1, 2]", "NaN"],
+    ids=["deep", "binary", "unknown-type", "array", "nan"],
+)
+def test_a_first_message_other_than_start_session_closes_4400(
+    stack: Stack, first: str | bytes
+) -> None:
+    url = stack.base_url.replace("http", "ws") + "/v1/live/assistant"
+    with connect(f"{url}?api_key={stack.api_keys['alice']}") as conn:
+        conn.send(first)
+        with pytest.raises(ConnectionClosed):
+            conn.recv(timeout=30)
+        assert (conn.close_code, conn.close_reason) == (4400, "start_session_expected")
+
+
+def test_a_text_command_that_is_not_a_string_is_an_error_and_the_session_goes_on(
+    stack: Stack,
+) -> None:
+    url = stack.base_url.replace("http", "ws") + "/v1/live/assistant"
+    with connect(f"{url}?api_key={stack.api_keys['alice']}") as conn:
+        conn.send(json.dumps({"type": "start_session"}))
+        assert json.loads(conn.recv(timeout=30))["type"] == "session_started"
+        for text in ({"a": 1}, 1e308, None):
+            conn.send(json.dumps({"type": "text", "text": text}))
+            error = json.loads(conn.recv(timeout=30))
+            assert (error["type"], error["code"]) == ("error", "invalid_message"), error
+            assert "text" in error["message"]
+        conn.send(json.dumps({"type": "ping"}))
+        assert json.loads(conn.recv(timeout=30)) == {"type": "pong"}
+
+
+def _silence_wav() -> bytes:
+    """One second of 16 kHz mono silence: a file every check of the upload accepts."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(16_000)
+        wav.writeframes(b"\x00\x00" * 16_000)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"temperature": "NaN"}, "temperature"),
+        ({"temperature": HUGE_NUMBER}, "temperature"),
+        ({"temperature": "1.5"}, "temperature"),
+        ({"response_format": "mp3"}, "response_format"),
+        ({"timestamp_granularities[]": ["word", "sentence"]}, "timestamp_granularities[]"),
+        ({"model": ""}, "model"),
+        ({"language": "x" * 5_000}, "language"),
+    ],
+    ids=["nan", "huge", "over-1", "format", "granularity", "empty-model", "language"],
+)
+def test_bad_transcription_fields_are_422_and_leave_no_file(
+    stack: Stack, alice: httpx.Client, fields: dict[str, Any], named: str
+) -> None:
+    response = alice.post(
+        "/v1/audio/transcriptions",
+        data=fields,
+        files={"file": ("a.wav", _silence_wav(), "audio/wav")},
+    )
+    assert named in assert_error(response, 422, "invalid_params")["message"]
+    assert orphan_job_dirs(stack) == []

@@ -95,6 +95,21 @@ def test_assistant_turn_uses_the_configured_llm(downstream: Stack) -> None:
     assert "llm.openai_http" in {e["name"] for e in worker["engines"] if e["loaded"]}
 
 
+def test_the_upstreams_context_length_400_is_the_callers_400(downstream: Stack) -> None:
+    """The upstream refuses the messages as too long: OpenAI's 400, not a 502 server error."""
+    too_long = [{"role": "user", "content": "hello world " * 1_500}]
+    with pytest.raises(openai.BadRequestError) as caught:
+        _client(downstream).chat.completions.create(
+            model="smollm2",
+            messages=too_long,  # type: ignore[arg-type]
+            max_tokens=8,
+        )
+    error = caught.value.body
+    assert isinstance(error, dict) and error["code"] == "context_length_exceeded", error
+    assert (error["type"], error["param"]) == ("invalid_request_error", "messages")
+    assert "over the model's context window of 2048 tokens" in error["message"]
+
+
 def test_a_refused_key_fails_the_job_and_the_worker_carries_on(downstream: Stack) -> None:
     downstream.kill_worker("w1")
     downstream.env["VISIOVOX_LLM__API_KEY"] = "not-alices-key"

@@ -26,6 +26,7 @@ from visiovox.api.job_follow import JobFollower
 from visiovox.api.live_relay import LiveRelays
 from visiovox.api.metrics import GatewayMetrics, RequestMetrics
 from visiovox.api.openapi import install_openapi
+from visiovox.api.query_params import RepeatedQueryParams
 from visiovox.api.ratelimit import RateLimitHeaders, RequestLimiter
 from visiovox.api.routes import (
     assistant,
@@ -145,6 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings if settings is not None else get_settings()
     app.state.metrics = GatewayMetrics()
+    # Innermost, so the request metrics count its 422s like any answer.
+    app.add_middleware(RepeatedQueryParams)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(RateLimitHeaders)
     install_error_handlers(app)

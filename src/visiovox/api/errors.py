@@ -1,8 +1,10 @@
 """One error shape for every 4xx/5xx: ``{"error": {"code": "...", "message": "..."}}``.
 
-Handlers translate framework errors (unknown route, bad query), Redis
-outages (503 ``redis_unavailable`` with ``Retry-After``, so clients retry), a
-connection pool that stayed full for its whole timeout (503 ``redis_busy``) and
+Handlers translate framework errors (unknown route, bad query; a JSON route's
+body sent as another type is 415 ``unsupported_content_type``, one that is not
+JSON or not UTF-8 400 ``invalid_json``), Redis outages (503
+``redis_unavailable`` with ``Retry-After``, so clients retry), a connection
+pool that stayed full for its whole timeout (503 ``redis_busy``) and
 unexpected exceptions (500, logged with the traceback) into that shape.
 """
 
@@ -124,13 +126,24 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         # FastAPI's own body parsing (pydantic-typed routes) wraps json.loads's failure
         # on deep nesting (api/json_body.py bounds the bodies the gateway parses itself).
         code, message = "invalid_json", "the JSON body nests too deeply"
+    elif isinstance(exc.__cause__, ValueError):
+        # The same parse, on bytes that are not UTF-8 (UnicodeDecodeError).
+        code, message = "invalid_json", f"the body is not valid JSON: {exc.__cause__}"
     else:
         phrase = HTTPStatus(exc.status_code).phrase
         code, message = phrase.lower().replace(" ", "_"), str(exc.detail)
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+def _is_json(content_type: str) -> bool:
+    """Whether FastAPI parses a body of ``content_type`` as JSON (``application/*json``)."""
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     # A body that is not JSON at all is malformed (400), as uploads.py answers it too.
@@ -138,6 +151,11 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     if bad_json is not None:
         reason = bad_json.get("ctx", {}).get("error", "malformed")
         return error_response(400, "invalid_json", f"the body is not valid JSON: {reason}")
+    # A JSON route's body sent as another type reaches the model unparsed, as bytes.
+    content_type = request.headers.get("content-type")
+    if content_type and not _is_json(content_type) and any(e["loc"] == ("body",) for e in errors):
+        message = f"send the body as application/json, not {content_type[:100]!r}"
+        return error_response(415, "unsupported_content_type", message)
     return error_response(422, "invalid_params", describe_errors(errors))
 
 

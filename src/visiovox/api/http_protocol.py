@@ -18,6 +18,9 @@ and the embedded default has no front server), adds three bounds:
   The clock stops while the gateway itself is not reading (back-pressure, or a
   client waiting for ``100 Continue``).
 
+A request httptools cannot parse (a malformed request line, a control character
+in a header, broken chunked framing, conflicting lengths) is answered 400
+``invalid_http`` in the JSON error shape too, where uvicorn answers text/plain.
 After a response, uvicorn's keep-alive timeout closes an idle connection; a
 WebSocket, once upgraded, is the WebSocket protocol's.
 """
@@ -39,6 +42,10 @@ from visiovox.config import GatewaySettings
 
 # Seconds a refused connection is read and discarded before it is closed.
 LINGER_S = 1.0
+# httptools names the rule broken only in its exception, which uvicorn does not pass on.
+INVALID_HTTP_MESSAGE = (
+    "the request is not valid HTTP/1.1 (its request line, a header or the body's framing)"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,10 +168,21 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         cap = self._limits.max_header_bytes
-        body = json.dumps(
-            error_body("header_too_large", f"the request line and headers are over {cap} bytes")
-        ).encode()
-        head = [STATUS_LINE[431]]
+        message = f"the request line and headers are over {cap} bytes"
+        self.transport.write(self._json_error(431, "header_too_large", message))
+        self.transport.write_eof()
+        self._header_timer = self.loop.call_later(LINGER_S, self._close)
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request httptools cannot parse, in the JSON error shape."""
+        self._stop_timers()
+        self.transport.write(self._json_error(400, "invalid_http", INVALID_HTTP_MESSAGE))
+        self.transport.close()
+
+    def _json_error(self, status: int, code: str, message: str) -> bytes:
+        """A whole ``connection: close`` response carrying ``error_body(code, message)``."""
+        body = json.dumps(error_body(code, message)).encode()
+        head = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
             head += [name, b": ", value, b"\r\n"]
         head += [
@@ -172,9 +190,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             b"content-length: %d\r\n" % len(body),
             b"connection: close\r\n\r\n",
         ]
-        self.transport.write(b"".join([*head, body]))
-        self.transport.write_eof()
-        self._header_timer = self.loop.call_later(LINGER_S, self._close)
+        return b"".join([*head, body])
 
 
 def gateway_protocol(gateway: GatewaySettings) -> type[asyncio.Protocol]:

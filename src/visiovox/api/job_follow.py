@@ -13,7 +13,7 @@ and 400 for a conversation over the model's context window, as OpenAI answers it
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import anyio
 
@@ -48,7 +48,7 @@ class JobFollower:
         self._store = store
         self._keepalive_s = keepalive_s
 
-    async def events(self, job: Job) -> AsyncIterator[JobEvent]:
+    async def events(self, job: Job) -> AsyncGenerator[JobEvent, None]:
         """Every event of ``job`` from the start to the terminal one; cancels it if abandoned."""
         finished = False
         try:

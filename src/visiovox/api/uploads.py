@@ -101,7 +101,9 @@ async def receive_submission(
         return Submission(params=_json_object(body), inputs=[])
     if media_type == b"application/x-www-form-urlencoded" or not body.strip():
         try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            # errors="strict": a percent-encoded byte that is not UTF-8 (%FF) is refused
+            # too, not read as U+FFFD.
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
         except UnicodeDecodeError as exc:
             raise ApiError(400, "invalid_body", "the form body is not UTF-8") from exc
         fields: dict[str, FieldValue] = {}

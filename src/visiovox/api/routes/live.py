@@ -33,11 +33,17 @@ Protocol (``api_key`` in the query when auth is on):
    (``live.idle_timeout_s``) gets ``{"type": "session_ended"}`` and a 1000.
 
 Closing the socket cancels the session's job. Failures before the session
-starts close with 4000 + the HTTP status: 4401 (bad key), 4404 (no such
-session: expired, deleted or another owner's), 4400 (no start_session), 4422
-(a ``system_prompt``, ``voice`` or ``language`` that ``POST
-/v1/assistant/sessions`` would refuse; nothing is stored), 4503 (no worker
-can host it; a session created for this socket is removed).
+starts close with 4000 + the HTTP status and the error code as the reason:
+4401 (bad key), 4404 (no such session: expired, deleted or another owner's),
+4400 (no start_session: a first message that is binary, not JSON, nested too
+deeply or of another type), 4422 (a ``system_prompt``, ``voice`` or
+``language`` that ``POST /v1/assistant/sessions`` would refuse, or one that is
+not a string; a query parameter sent twice, ``repeated_field``; nothing is
+stored), 4503 (no worker can host it; a session created for this socket is
+removed). In a session, a command that is not a JSON object, or a ``text``
+that is not a string, is answered ``{"type": "error", "code":
+"invalid_message"}`` and the session goes on; a frame over uvicorn's 16 MiB
+closes the socket with 1009.
 """
 
 from __future__ import annotations
@@ -89,8 +95,13 @@ async def _start_message(websocket: WebSocket) -> dict[str, Any]:
 
 
 def _text(command: dict[str, Any], name: str) -> str | None:
+    """A string field of ``command``, stripped (None when absent or blank); 422 otherwise."""
     value = command.get(name)
-    return str(value).strip() or None if value is not None else None
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid_params", f"{name}: must be a string")
+    return value.strip() or None
 
 
 def _options(command: dict[str, Any]) -> SessionOptions:
@@ -167,6 +178,16 @@ class _Socket:
                 await self.websocket.close(code=code, reason=reason)
 
 
+def _command_problem(command: Any) -> str | None:
+    """What is wrong with a client's command, before it is relayed (the worker answers
+    an unknown ``type``); None when nothing is."""
+    if not isinstance(command, dict):
+        return "send a JSON object"
+    if command.get("type") == "text" and not isinstance(command.get("text", ""), str):
+        return "text: must be a string"
+    return None
+
+
 async def _inbound(
     socket: _Socket, relay: LiveRelay, sessions: SessionStore, session: Session, *, limit: int
 ) -> None:
@@ -188,11 +209,11 @@ async def _inbound(
             command = parse_json(message.get("text") or "")
         except ValueError:
             command = None
-        if not isinstance(command, dict):
-            await socket.send_json(
-                {"type": "error", "code": "invalid_message", "message": "send a JSON object"}
-            )
+        problem = _command_problem(command)
+        if problem is not None:
+            await socket.send_json({"type": "error", "code": "invalid_message", "message": problem})
             continue
+        assert isinstance(command, dict)
         if command.get("type") == "ping":
             await socket.send_json({"type": "pong"})
             continue

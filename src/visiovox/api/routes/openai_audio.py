@@ -3,8 +3,10 @@
 Both run as jobs (``tts``, ``stt``) on workers and answer when the job ends.
 Speech: OpenAI's voice names (alloy, echo, ...) speak in the default voice,
 VisioVox's own names (``joe``) as themselves; ``opus`` is Opus in Ogg.
-Transcriptions: ``model``, ``prompt`` and ``temperature`` are accepted and
-ignored (the deployment's Whisper model decodes greedily); ``verbose_json``
+Transcriptions: ``model``, ``prompt`` and ``temperature`` are checked as
+OpenAI checks them (a temperature from 0 to 1, never NaN), then ignored (the
+deployment's Whisper model decodes greedily); an unknown ``response_format`` or
+granularity is 422 ``invalid_params`` before any job exists; ``verbose_json``
 carries segments, and words when ``timestamp_granularities[]`` asks for them.
 """
 
@@ -16,10 +18,12 @@ from typing import Any, Literal
 import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from visiovox.api.deps import CallerDep, FilesDep, FollowDep, SubmitDep
+from visiovox.api.errors import invalid_params
 from visiovox.api.schemas import ErrorBody
+from visiovox.api.uploads import discard_job_files
 from visiovox.config import SPEECH_MAX_CHARS
 from visiovox.jobs.model import Job
 from visiovox.jobs.queues import Priority
@@ -59,6 +63,22 @@ class SpeechRequest(BaseModel):
     voice: str = Field(min_length=1, max_length=64)
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
+
+
+class TranscriptionFields(BaseModel):
+    """OpenAI's transcription form fields; other fields are ignored, as OpenAI's clients
+    send extras."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = Field(default=None, min_length=1, max_length=200)
+    prompt: str | None = None
+    temperature: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
+    response_format: Literal["json", "verbose_json", "text", "srt", "vtt"] = "json"
+    language: str | None = None  # checked by the stt pipeline's params
+    timestamp_granularities: list[Literal["word", "segment"]] = Field(
+        default=["segment"], alias="timestamp_granularities[]"
+    )
 
 
 async def _read_output(files: JobFiles, job: Job, name: str) -> bytes:
@@ -127,15 +147,18 @@ async def transcriptions(
     """Transcribe the multipart ``file``; the answer's shape follows ``response_format``."""
     intake = submissions.intake("stt")
     received = await submissions.receive(request, intake)
-    fields = received.params
-    response_format = str(fields.get("response_format") or "json")
-    granularities = str(fields.get("timestamp_granularities[]") or "segment")
+    try:
+        fields = TranscriptionFields.model_validate(received.params)
+    except ValidationError as exc:
+        await discard_job_files(files, intake.job_id)
+        raise invalid_params(exc) from None
+    response_format = fields.response_format
     params: dict[str, Any] = {
-        "format": TRANSCRIPT_FORMATS.get(response_format, response_format),
-        "word_timestamps": "word" in granularities,
+        "format": TRANSCRIPT_FORMATS[response_format],
+        "word_timestamps": "word" in fields.timestamp_granularities,
     }
-    if fields.get("language"):
-        params["language"] = fields["language"]
+    if fields.language:
+        params["language"] = fields.language
     job, _ = await submissions.submit(
         intake, caller=caller, params=params, inputs=received.inputs, priority=Priority.HIGH
     )

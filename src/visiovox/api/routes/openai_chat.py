@@ -5,8 +5,12 @@ and answers when it ends, or, with ``stream: true``, relays each ``token``
 event as a ``chat.completion.chunk`` SSE frame and ends with ``data: [DONE]``.
 ``model`` is echoed back; the deployment's ``llm.model`` does the work.
 Errors keep VisioVox's ``{"error": {"code", "message"}}`` shape (OpenAI's
-clients raise ``APIStatusError`` on them); an error after streaming began is
-sent as a ``data: {"error": ...}`` frame, which those clients raise too.
+clients raise ``APIStatusError`` on them). A stream's status line waits for
+the reply's first token (or the job's end): a job that fails before writing
+anything (messages over the context window, an unreachable LLM server)
+answers its status and error as a request without ``stream`` does; an error
+after text began is sent as a ``data: {"error": ...}`` frame, which those
+clients raise too.
 Messages over the model's context window answer as OpenAI does: 400 with
 ``type: invalid_request_error``, ``param: messages`` and ``code:
 context_length_exceeded`` beside the message naming both token counts.
@@ -14,9 +18,10 @@ context_length_exceeded`` beside the message naming both token counts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -27,7 +32,7 @@ from visiovox.api.deps import CallerDep, FollowDep, SubmitDep
 from visiovox.api.errors import ApiError, error_body
 from visiovox.api.job_follow import JobFollower
 from visiovox.api.schemas import ErrorBody
-from visiovox.jobs.model import EventType, Job
+from visiovox.jobs.model import EventType, Job, JobEvent
 from visiovox.jobs.queues import Priority
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -101,14 +106,35 @@ def _chunk(job: Job, model: str, created: int, **choice: Any) -> str:
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
+def _is_token(event: JobEvent) -> bool:
+    return event.type is EventType.LOG and "token" in event.data
+
+
+async def _first_token(events: AsyncIterator[JobEvent]) -> JobEvent | None:
+    """The reply's first ``token`` event; None when the job ended before writing one."""
+    async for event in events:
+        if _is_token(event):
+            return event
+    return None
+
+
 async def _stream(
-    follower: JobFollower, job: Job, request: ChatCompletionRequest
+    follower: JobFollower,
+    job: Job,
+    request: ChatCompletionRequest,
+    *,
+    first: JobEvent | None,
+    rest: AsyncGenerator[JobEvent, None],
 ) -> AsyncIterator[str]:
+    """The SSE frames from the ``first`` token on; ``rest`` is the job's events after it."""
     created = int(time.time())
     yield _chunk(job, request.model, created, delta={"role": "assistant", "content": ""})
-    async for event in follower.events(job):
-        if event.type is EventType.LOG and "token" in event.data:
-            yield _chunk(job, request.model, created, delta={"content": event.data["token"]})
+    if first is not None:
+        yield _chunk(job, request.model, created, delta={"content": first.data["token"]})
+    async with contextlib.aclosing(rest):
+        async for event in rest:
+            if _is_token(event):
+                yield _chunk(job, request.model, created, delta={"content": event.data["token"]})
     try:
         done = await follower.outcome(job)
     except ApiError as exc:
@@ -152,8 +178,18 @@ async def chat_completions(
         submissions.intake("chat"), caller=caller, params=params, priority=Priority.HIGH
     )
     if request.stream:
+        events = follower.events(job)
+        try:
+            first = await _first_token(events)
+            if first is None:
+                await follower.outcome(job)  # a failure before any text is answered whole
+        except BaseException as exc:
+            await events.aclose()
+            if isinstance(exc, ApiError):
+                return JSONResponse(_openai_error(exc), status_code=exc.status, headers=exc.headers)
+            raise
         return StreamingResponse(
-            _stream(follower, job, request),
+            _stream(follower, job, request, first=first, rest=events),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Job-ID": job.id},
         )
