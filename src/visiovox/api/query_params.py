@@ -13,7 +13,7 @@ most requests cost one byte search.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -28,11 +28,15 @@ def repeated_name(query_string: bytes) -> str | None:
     """The first scalar parameter named more than once in ``query_string``, if any."""
     if b"&" not in query_string:
         return None
-    # Decoded as Starlette decodes request.query_params, so a percent-encoded
-    # name (``%6Cimit``) is the same parameter as the plain one.
-    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     seen: set[str] = set()
-    for name, _ in pairs:
+    # Names read as Starlette's parse_qsl reads them for request.query_params (so
+    # ``%6Cimit`` is ``limit``), but one at a time: 5,000 copies stop at the second.
+    for pair in query_string.decode("latin-1").split("&"):
+        if not pair:
+            continue
+        name = pair.partition("=")[0]
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
         if name in seen and not name.endswith("[]"):
             return name
         seen.add(name)
