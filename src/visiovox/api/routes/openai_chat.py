@@ -40,8 +40,12 @@ router = APIRouter(prefix="/v1", tags=["openai"])
 # The job error code (engines/llm/errors.py) that OpenAI answers with a 400 too.
 CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 409, 422, 429, 500, 503)
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The completion; with `stream`, SSE `chat.completion.chunk` frames.",
+        "content": {"application/json": {}, "text/event-stream": {"schema": {"type": "string"}}},
+    },
+    **{code: {"model": ErrorBody} for code in (400, 401, 409, 415, 422, 429, 500, 503)},
 }
 
 
@@ -157,7 +161,7 @@ async def _stream(
     yield "data: [DONE]\n\n"
 
 
-@router.post("/chat/completions", response_model=None, responses=_ERRORS)
+@router.post("/chat/completions", response_model=None, responses=_RESPONSES)
 async def chat_completions(
     request: ChatCompletionRequest,
     caller: CallerDep,
