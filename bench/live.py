@@ -20,6 +20,7 @@ and prints the ratios next to the slowdown the kernel's fair share imposes on
 any one-thread work beside the same processes.
 
     .venv/bin/python -m bench.live [--turns 20] [--rest-turns 10] [--pause-ms 200] [--load 2]
+        [--env VISIOVOX_LLM__THREADS=2 ...]
 """
 
 from __future__ import annotations
@@ -179,10 +180,17 @@ def main() -> None:
     parser.add_argument(
         "--load", type=int, default=0, help="then measure again beside N CPU-bound processes"
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the stack, e.g. VISIOVOX_LLM__THREADS=2 (repeatable)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        settings: dict[str, str] = {}
+        settings = dict(pair.split("=", 1) for pair in args.env)
         if args.pause_ms is not None:
             settings["VISIOVOX_LIVE__SPECULATIVE_PAUSE_MS"] = str(args.pause_ms)
         stack = Stack(folder / "stack", settings=settings).start(workers=1)
@@ -200,7 +208,7 @@ def main() -> None:
                 ]
         finally:
             stack.stop()
-    print(f"live.speculative_pause_ms: {args.pause_ms or 'default'}")
+    print(f"live.speculative_pause_ms: {args.pause_ms or 'default'}; settings {args.env}")
     for phase in phases:
         print(f"\n### beside {phase.hogs} CPU-bound processes")
         summarise(phase.turns, phase.rest, phase.load)
