@@ -57,11 +57,6 @@ class GatewaySettings(BaseModel):
     header_timeout_s: float = Field(default=10.0, gt=0)
     max_header_bytes: int = Field(default=64 * 1024, ge=1024)
     body_idle_timeout_s: float = Field(default=30.0, gt=0)
-    # Slow or huge requests (api/http_protocol.py): seconds a request's line and headers
-    # may take, their most bytes (past it: 431), seconds a body may stop arriving.
-    header_timeout_s: float = Field(default=10.0, gt=0)
-    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
-    body_idle_timeout_s: float = Field(default=30.0, gt=0)
     # Proxies (addresses or CIDRs) whose X-Forwarded-For / Forwarded headers name the
     # client; from any other peer those headers are ignored (the socket peer is the client).
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
