@@ -98,7 +98,7 @@ def _services(
     )
     sessions = SessionStore(aredis, keys=domain.keys, settings=settings.assistant)
     api_keys = (
-        ApiKeyStore(domain.redis, keys=domain.keys, defaults=settings.limits.key)
+        ApiKeyStore(domain.redis, keys=domain.keys, defaults=settings.limits.key, aclient=aredis)
         if settings.auth_enabled
         else None
     )

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from visiovox.api.errors import ApiError
 from visiovox.config import KeyLimits, LimitSettings
-from visiovox.jobs.apikeys import ApiKey
+from visiovox.jobs.apikeys import KEY_PREFIX, ApiKey, ApiKeyStore, key_digest
 from visiovox.jobs.quotas import QuotaExceeded
 from visiovox.jobs.ratelimit import Bucket, RateLimiter, Verdict
 
@@ -174,6 +174,18 @@ class RequestLimiter:
         """A key's bucket identity and limits."""
         return f"key:{record.digest}", key_limits(record.limits)
 
+    async def admit_key(self, conn: HTTPConnection, key: str, store: ApiKeyStore) -> ApiKey | None:
+        """The record of ``key`` (None: unknown), its request's token taken in the same round
+        trip; a 429 ``rate_limited`` when there is none."""
+        if not key.startswith(KEY_PREFIX):
+            return None
+        digest = key_digest(key)
+        fields, verdict = await self._limiter.take_for_key(digest, defaults=store.defaults)
+        record = store.decode(digest, fields)
+        if record is not None and verdict is not None:
+            self._check(conn, verdict)
+        return record
+
     def for_address(self, conn: HTTPConnection) -> tuple[str, CallerLimits]:
         """The bucket identity and limits of the connection's client address."""
         return f"addr:{client_address(conn, self._trusted)}", self._address_limits
@@ -182,7 +194,9 @@ class RequestLimiter:
         """Take the request's token; a 429 ``rate_limited`` when there is none."""
         if limits.requests is None:
             return
-        verdict = await self._limiter.take(identity, limits.requests)
+        self._check(conn, await self._limiter.take(identity, limits.requests))
+
+    def _check(self, conn: HTTPConnection, verdict: Verdict) -> None:
         if not verdict.allowed:
             raise rate_limited(verdict)
         conn.scope.setdefault("state", {})[STATE_KEY] = rate_headers(verdict)

@@ -5,7 +5,8 @@ The query parameter is read for WebSocket only (browsers cannot set headers ther
 With auth off every caller is the owner ``anonymous``. With auth on a missing
 or unknown key is a 401 ``unauthorized`` carrying ``WWW-Authenticate: Bearer``.
 Each call is also the request's rate-limit check (``api/ratelimit.py``): the
-key's bucket, read with the key in one round trip, or the client address's
+key's bucket, taken with the key's record in one round trip (one Lua step on
+the event loop's client), or the client address's
 for requests without a valid key and for everyone when auth is off.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from visiovox.api.errors import ApiError
@@ -68,7 +68,13 @@ class Authenticator:
         if self.api_keys is None:
             return await self._admitted(conn, ANONYMOUS, record=None)
         key = presented_key(conn, allow_query=allow_query)
-        record = await run_in_threadpool(self.api_keys.resolve, key) if key else None
+        if key and self.limiter is not None:  # the key and its token in one round trip
+            record = await self.limiter.admit_key(conn, key, self.api_keys)
+            if record is not None:
+                identity, limits = self.limiter.for_key(record)
+                return Caller(owner=record.owner, identity=identity, limits=limits)
+        else:
+            record = await self.api_keys.aresolve(key) if key else None
         if record is None:
             await self._admitted(conn, ANONYMOUS, record=None)  # a 429 for a guessing address
             if key is None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+import redis.asyncio
 from redis.typing import EncodableT, FieldT
 
 from visiovox.config import KeyLimits
@@ -65,9 +66,15 @@ class ApiKeyStore:
     """Creates, resolves, lists, edits and revokes API keys."""
 
     def __init__(
-        self, client: redis.Redis, *, keys: RedisKeys, defaults: KeyLimits | None = None
+        self,
+        client: redis.Redis,
+        *,
+        keys: RedisKeys,
+        defaults: KeyLimits | None = None,
+        aclient: redis.asyncio.Redis | None = None,
     ) -> None:
         self._redis = client
+        self._aredis = aclient  # for ``aresolve`` on a gateway's event loop
         self._keys = keys
         self._defaults = defaults or KeyLimits()
 
@@ -88,13 +95,22 @@ class ApiKeyStore:
         if not key.startswith(KEY_PREFIX):
             return None
         digest = key_digest(key)
-        return self._decode(digest, self._redis.hgetall(self._keys.api_key(digest)))
+        return self.decode(digest, self._redis.hgetall(self._keys.api_key(digest)))
+
+    async def aresolve(self, key: str) -> ApiKey | None:
+        """``resolve`` on the event loop's client (given as ``aclient``)."""
+        if self._aredis is None:
+            raise RuntimeError("ApiKeyStore was made without an asyncio client")
+        if not key.startswith(KEY_PREFIX):
+            return None
+        digest = key_digest(key)
+        return self.decode(digest, await self._aredis.hgetall(self._keys.api_key(digest)))
 
     def update(self, digest_prefix: str, limits: Mapping[str, Any]) -> ApiKey:
         """Set limits of the one key whose digest starts with ``digest_prefix`` (or of a key)."""
         digest = self.find(digest_prefix)
         self._redis.hset(self._keys.api_key(digest), mapping=_encoded(limits))
-        found = self._decode(digest, self._redis.hgetall(self._keys.api_key(digest)))
+        found = self.decode(digest, self._redis.hgetall(self._keys.api_key(digest)))
         assert found is not None
         return found
 
@@ -118,7 +134,7 @@ class ApiKeyStore:
         start = len(self._keys.api_key(""))
         records = []
         for name in self._redis.scan_iter(match=self._keys.api_key_pattern):
-            record = self._decode(as_text(name)[start:], self._redis.hgetall(name))
+            record = self.decode(as_text(name)[start:], self._redis.hgetall(name))
             if record is not None:
                 records.append(record)
         return sorted(records, key=lambda record: record.created_at)
@@ -127,7 +143,13 @@ class ApiKeyStore:
         """Forget ``key``; returns whether it existed."""
         return bool(self._redis.delete(self._keys.api_key(key_digest(key))))
 
-    def _decode(self, digest: str, raw: Mapping[Any, Any]) -> ApiKey | None:
+    @property
+    def defaults(self) -> KeyLimits:
+        """The limits of a key that was not given its own."""
+        return self._defaults
+
+    def decode(self, digest: str, raw: Mapping[Any, Any]) -> ApiKey | None:
+        """A key's record from its stored hash (None: no such key)."""
         fields = {as_text(name): as_text(value) for name, value in raw.items()}
         if "owner" not in fields:
             return None

@@ -5,9 +5,11 @@ request takes one or is refused, and a refusal takes nothing. The state is a
 hash ``<prefix>:rate:<identity>:<kind>`` of the tokens left and when they
 were counted, expiring once the bucket would be full again (a full bucket
 and no bucket are the same). ``TAKE_TOKEN_LUA`` is the one implementation:
-``RateLimiter`` runs it alone, ``jobs/scripts.py``'s ``CREATE`` inside job
-creation (a submission's bucket). Time comes from the caller (``now``): the
-gateways of one deployment share a clock closely enough, and tests drive it.
+``RateLimiter`` runs it alone or after reading an API key's record
+(``KEY_AND_TAKE``: the key and its request token in one round trip),
+``jobs/scripts.py``'s ``CREATE`` inside job creation (a submission's bucket).
+Time comes from the caller (``now``): the gateways of one deployment share a
+clock closely enough, and tests drive it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import redis.asyncio
 from redis.commands.core import AsyncScript
 
+from visiovox.config import KeyLimits
 from visiovox.jobs.keys import RedisKeys
 
 # take_token(key, rate, burst, now, dry): {taken (1/0), tokens left, ms until one token,
@@ -50,6 +53,25 @@ TAKE = (
     TAKE_TOKEN_LUA
     + """
 return take_token(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), false)
+"""
+)
+
+# KEYS: the API key's hash, its request bucket; ARGV: the default rate, burst and
+# unlimited flag, now. Answers the stored fields (empty: no such key) and, unless
+# the key is unknown or unlimited, the bucket's reply and its burst.
+KEY_AND_TAKE = (
+    TAKE_TOKEN_LUA
+    + """
+local fields = redis.call('HGETALL', KEYS[1])
+local record = {}
+for i = 1, #fields, 2 do record[fields[i]] = fields[i + 1] end
+if record['owner'] == nil or (record['unlimited'] or ARGV[3]) == 'true' then
+  return {fields}
+end
+local burst = tonumber(record['burst'] or ARGV[2])
+local reply = take_token(KEYS[2], tonumber(record['rate_per_s'] or ARGV[1]), burst,
+                         tonumber(ARGV[4]), false)
+return {fields, reply, burst}
 """
 )
 
@@ -111,6 +133,7 @@ class RateLimiter:
     def __init__(self, client: redis.asyncio.Redis, *, keys: RedisKeys) -> None:
         self._keys = keys
         self._take: AsyncScript = client.register_script(TAKE)
+        self._key_and_take: AsyncScript = client.register_script(KEY_AND_TAKE)
 
     async def take(
         self, identity: str, bucket: Bucket, *, kind: str = BucketKind.REQUESTS
@@ -121,3 +144,26 @@ class RateLimiter:
             args=[repr(bucket.rate_per_s), bucket.burst, repr(time.time())],
         )
         return Verdict.from_reply(reply, limit=bucket.burst)
+
+    async def take_for_key(
+        self, digest: str, *, defaults: KeyLimits
+    ) -> tuple[dict[bytes, bytes], Verdict | None]:
+        """An API key's stored fields (empty: unknown) and, unless it is unknown or
+        unlimited, one token of its request bucket: one round trip for both."""
+        reply = await self._key_and_take(
+            keys=[
+                self._keys.api_key(digest),
+                self._keys.rate(f"key:{digest}", BucketKind.REQUESTS),
+            ],
+            args=[
+                repr(defaults.rate_per_s),
+                defaults.burst,
+                str(defaults.unlimited).lower(),
+                repr(time.time()),
+            ],
+        )
+        flat = reply[0]
+        fields = dict(zip(flat[::2], flat[1::2], strict=True))
+        if len(reply) < 3:
+            return fields, None
+        return fields, Verdict.from_reply(reply[1], limit=int(reply[2]))

@@ -8,6 +8,8 @@ import pytest
 import redis
 
 from tests.unit.jobs.helpers import async_client
+from visiovox.config import KeyLimits
+from visiovox.jobs.apikeys import ApiKeyStore, key_digest
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.ratelimit import TAKE, Bucket, BucketKind, RateLimiter, Verdict
 from visiovox.jobs.redis_client import JobDomain
@@ -79,6 +81,40 @@ def test_the_limiter_keys_buckets_by_identity_and_kind(domain: JobDomain) -> Non
         return [v.allowed for v in verdicts]
 
     assert asyncio.run(run()) == [True, False, True, True]
+
+
+def test_a_key_and_its_request_token_come_in_one_step(domain: JobDomain) -> None:
+    client = async_client(domain)
+    limiter = RateLimiter(client, keys=domain.keys)
+    store = ApiKeyStore(domain.redis, keys=domain.keys, defaults=KeyLimits(burst=3))
+    own = key_digest(store.create("alice", limits={"burst": 2, "rate_per_s": 0.01}))
+    default = key_digest(store.create("bob"))
+    free = key_digest(store.create("carol", limits={"unlimited": True}))
+
+    async def run() -> list[tuple[str | None, bool | None, int | None]]:
+        answers = []
+        for digest in (own, own, own, default, free, "0" * 64):
+            fields, verdict = await limiter.take_for_key(digest, defaults=store.defaults)
+            record = store.decode(digest, fields)
+            answers.append(
+                (
+                    record.owner if record else None,
+                    verdict.allowed if verdict else None,
+                    verdict.limit if verdict else None,
+                )
+            )
+        await client.aclose()
+        return answers
+
+    assert asyncio.run(run()) == [
+        ("alice", True, 2),  # the key's own burst
+        ("alice", True, 2),
+        ("alice", False, 2),
+        ("bob", True, 3),  # the default burst
+        ("carol", None, None),  # unlimited: no bucket at all
+        (None, None, None),  # unknown: nothing taken
+    ]
+    assert not domain.redis.exists(domain.keys.rate(f"key:{free}", BucketKind.REQUESTS))
 
 
 @pytest.mark.parametrize("identity", ["key:0123abcd", "addr:::1"])
