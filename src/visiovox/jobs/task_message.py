@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import uuid
+from typing import Any
 
 RUN_JOB_TASK = "visiovox.run_job"
 
@@ -70,7 +71,9 @@ def run_job_message(job_id: str, *, queue: str, priority: int = 0) -> str:
     )
 
 
-def job_id_of(message: str | bytes) -> str:
-    """The job id a ``run_job`` message carries (to re-route it elsewhere)."""
-    args, _kwargs, _embed = json.loads(base64.b64decode(json.loads(message)["body"]))
+def job_id_of(message: str | bytes | dict[str, Any]) -> str:
+    """The job id a ``run_job`` message carries (to re-route it elsewhere): the message as
+    a queue holds it (JSON text), or decoded, as kombu's unacked entries hold it."""
+    payload = message if isinstance(message, dict) else json.loads(message)
+    args, _kwargs, _embed = json.loads(base64.b64decode(payload["body"]))
     return str(args[0])

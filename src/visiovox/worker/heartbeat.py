@@ -75,6 +75,8 @@ class Heartbeat(threading.Thread):
                 self.beat()
             except redis.RedisError as exc:
                 log.warning("heartbeat failed (%s); retrying", exc)
+            except Exception:  # a bug in one beat must not stop every later one
+                log.exception("heartbeat failed; retrying")
             self._status.changed.wait(self._interval_s)
             self._status.changed.clear()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -60,3 +61,46 @@ def test_beat_sweeps_idle_engines_and_reports_memory(settings: Settings, domain:
     engines_out = {e["name"]: e for e in info.engines}
     assert engines_out["test.a"]["loaded"] is False and engines_out["test.b"]["in_use"] == 1
     assert held is pool.get("test.b", SizedEngine)
+
+
+def test_a_beat_that_fails_does_not_stop_the_next(
+    settings: Settings, domain: JobDomain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in one beat (the janitor's, once) is logged; the heartbeat thread goes on."""
+    pool = EnginePool(settings=settings, device="cpu")
+    registry = WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=5)
+    janitor = Janitor(
+        domain=domain,
+        dispatcher=Dispatcher(domain.redis),
+        registry=registry,
+        pipelines=["noop"],
+        retention_s=60,
+        interval_s=60,
+    )
+    status = WorkerStatus(name="w1", device="cpu", queues=["vv.cpu"])
+    heartbeat = Heartbeat(
+        status=status,
+        domain=domain,
+        registry=registry,
+        pool=pool,
+        probe=DeviceProbe(DeviceAssignment(requested="cpu", local="cpu")),
+        janitor=janitor,
+        interval_s=0.05,
+    )
+    sweeps = []
+
+    def sweep_once_broken(name: str) -> None:
+        sweeps.append(name)
+        if len(sweeps) == 1:
+            raise TypeError("a bug in the sweep")
+
+    monkeypatch.setattr(janitor, "sweep_if_due", sweep_once_broken)
+    heartbeat.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(sweeps) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(sweeps) >= 3 and heartbeat.is_alive()
+    finally:
+        heartbeat.stop()
+        heartbeat.join(timeout=5)

@@ -56,10 +56,12 @@ def take_message(domain: JobDomain, job_id: str) -> str:
 
 
 def deliver(domain: JobDomain, message: str, *, ago_s: float) -> str:
-    """Note a delivery as kombu's Redis QoS does (``QoS.append``)."""
+    """Note a delivery as kombu's Redis QoS does (``QoS.append``: the message decoded,
+    ``message._raw``, in a JSON list with its exchange and routing key)."""
     tag = uuid.uuid4().hex
     domain.redis.zadd(KOMBU_UNACKED_INDEX, {tag: time.time() - ago_s})
-    domain.redis.hset(KOMBU_UNACKED, tag, json.dumps([message, "", gpu_queue(domain)]))
+    entry = [json.loads(message), "", gpu_queue(domain)]
+    domain.redis.hset(KOMBU_UNACKED, tag, json.dumps(entry))
     return tag
 
 
