@@ -27,17 +27,11 @@ def test_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def test_beat_sweeps_idle_engines_and_reports_memory(settings: Settings, domain: JobDomain) -> None:
-    engines = EngineSettings(
-        memory_budget_mb=512, idle_ttl_s=-1, idle_ttl_overrides={"test.a": 0.0}
-    )
-    settings = settings.model_copy(update={"engines": engines})
-    now = [1000.0]
-    pool = EnginePool(settings=settings, device="cpu", clock=lambda: now[0])
-    held = pool.get("test.b", SizedEngine)
-    pool.get("test.a", SizedEngine)
-    registry = WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=5)
-    heartbeat = Heartbeat(
+def make_heartbeat(
+    domain: JobDomain, pool: EnginePool, registry: WorkerRegistry, *, interval_s: float
+) -> Heartbeat:
+    """A heartbeat of worker ``w1`` on CPU, with its janitor."""
+    return Heartbeat(
         status=WorkerStatus(name="w1", device="cpu", queues=["vv.cpu"]),
         domain=domain,
         registry=registry,
@@ -51,8 +45,21 @@ def test_beat_sweeps_idle_engines_and_reports_memory(settings: Settings, domain:
             retention_s=60,
             interval_s=60,
         ),
-        interval_s=5,
+        interval_s=interval_s,
     )
+
+
+def test_beat_sweeps_idle_engines_and_reports_memory(settings: Settings, domain: JobDomain) -> None:
+    engines = EngineSettings(
+        memory_budget_mb=512, idle_ttl_s=-1, idle_ttl_overrides={"test.a": 0.0}
+    )
+    settings = settings.model_copy(update={"engines": engines})
+    now = [1000.0]
+    pool = EnginePool(settings=settings, device="cpu", clock=lambda: now[0])
+    held = pool.get("test.b", SizedEngine)
+    pool.get("test.a", SizedEngine)
+    registry = WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=5)
+    heartbeat = make_heartbeat(domain, pool, registry, interval_s=5)
     pool.release("test.a")  # what a finished job does
     now[0] += 11  # past test.a's idle TTL of 10 s
     heartbeat.beat()
@@ -69,32 +76,15 @@ def test_a_beat_that_fails_does_not_stop_the_next(
     """A bug in one beat (the janitor's, once) is logged; the heartbeat thread goes on."""
     pool = EnginePool(settings=settings, device="cpu")
     registry = WorkerRegistry(domain.redis, keys=domain.keys, ttl_s=5)
-    janitor = Janitor(
-        domain=domain,
-        dispatcher=Dispatcher(domain.redis),
-        registry=registry,
-        pipelines=["noop"],
-        retention_s=60,
-        interval_s=60,
-    )
-    status = WorkerStatus(name="w1", device="cpu", queues=["vv.cpu"])
-    heartbeat = Heartbeat(
-        status=status,
-        domain=domain,
-        registry=registry,
-        pool=pool,
-        probe=DeviceProbe(DeviceAssignment(requested="cpu", local="cpu")),
-        janitor=janitor,
-        interval_s=0.05,
-    )
+    heartbeat = make_heartbeat(domain, pool, registry, interval_s=0.05)
     sweeps = []
 
-    def sweep_once_broken(name: str) -> None:
+    def sweep_once_broken(janitor: Janitor, name: str) -> None:
         sweeps.append(name)
         if len(sweeps) == 1:
             raise TypeError("a bug in the sweep")
 
-    monkeypatch.setattr(janitor, "sweep_if_due", sweep_once_broken)
+    monkeypatch.setattr(Janitor, "sweep_if_due", sweep_once_broken)
     heartbeat.start()
     try:
         deadline = time.monotonic() + 5
