@@ -373,6 +373,9 @@ class LiveSettings(BaseModel):
     # Milliseconds of silence after which the utterance so far is transcribed while
     # the end-of-speech wait still runs (reused if no more speech came); 0: off.
     speculative_pause_ms: int = Field(default=100, ge=0)
+    # Largest video frame of a live face swap (width x height, any size up to it;
+    # 1920x1080 by default): a frame over it is answered with too_large.
+    max_frame_pixels: int = Field(default=2_073_600, ge=4_096)
 
 
 class Settings(BaseSettings):

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from visiovox.media.errors import MediaError
-from visiovox.media.image_header import check_image
+from visiovox.media.image_header import check_image, check_image_bytes
 
 # Formats a result can be written in, by extension; others (GIF) fall back to PNG.
 IMAGE_CONTENT_TYPES: dict[str, str] = {
@@ -51,6 +51,31 @@ def read_image(path: Path, *, max_pixels: int | None = None) -> npt.NDArray[np.u
     if decoded is None:
         raise MediaError("invalid_media", f"cannot decode the image {path.name}")
     return np.ascontiguousarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+
+
+def decode_image(data: bytes, *, max_pixels: int, formats: frozenset[str]) -> npt.NDArray[np.uint8]:
+    """The image held in ``data`` as RGB (a live frame): its headers checked first, only
+    ``formats`` (``check_image_bytes`` names) accepted; ``MediaError`` if it cannot be."""
+    import cv2
+
+    header = check_image_bytes(data, max_pixels=max_pixels)
+    if header.format not in formats:
+        raise MediaError("invalid_media", f"a {header.format} image is not accepted here")
+    decoded = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise MediaError("invalid_media", "cannot decode the image")
+    return np.ascontiguousarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+
+
+def encode_jpeg(image: npt.NDArray[np.uint8], *, quality: int) -> bytes:
+    """RGB ``image`` as JPEG bytes at ``quality`` (1..100)."""
+    import cv2
+
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise MediaError("invalid_media", "cannot encode an image as jpg")
+    return encoded.tobytes()
 
 
 def write_image(path: Path, image: npt.NDArray[np.uint8]) -> None:

@@ -59,6 +59,18 @@ def check_image(path: Path, *, max_pixels: int | None) -> ImageHeader:
         raise MediaError("invalid_media", "the image header is corrupt or cut short") from exc
 
 
+def check_image_bytes(data: bytes, *, max_pixels: int | None) -> ImageHeader:
+    """The header of the image held in ``data`` (a live frame), checked as ``check_image`` does."""
+    if not data:
+        raise MediaError("invalid_media", "the image is empty")
+    try:
+        with mmap.mmap(-1, len(data)) as view:
+            view.write(data)
+            return _parse(view, _Walk(max_pixels=max_pixels))
+    except (struct.error, IndexError, ValueError) as exc:
+        raise MediaError("invalid_media", "the image header is corrupt or cut short") from exc
+
+
 class _Walk:
     """One walk of a file: checks each size as it is met, counts the structures visited.
 

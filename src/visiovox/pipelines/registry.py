@@ -24,6 +24,7 @@ PIPELINES: dict[str, str] = {
     "lip-sync": "visiovox.pipelines.lip_sync.spec",
     "talking-avatar": "visiovox.pipelines.talking_avatar.spec",
     "assistant-live": "visiovox.pipelines.assistant_live.spec",
+    "face-swap-live": "visiovox.pipelines.face_swap_live.spec",
 }
 
 

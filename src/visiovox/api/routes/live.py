@@ -70,12 +70,14 @@ from visiovox.jobs.live_streams import EntryKind, LiveEntry
 from visiovox.jobs.model import Job
 from visiovox.jobs.queues import Priority
 from visiovox.jobs.sessions import Session, SessionOptions, SessionStore
+from visiovox.pipelines.face_swap_live.spec import LiveFaceSwapParams
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/live", tags=["live"])
 
 PIPELINE = "assistant-live"
+FACE_SWAP_PIPELINE = "face-swap-live"
 # How long a client may take to send start_session after connecting.
 START_TIMEOUT_S = 30.0
 # Longest wait for the worker's output before checking the job is still alive.
@@ -189,9 +191,14 @@ def _command_problem(command: Any) -> str | None:
 
 
 async def _inbound(
-    socket: _Socket, relay: LiveRelay, sessions: SessionStore, session: Session, *, limit: int
+    socket: _Socket,
+    relay: LiveRelay,
+    *,
+    limit: int,
+    on_end: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Client → input stream; ping is answered here, end_session ends the session."""
+    """Client → input stream; ping is answered here, end_session (after ``on_end``) is
+    relayed to the worker, which ends the session."""
     while True:
         message = await socket.websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -217,14 +224,21 @@ async def _inbound(
         if command.get("type") == "ping":
             await socket.send_json({"type": "pong"})
             continue
-        if command.get("type") == "end_session":
-            # Deleted before the worker hears of it: its goodbye may close the socket first.
-            await sessions.delete(session)
+        if command.get("type") == "end_session" and on_end is not None:
+            await on_end()
         await relay.push(LiveEntry.message(command))
 
 
-async def _outbound(socket: _Socket, relay: LiveRelay, follower: JobFollower, job: Job) -> None:
-    """Output stream → client, until the worker ends the session or the job ends."""
+async def _outbound(
+    socket: _Socket,
+    relay: LiveRelay,
+    follower: JobFollower,
+    job: Job,
+    *,
+    refusals: frozenset[str] = frozenset(),
+) -> None:
+    """Output stream → client, until the worker ends the session or the job ends; a job
+    failed with one of ``refusals`` closes 4422 (the request cannot be served), others 1011."""
     while True:
         entries = await relay.pull(block_ms=PULL_BLOCK_MS)
         for entry in entries:
@@ -244,7 +258,7 @@ async def _outbound(socket: _Socket, relay: LiveRelay, follower: JobFollower, jo
                 await socket.close(1000, "session_ended")
             except ApiError as exc:
                 await socket.send_json({"type": "error", "code": exc.code, "message": exc.message})
-                await socket.close(1011, exc.code)
+                await socket.close(4422 if exc.code in refusals else 1011, exc.code)
             return
 
 
@@ -299,8 +313,68 @@ async def live_assistant(
         limit = settings.live.max_message_bytes
         try:
             await _both_ways(
-                lambda: _inbound(socket, relay, sessions, session, limit=limit),
+                # Deleted before the worker hears of end_session: its goodbye may close first.
+                lambda: _inbound(
+                    socket, relay, limit=limit, on_end=lambda: sessions.delete(session)
+                ),
                 lambda: _outbound(socket, relay, follower, job),
+            )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await follower.cancel(job)
+                await relay.close()
+    except ApiError as exc:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code=4000 + exc.status, reason=exc.code)
+    except WebSocketDisconnect:
+        return
+
+
+def _face_swap_params(command: dict[str, Any]) -> dict[str, Any]:
+    """The start_session choices of a live face swap, checked; 422 ``invalid_params``."""
+    chosen = {name: value for name, value in command.items() if name != "type"}
+    try:
+        return LiveFaceSwapParams.model_validate(chosen).model_dump()
+    except ValidationError as exc:
+        raise invalid_params(exc) from None
+
+
+@router.websocket("/face-swap")
+async def live_face_swap(
+    websocket: WebSocket,
+    auth: AuthDep,
+    settings: SettingsDep,
+    submissions: SubmitDep,
+    follower: FollowDep,
+    relays: RelaysDep,
+) -> None:
+    """Live face swap: a source face, then video frames in; swapped JPEG frames out.
+
+    ``start_session`` takes ``mode``, ``engine``, ``blend``, ``jpeg_quality`` and
+    ``max_fps`` (a bad one closes 4422 ``invalid_params``); the session is the
+    job (``session_id`` is its id). The next binary message is the source face,
+    then each one a frame; a worker (``face-swap-live`` job) answers them. A
+    missing ``inswapper`` model closes 4422 ``model_unavailable``.
+    """
+    await websocket.accept()
+    try:
+        caller = await auth.caller(websocket, allow_query=True)
+        params = _face_swap_params(await _start_message(websocket))
+        job, _ = await submissions.submit(
+            submissions.intake(FACE_SWAP_PIPELINE),
+            caller=caller,
+            params=params,
+            priority=Priority.HIGH,
+        )
+        socket, relay = _Socket(websocket), relays.open(job.id)
+        await socket.send_json({"type": "session_started", "session_id": job.id, "job_id": job.id})
+        limit = settings.live.max_message_bytes
+        try:
+            await _both_ways(
+                lambda: _inbound(socket, relay, limit=limit),
+                lambda: _outbound(
+                    socket, relay, follower, job, refusals=frozenset({"model_unavailable"})
+                ),
             )
         finally:
             with anyio.CancelScope(shield=True):

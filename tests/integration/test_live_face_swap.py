@@ -1,0 +1,218 @@
+"""WS /v1/live/face-swap against a real stack: a worker hosts the session, the gateway relays.
+
+grace_hopper.jpg is the source face, astronaut.png (shifted a little from
+frame to frame) the video. A private stack with a short idle timeout, so the
+idle test ends in seconds; every other test keeps its session busy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from tests.integration.stack import Stack, wait_for_job
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+IDLE_TIMEOUT_S = 4
+TIMEOUT_S = 30
+
+
+@pytest.fixture(scope="module")
+def face_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    deployment = Stack(
+        tmp_path_factory.mktemp("face-live"),
+        settings={
+            "VISIOVOX_AUTH__ENABLED": "on",
+            "VISIOVOX_LIVE__IDLE_TIMEOUT_S": str(IDLE_TIMEOUT_S),
+        },
+    )
+    try:
+        deployment.start(owners=("alice",))
+        yield deployment
+    finally:
+        deployment.stop()
+
+
+def _encode(image: np.ndarray, ext: str = ".jpg") -> bytes:
+    ok, data = cv2.imencode(ext, image)
+    assert ok
+    return bytes(data.tobytes())
+
+
+@pytest.fixture(scope="module")
+def source() -> bytes:
+    return (FIXTURES / "grace_hopper.jpg").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def video() -> list[np.ndarray]:
+    """Astronaut frames (BGR), the face moving 2 px a frame."""
+    astronaut = cv2.imread(str(FIXTURES / "astronaut.png"), cv2.IMREAD_COLOR)
+    return [np.roll(astronaut, 2 * index, axis=1) for index in range(6)]
+
+
+def _url(stack: Stack, key: str | None = None) -> str:
+    ws_url = stack.base_url.replace("http", "ws", 1)
+    return f"{ws_url}/v1/live/face-swap?api_key={key or stack.api_keys['alice']}"
+
+
+@contextlib.contextmanager
+def _session(stack: Stack, source: bytes | None, **fields: Any) -> Iterator[ClientConnection]:
+    """A started session; with ``source``, sent and ``ready`` awaited."""
+    with connect(_url(stack), max_size=None) as socket:
+        socket.send(json.dumps({"type": "start_session", **fields}))
+        started = json.loads(socket.recv(timeout=10))
+        assert started["type"] == "session_started" and started["session_id"], started
+        socket.job_id = started["job_id"]  # type: ignore[attr-defined]
+        if source is not None:
+            socket.send(source)
+            assert _next(socket) == {"type": "ready"}
+        yield socket
+
+
+def _next(socket: ClientConnection) -> Any:
+    """The next message but ``stats`` (JSON as a dict, binary as bytes)."""
+    while True:
+        message = socket.recv(timeout=TIMEOUT_S)
+        if isinstance(message, bytes):
+            return message
+        payload = json.loads(message)
+        if payload["type"] != "stats":
+            return payload
+
+
+def _answer(socket: ClientConnection) -> tuple[dict[str, Any], np.ndarray]:
+    """A ``frame`` message and its swapped JPEG, decoded (BGR)."""
+    header = _next(socket)
+    assert header["type"] == "frame", header
+    data = _next(socket)
+    assert isinstance(data, bytes) and data[:2] == b"\xff\xd8"
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return header, image
+
+
+def _end(socket: ClientConnection) -> None:
+    socket.send(json.dumps({"type": "end_session"}))
+    assert _next(socket) == {"type": "session_ended", "reason": "end_session"}
+    with pytest.raises(ConnectionClosed):
+        socket.recv(timeout=10)
+    assert socket.close_code == 1000
+
+
+def _closed_with(stack: Stack, first: str | bytes, *, key: str | None = None) -> int | None:
+    with connect(_url(stack, key)) as socket:
+        socket.send(first)
+        with pytest.raises(ConnectionClosed):
+            socket.recv(timeout=10)
+        return socket.close_code
+
+
+def test_frames_are_answered_in_order_with_the_face_swapped(
+    face_stack: Stack, source: bytes, video: list[np.ndarray]
+) -> None:
+    with _session(face_stack, source, jpeg_quality=90) as socket:
+        for seq, frame in enumerate(video):
+            socket.send(_encode(frame))
+            header, swapped = _answer(socket)
+            assert header["seq"] == seq and header["faces"] == 1
+            assert 0 < header["latency_ms"] < 10_000
+            assert swapped.shape == frame.shape
+            # The face changed; the picture around it did not (beyond JPEG's loss).
+            change = np.abs(swapped.astype(np.int16) - frame.astype(np.int16)).mean(axis=2)
+            assert (change > 20).sum() > 2_000
+            assert np.median(change) < 6
+        _end(socket)
+        job_id = socket.job_id  # type: ignore[attr-defined]
+    with face_stack.client("alice") as client:
+        job = wait_for_job(client, job_id)
+    assert job["status"] == "succeeded", job
+    assert job["result"]["frames_out"] == len(video)
+
+
+def test_faceless_source_bad_frames_and_faceless_frames_leave_the_session_going(
+    face_stack: Stack, source: bytes, video: list[np.ndarray]
+) -> None:
+    blank = np.full((240, 320, 3), 128, np.uint8)
+    with _session(face_stack, None) as socket:
+        socket.send(_encode(blank, ".png"))
+        refused = _next(socket)
+        assert refused["type"] == "error" and refused["code"] == "no_face_found"
+        socket.send(json.dumps({"type": "source"}))
+        socket.send(source)
+        assert _next(socket) == {"type": "ready"}
+        socket.send(b"not an image at all")  # frame 0
+        assert _next(socket)["code"] == "invalid_media"
+        socket.send(_encode(np.zeros((1100, 1900, 3), np.uint8), ".png"))  # frame 1
+        assert _next(socket)["code"] == "too_large"
+        socket.send(_encode(blank, ".webp"))  # frame 2: no face, back unchanged
+        header, answered = _answer(socket)
+        assert (header["seq"], header["faces"]) == (2, 0)
+        assert np.abs(answered.astype(np.int16) - 128).max() <= 3
+        socket.send(_encode(video[0]))  # frame 3
+        header, _ = _answer(socket)
+        assert (header["seq"], header["faces"]) == (3, 1)
+        _end(socket)
+
+
+def test_frames_over_max_fps_are_dropped_and_listed(
+    face_stack: Stack, source: bytes, video: list[np.ndarray]
+) -> None:
+    frames = [_encode(frame) for frame in video]
+    with _session(face_stack, source, max_fps=1) as socket:
+        for data in frames:  # all within a second: the first and the newest are answered
+            socket.send(data)
+        header, _ = _answer(socket)
+        assert header["seq"] == 0
+        assert _next(socket) == {"type": "dropped", "seqs": list(range(1, len(frames) - 1))}
+        header, _ = _answer(socket)
+        assert header["seq"] == len(frames) - 1
+        stats = None
+        while stats is None:
+            message = json.loads(socket.recv(timeout=TIMEOUT_S))
+            stats = message if message["type"] == "stats" else None
+        assert stats["dropped"] == len(frames) - 2
+        assert set(stats) == {
+            "type", "fps_in", "fps_out", "latency_ms_p50", "latency_ms_p95", "dropped"
+        }  # fmt: skip
+        socket.send(json.dumps({"type": "ping"}))
+        assert _next(socket) == {"type": "pong"}
+        _end(socket)
+
+
+def test_an_idle_session_ends_by_itself_and_its_job_succeeds(
+    face_stack: Stack, source: bytes
+) -> None:
+    with _session(face_stack, source) as socket:
+        assert _next(socket) == {"type": "session_ended", "reason": "idle"}
+        with pytest.raises(ConnectionClosed):
+            socket.recv(timeout=10)
+        assert socket.close_code == 1000
+        job_id = socket.job_id  # type: ignore[attr-defined]
+    with face_stack.client("alice") as client:
+        assert wait_for_job(client, job_id)["status"] == "succeeded"
+
+
+def test_bad_keys_first_messages_and_params_close_the_socket(face_stack: Stack) -> None:
+    start = json.dumps({"type": "start_session"})
+    assert _closed_with(face_stack, start, key="vv-bad") == 4401
+    assert _closed_with(face_stack, b"\xff\xd8") == 4400
+    assert _closed_with(face_stack, json.dumps({"type": "ping"})) == 4400
+    for bad in (
+        {"mode": "nearest"},
+        {"engine": "magic"},
+        {"blend": 1.5},
+        {"jpeg_quality": 40},
+        {"max_fps": 0},
+        {"max_fps": "30"},
+        {"colour": "blue"},
+    ):
+        assert _closed_with(face_stack, json.dumps({"type": "start_session", **bad})) == 4422, bad
