@@ -216,3 +216,18 @@ def test_bad_keys_first_messages_and_params_close_the_socket(face_stack: Stack) 
         {"colour": "blue"},
     ):
         assert _closed_with(face_stack, json.dumps({"type": "start_session", **bad})) == 4422, bad
+
+
+def test_inswapper_without_its_weights_is_refused_at_once(face_stack: Stack) -> None:
+    with connect(_url(face_stack)) as socket:
+        socket.send(json.dumps({"type": "start_session", "engine": "inswapper"}))
+        assert json.loads(socket.recv(timeout=10))["type"] == "session_started"
+        refused = _next(socket)
+        assert refused["type"] == "error" and refused["code"] == "model_unavailable"
+        assert "visiovox models pull" in refused["message"]
+        with pytest.raises(ConnectionClosed):
+            socket.recv(timeout=10)
+        assert socket.close_code == 4422
+    with face_stack.client("alice") as client:
+        answer = client.post("/v1/jobs/face-swap-live", json={})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "live_pipeline"

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
+from visiovox.config import Settings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.detect_scrfd import preferred_detector
 from visiovox.engines.face.embed import FaceEmbedder
@@ -27,8 +28,12 @@ from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.swap_base import FaceSwapEngine, PreparedSource
 from visiovox.engines.face.tracker import FaceTracker
 from visiovox.engines.face.types import Face, Image
+from visiovox.engines.registry import engine_class
 from visiovox.media.errors import MediaError
 from visiovox.media.image import decode_image, encode_jpeg
+from visiovox.models.cache import is_ready
+from visiovox.models.errors import ModelUnavailable, UnknownModel
+from visiovox.models.manifest import get_manifest
 from visiovox.pipelines.context import LiveLink, RunContext
 from visiovox.pipelines.face_swap.spec import EMBED, LANDMARKS, SWAP_ENGINES
 from visiovox.pipelines.face_swap_live.listener import POLL_S, Frame, Listener, Upload
@@ -46,6 +51,22 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     return LiveSwap(ctx, params).run()
 
 
+def require_cached(settings: Settings, engine: str) -> None:
+    """A live session never waits for a download: ``model_unavailable`` now, naming the
+    command that fetches them, when ``engine``'s weights are not in the model cache."""
+    for model_id in engine_class(engine).models:
+        try:
+            entry = get_manifest(settings).get(model_id)
+        except UnknownModel as exc:
+            raise ModelUnavailable(model_id, "it is not in the model manifest") from exc
+        if not is_ready(entry, settings.models.cache_dir):
+            raise ModelUnavailable(
+                model_id,
+                "it is not in the model cache and a live session does not wait for a "
+                f"download; fetch it first with `visiovox models pull {model_id}`",
+            )
+
+
 class LiveSwap:
     """Hosts one live face swap session until it ends; ``run`` answers its summary."""
 
@@ -54,6 +75,7 @@ class LiveSwap:
         self._params = params
         self._settings = settings = ctx.settings
         # The session's engines, taken for its whole life (a missing model fails it now).
+        require_cached(settings, SWAP_ENGINES[params.engine])
         self._engine = ctx.engine(SWAP_ENGINES[params.engine], FaceSwapEngine)  # type: ignore[type-abstract]  # mypy#4717
         self._detector = ctx.engine(preferred_detector(settings), FaceDetector)
         self._landmarker = ctx.engine(LANDMARKS, FaceLandmarker)
