@@ -1,0 +1,76 @@
+"""The live face swap's reader: uploads in order, frames numbered, only the newest kept."""
+
+from __future__ import annotations
+
+import time
+
+from visiovox.pipelines.face_swap_live.listener import Listener, Upload
+from visiovox.pipelines.testing import MemoryLiveLink
+
+
+def _settled(listener: Listener, link: MemoryLiveLink) -> None:
+    """Wait until the listener has read everything put on ``link``."""
+    deadline = time.monotonic() + 5
+    while not link._inputs.empty() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # the last batch is handed over under the lock
+
+
+def test_the_first_binary_is_the_source_and_later_ones_are_numbered_frames() -> None:
+    link = MemoryLiveLink()
+    listener = Listener(link).start()
+    try:
+        link.put_audio(b"source")
+        for index in range(4):
+            link.put_audio(f"frame {index}".encode())
+        link.put_command({"type": "source"})
+        link.put_audio(b"new source")
+        link.put_command({"type": "end_session"})
+        _settled(listener, link)
+        assert listener.items() == [
+            Upload("source", b"source"),
+            Upload("source", b"new source"),
+            {"type": "end_session"},
+        ]
+        frame, dropped = listener.frame()
+        assert frame is not None and (frame.seq, frame.data) == (3, b"frame 3")
+        assert dropped == [0, 1, 2]  # replaced before they were taken
+        assert listener.frame() == (None, [])
+        assert listener.frames_in == 4
+    finally:
+        listener.stop()
+
+
+def test_a_reference_upload_and_frames_after_it() -> None:
+    link = MemoryLiveLink()
+    listener = Listener(link).start()
+    try:
+        link.put_audio(b"source")
+        link.put_command({"type": "reference"})
+        link.put_audio(b"reference")
+        link.put_audio(b"frame 0")
+        _settled(listener, link)
+        assert listener.items() == [Upload("source", b"source"), Upload("reference", b"reference")]
+        frame, dropped = listener.frame()
+        assert frame is not None and frame.seq == 0 and dropped == []
+    finally:
+        listener.stop()
+
+
+def test_wait_returns_as_soon_as_a_frame_arrives_unless_frames_are_not_due() -> None:
+    link = MemoryLiveLink()
+    listener = Listener(link).start()
+    try:
+        link.put_audio(b"source")
+        _settled(listener, link)
+        listener.items()
+        link.put_audio(b"frame 0")
+        _settled(listener, link)
+        started = time.perf_counter()
+        listener.wait(2.0)
+        assert time.perf_counter() - started < 0.5
+        started = time.perf_counter()
+        listener.wait(0.3, frames=False)  # a frame waits, but only commands count
+        assert time.perf_counter() - started >= 0.25
+    finally:
+        listener.stop()
