@@ -1,4 +1,5 @@
-"""``WS /v1/live/assistant``: a spoken conversation hosted by a worker, relayed by the gateway.
+"""``WS /v1/live/assistant`` and ``WS /v1/live/face-swap``: sessions hosted by a worker,
+relayed by the gateway (the face swap's protocol is on its route, ``live_face_swap``).
 
 Protocol (``api_key`` in the query when auth is on):
 
