@@ -231,3 +231,29 @@ def test_inswapper_without_its_weights_is_refused_at_once(face_stack: Stack) -> 
     with face_stack.client("alice") as client:
         answer = client.post("/v1/jobs/face-swap-live", json={})
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "live_pipeline"
+
+
+def test_reference_mode_swaps_only_the_reference_person_and_the_source_can_change(
+    face_stack: Stack, source: bytes, video: list[np.ndarray]
+) -> None:
+    astronaut = (FIXTURES / "astronaut.png").read_bytes()
+    with _session(face_stack, source, mode="reference") as socket:
+        socket.send(json.dumps({"type": "reference"}))
+        socket.send(source)  # grace_hopper: nobody in the astronaut frames
+        socket.send(_encode(video[0]))
+        header, answered = _answer(socket)
+        assert (header["seq"], header["faces"]) == (0, 0)
+        change = np.abs(answered.astype(np.int16) - video[0]).mean(axis=2)
+        assert (change > 20).sum() < 1_000  # unchanged but for JPEG (a swap: over 3 000)
+        socket.send(json.dumps({"type": "reference"}))
+        socket.send(astronaut)
+        socket.send(_encode(video[1]))
+        header, _ = _answer(socket)
+        assert (header["seq"], header["faces"]) == (1, 1)
+        socket.send(json.dumps({"type": "source"}))  # mid-stream
+        socket.send(astronaut)
+        assert _next(socket) == {"type": "ready"}
+        socket.send(_encode(video[2]))
+        header, _ = _answer(socket)
+        assert (header["seq"], header["faces"]) == (2, 1)
+        _end(socket)
