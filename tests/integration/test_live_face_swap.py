@@ -257,3 +257,14 @@ def test_reference_mode_swaps_only_the_reference_person_and_the_source_can_chang
         header, _ = _answer(socket)
         assert (header["seq"], header["faces"]) == (2, 1)
         _end(socket)
+
+
+def test_a_client_that_vanishes_frees_the_session(
+    face_stack: Stack, source: bytes, video: list[np.ndarray]
+) -> None:
+    with _session(face_stack, source) as socket:
+        job_id = socket.job_id  # type: ignore[attr-defined]
+        socket.send(_encode(video[0]))
+    with face_stack.client("alice") as client:
+        job = wait_for_job(client, job_id, timeout_s=10)
+    assert job["status"] == "canceled", job
