@@ -3,8 +3,10 @@
 Runs inside every worker's heartbeat thread, but one at a time across the
 deployment (a short Redis lock), so the work is done once per interval.
 A lost worker leaves two things behind: the job it was running (its lease
-lapses; the job is re-dispatched) and the jobs waiting on its private queue,
-which nobody else reads (handed back to the shared queue of their class).
+lapses; the job is re-dispatched, but a live session's job fails ``worker_lost``
+at once: its session died with the worker, ``jobs/scripts.py``) and the jobs
+waiting on its private queue, which nobody else reads (handed back to the
+shared queue of their class).
 A lost message (a Redis restart or a worker's death at the moment of delivery)
 leaves a queued job that nothing would run: re-dispatched too (``jobs/orphans.py``).
 A recovered job frees a place under its owner's running cap: the owner's held
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.keys import as_text
-from visiovox.jobs.model import Job, JobStatus
+from visiovox.jobs.model import Job, JobStatus, QuotaClass
 from visiovox.jobs.orphans import missing_messages
 from visiovox.jobs.queues import is_shared_queue, private_queue, shared_queue, shared_queues
 from visiovox.jobs.quotas import Quotas
@@ -139,13 +141,15 @@ class Janitor:
         )
 
     def recover(self, job_id: str) -> str:
-        """Re-dispatch a running job whose lease lapsed (or fail it past its attempts)."""
+        """Re-dispatch a running job whose lease lapsed (or fail it: past its attempts, live)."""
         store = self._domain.store
         outcome = store.requeue_if_lease_expired(job_id)
         job = store.get(job_id) if outcome in ("requeued", "failed", "canceled") else None
         if outcome == "requeued" and job is not None:
             self._dispatcher.dispatch(job_id, queue=self._fallback(job), priority=job.priority)
             log.warning("job %s lost its worker; re-dispatched", job_id)
+        elif outcome == "failed" and job is not None and job.quota is QuotaClass.LIVE:
+            log.error("live session job %s lost its worker; failed worker_lost", job_id)
         elif outcome == "failed":
             log.error("job %s lost its worker too many times; failed", job_id)
         if job is not None and job.max_running:

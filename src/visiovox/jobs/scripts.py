@@ -64,9 +64,19 @@ def _worker_lost_error(max_attempts: int) -> str:
     return JobError(code="worker_lost", message=message).model_dump_json()
 
 
+def _live_lost_error() -> str:
+    message = "the worker hosting this live session was lost; live sessions are not re-dispatched"
+    return JobError(code="worker_lost", message=message).model_dump_json()
+
+
+# A live session's job (its quota class is ``live``, ``jobs/quotas.py``) has one
+# attempt: its state (the streams read, the engines warmed) died with its worker.
 _TERMINAL_LUA = """
 local function is_terminal(status)
   return status == '"succeeded"' or status == '"failed"' or status == '"canceled"'
+end
+local function is_live_session(job_key)
+  return redis.call('HGET', job_key, 'quota') == '"live"'
 end
 """
 
@@ -233,12 +243,14 @@ if cancel then
   return {'canceled', 0}
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
-if attempts >= tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], 'status', '"failed"', 'finished_at', now, 'error', ARGV[9])
+local max_attempts, lost = tonumber(ARGV[3]), ARGV[9]
+if is_live_session(KEYS[1]) then max_attempts, lost = 1, ARGV[12] end
+if attempts >= max_attempts then
+  redis.call('HSET', KEYS[1], 'status', '"failed"', 'finished_at', now, 'error', lost)
   redis.call('ZREM', KEYS[3], ARGV[8])
   quota_done(KEYS[1], ARGV[11], ARGV[8])
   count_job(KEYS[5], pipeline, 'failed')
-  append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'failed', ARGV[9], now)
+  append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'failed', lost, now)
   return {'exhausted', attempts}
 end
 quota_move(KEYS[1], ARGV[11], ARGV[8], 'queued', 'running')
@@ -281,6 +293,7 @@ def claim_call(
             _worker_lost_error(max_attempts),
             keys.queued_prefix,
             keys.quota_prefix,
+            _live_lost_error(),
         ],
     )
 
@@ -412,11 +425,13 @@ if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then
   return 'canceled'
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
-if attempts >= tonumber(ARGV[6]) then
-  redis.call('HSET', KEYS[1], 'status', '"failed"', 'finished_at', ARGV[1], 'error', ARGV[7])
+local max_attempts, lost = tonumber(ARGV[6]), ARGV[7]
+if is_live_session(KEYS[1]) then max_attempts, lost = 1, ARGV[10] end
+if attempts >= max_attempts then
+  redis.call('HSET', KEYS[1], 'status', '"failed"', 'finished_at', ARGV[1], 'error', lost)
   quota_done(KEYS[1], ARGV[9], ARGV[5])
   count_job(KEYS[5], pipeline, 'failed')
-  append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'failed', ARGV[7], ARGV[1])
+  append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'failed', lost, ARGV[1])
   return 'failed'
 end
 redis.call('HSET', KEYS[1], 'status', '"queued"', 'worker', 'null')
@@ -433,7 +448,8 @@ return 'requeued'
 def requeue_call(
     *, keys: RedisKeys, job_id: str, max_attempts: int, sink: EventSink, now: float
 ) -> ScriptCall:
-    """Queue a running job whose lease expired again, or fail it past ``max_attempts``."""
+    """Queue a running job whose lease expired again, or fail it past ``max_attempts``
+    (a live session's job at once: it is never re-dispatched)."""
     return ScriptCall(
         keys=_transition_keys(keys, job_id),
         args=[
@@ -443,5 +459,6 @@ def requeue_call(
             _worker_lost_error(max_attempts),
             keys.queued_prefix,
             keys.quota_prefix,
+            _live_lost_error(),
         ],
     )

@@ -8,8 +8,9 @@ import time
 from tests.unit.jobs.helpers import create_job
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
-from visiovox.jobs.model import Job, JobStatus
+from visiovox.jobs.model import Job, JobStatus, QuotaClass
 from visiovox.jobs.queues import DeviceClass, Priority, Route, priority_list, shared_queue
+from visiovox.jobs.records import Claim, ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.workers import WorkerRegistry
 
@@ -68,3 +69,44 @@ def test_one_sweep_per_interval_across_processes(domain: JobDomain) -> None:
     janitor = make_janitor(domain)
     assert janitor.sweep_if_due("w1") is not None
     assert janitor.sweep_if_due("w2") is None
+
+
+def test_live_session_job_of_a_lost_worker_fails_worker_lost_never_requeued(
+    domain: JobDomain,
+) -> None:
+    # A live session's job (quota class live) beside a normal job, both of a dead worker.
+    live = Job(id="session", pipeline="noop", owner="o", device_class="cpu", quota=QuotaClass.LIVE)
+    create_job(domain, live)
+    create_job(domain, Job(id="batch", pipeline="noop", owner="o", device_class="cpu"))
+    cpu = shared_queue("cpu", prefix=domain.keys.prefix)
+    Dispatcher(domain.redis).drain_queue(cpu)
+    domain.store.claim("session", "dead-worker")
+    domain.store.claim("batch", "dead-worker")
+    time.sleep(0.4)  # the test lease is 0.3 s
+    report = make_janitor(domain).sweep()
+    assert report.failed == ["session"]
+    assert report.requeued == ["batch"]
+    job = domain.store.get("session")
+    assert job is not None and job.status is JobStatus.FAILED
+    assert job.error is not None and job.error.code == "worker_lost"
+    assert "live session" in job.error.message
+    assert Dispatcher(domain.redis).drain_queue(cpu) == ["batch"]
+    assert make_janitor(domain).sweep().requeued == []
+
+
+def test_redelivered_message_of_a_live_session_fails_it_instead_of_starting_again(
+    domain: JobDomain,
+) -> None:
+    # Celery hands the message of a started session to another worker: the claim fails it.
+    live = Job(id="session", pipeline="noop", owner="o", device_class="cpu", quota=QuotaClass.LIVE)
+    create_job(domain, live)
+    create_job(domain, Job(id="batch", pipeline="noop", owner="o", device_class="cpu"))
+    for job_id in ("session", "batch"):
+        assert domain.store.claim(job_id, "dead-worker").outcome is ClaimOutcome.CLAIMED
+    time.sleep(0.4)
+    claim = domain.store.claim("session", "other-worker")
+    assert claim.outcome is ClaimOutcome.EXHAUSTED
+    job = domain.store.get("session")
+    assert job is not None and job.status is JobStatus.FAILED and job.worker == "dead-worker"
+    assert job.error is not None and job.error.code == "worker_lost"
+    assert domain.store.claim("batch", "other-worker") == Claim(ClaimOutcome.CLAIMED, 2)
