@@ -13,7 +13,11 @@ Two kinds of series:
   dispatch and run time histograms (counted once per job by the transitions
   themselves, ``jobs/stats.py``), queue depth per queue and priority, queued
   jobs per pipeline (what the cap counts), live workers by device class and
-  state, and live sessions (workers whose current job is a live pipeline's).
+  state, and live sessions (workers whose current job is a live pipeline's):
+  their number, in all and by pipeline, and, from the figures a session puts in
+  its worker's heartbeat, the frames of the sessions hosted now (in, out,
+  dropped) and their latency as a gauge histogram (those sessions' answers;
+  it falls when a session ends, so it is not a counter).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import redis.asyncio
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
+    GaugeHistogramMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
@@ -37,7 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.queues import PRIORITY_STEPS, Priority, queue_lists, shared_queues
 from visiovox.jobs.stats import read_stats
-from visiovox.jobs.workers import WorkerInfo, WorkerState
+from visiovox.jobs.workers import LIVE_LATENCY_BUCKETS_MS, WorkerInfo, WorkerState
 from visiovox.pipelines.registry import all_specs
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -174,7 +179,47 @@ async def deployment_metrics(
     sessions = GaugeMetricFamily("visiovox_live_sessions", "Live sessions being hosted.")
     live_pipelines = {spec.name for spec in all_specs() if spec.live}
     sessions.add_metric([], sum(1 for w in workers if w.current_pipeline in live_pipelines))
-    return [*metrics, depth, queued_jobs, live, sessions]
+    return [*metrics, depth, queued_jobs, live, sessions, *_live_sessions(workers, live_pipelines)]
+
+
+def _live_sessions(workers: list[WorkerInfo], live_pipelines: set[str]) -> list[Metric]:
+    """Live sessions by pipeline, and the frames and latency of those hosted now."""
+    by_pipeline = GaugeMetricFamily(
+        "visiovox_live_sessions_by_pipeline",
+        "Live sessions being hosted, by pipeline (the kind of session).",
+        labels=["pipeline"],
+    )
+    frames = GaugeMetricFamily(
+        "visiovox_live_frames",
+        "Frames of the live sessions hosted now: received, answered, dropped.",
+        labels=["pipeline", "kind"],
+    )
+    latency = GaugeHistogramMetricFamily(
+        "visiovox_live_latency_ms",
+        "Milliseconds from a frame's arrival on the worker to its answer, "
+        "over the live sessions hosted now.",
+        labels=["pipeline"],
+    )
+    bounds = [*(repr(bound) for bound in LIVE_LATENCY_BUCKETS_MS), "+Inf"]
+    for pipeline in sorted(live_pipelines):
+        hosting = [w for w in workers if w.current_pipeline == pipeline]
+        by_pipeline.add_metric([pipeline], len(hosting))
+        reports = [w.live_session for w in hosting if w.live_session is not None]
+        totals = {
+            "in": sum(r.frames_in for r in reports),
+            "out": sum(r.frames_out for r in reports),
+            "dropped": sum(r.dropped for r in reports),
+        }
+        for kind, total in totals.items():
+            frames.add_metric([pipeline, kind], total)
+        counts = [0] * len(bounds)
+        for report in reports:
+            # A worker of another release may bound its buckets differently: left out.
+            if len(report.latency_buckets) == len(bounds):
+                counts = [a + b for a, b in zip(counts, report.latency_buckets, strict=True)]
+        buckets = list(zip(bounds, counts, strict=True))
+        latency.add_metric([pipeline], buckets, sum(r.latency_sum_ms for r in reports))
+    return [by_pipeline, frames, latency]
 
 
 def _class(device: str) -> str:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from visiovox.jobs.model import Job, JobEvent, JobStatus
 from visiovox.jobs.queues import Priority
-from visiovox.jobs.workers import WorkerInfo, WorkerState
+from visiovox.jobs.workers import LiveFigures, WorkerInfo, WorkerState
 from visiovox.models.catalog import ModelRow
 from visiovox.pipelines.spec import PipelineSpec
 
@@ -146,6 +146,8 @@ class WorkerOut(BaseModel):
     engines: list[dict[str, Any]]
     engine_memory: dict[str, Any]
     current_job: str | None
+    # The live session current_job hosts: its frames and latency so far (none for other jobs).
+    live_session: LiveFigures | None
     jobs_done: int
     metrics_port: int | None
     started_at: str | None

@@ -41,6 +41,23 @@ class WorkerState(enum.StrEnum):
         return self in (WorkerState.STARTING, WorkerState.READY, WorkerState.BUSY)
 
 
+# Upper bounds (ms) of the live latency histogram's buckets; +Inf follows.
+LIVE_LATENCY_BUCKETS_MS = (10.0, 20.0, 35.0, 50.0, 75.0, 100.0, 150.0, 250.0, 500.0, 1000.0)
+
+
+class LiveFigures(BaseModel):
+    """A hosted live session's running totals, as its last ``stats`` tick saw them."""
+
+    frames_in: int = 0
+    frames_out: int = 0
+    dropped: int = 0
+    latency_ms_p50: float = 0.0
+    latency_ms_p95: float = 0.0
+    # Answers within each LIVE_LATENCY_BUCKETS_MS bound, cumulative, then all of them (+Inf).
+    latency_buckets: list[int] = Field(default_factory=list)
+    latency_sum_ms: float = 0.0
+
+
 class WorkerInfo(BaseModel):
     """What a worker says about itself in every heartbeat."""
 
@@ -59,6 +76,8 @@ class WorkerInfo(BaseModel):
     current_job: str | None = None
     # The pipeline of ``current_job`` (a live session's job is ``assistant-live``).
     current_pipeline: str | None = None
+    # The live session ``current_job`` hosts, once it has reported (a live pipeline's).
+    live_session: LiveFigures | None = None
     jobs_done: int = 0
     metrics_port: int | None = None
     started_at: float = Field(default_factory=time.time)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from visiovox.config import Settings
 from visiovox.jobs.model import InputFile, OutputFile
+from visiovox.jobs.workers import LiveFigures
 
 if TYPE_CHECKING:
     # Type-only: nothing under visiovox.engines loads with a spec.
@@ -101,3 +102,6 @@ class RunContext(Protocol):
 
     def live(self) -> LiveLink:
         """The live session this job hosts (only live pipelines call it)."""
+
+    def live_figures(self, figures: LiveFigures) -> None:
+        """The hosted live session's running totals, shown by ``/v1/workers`` and ``/metrics``."""

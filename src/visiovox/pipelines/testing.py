@@ -28,6 +28,7 @@ from visiovox.engines.base import Engine
 from visiovox.engines.pool import EnginePool
 from visiovox.errors import JobCanceled
 from visiovox.jobs.model import EventType, InputFile, OutputFile
+from visiovox.jobs.workers import LiveFigures
 from visiovox.models.transfer import TransferProgress
 from visiovox.pipelines.context import LiveInput
 from visiovox.pipelines.registry import resolve_run
@@ -119,6 +120,7 @@ class LocalContext:
         self._stage: str | None = None
         self.events: list[RecordedEvent] = []
         self.link = MemoryLiveLink()
+        self.live_reports: list[LiveFigures] = []
         self._held_engines: list[str] = []
         # Called on each progress event; a test can cancel mid-run from here.
         self.on_progress: Callable[[float, str | None], None] | None = None
@@ -246,6 +248,9 @@ class LocalContext:
 
     def live(self) -> MemoryLiveLink:
         return self.link
+
+    def live_figures(self, figures: LiveFigures) -> None:
+        self.live_reports.append(figures)
 
     def of_type(self, event_type: EventType) -> list[dict[str, Any]]:
         """The data of every recorded event of ``event_type``, in order."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mimetypes
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,6 +18,7 @@ from visiovox.engines.pool import EnginePool
 from visiovox.errors import JobCanceled
 from visiovox.jobs.model import EventType, InputFile, Job, OutputFile, Progress
 from visiovox.jobs.redis_client import JobDomain
+from visiovox.jobs.workers import LiveFigures
 from visiovox.models.catalog import human_size
 from visiovox.models.transfer import TransferProgress
 from visiovox.worker.live_link import LiveLinkFactory, RedisLiveLink
@@ -40,9 +42,11 @@ class JobContext:
         progress_max_hz: float,
         cancel_poll_s: float,
         live_links: LiveLinkFactory | None = None,
+        on_live_figures: Callable[[LiveFigures], None] | None = None,
         memory: MemoryCeiling | None = None,
     ) -> None:
         self._job = job
+        self._on_live_figures = on_live_figures
         self._settings = settings
         self._memory = memory
         self._live_links = live_links
@@ -173,6 +177,10 @@ class JobContext:
         if self._live is None:
             self._live = self._live_links(self._job.id)
         return self._live
+
+    def live_figures(self, figures: LiveFigures) -> None:
+        if self._on_live_figures is not None:
+            self._on_live_figures(figures)
 
     def download_progress(self, update: TransferProgress) -> None:
         """A model fetched on first use: throttled ``progress`` events, a ``log`` when verified."""

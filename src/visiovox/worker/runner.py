@@ -166,6 +166,7 @@ class JobRunner:
             progress_max_hz=self._progress_max_hz,
             cancel_poll_s=self._cancel_poll_s,
             live_links=self._live_links,
+            on_live_figures=self._status.live_figures,
             memory=self._memory,
         )
         started = time.perf_counter()

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from visiovox.jobs.workers import WorkerInfo, WorkerState
+from visiovox.jobs.workers import LiveFigures, WorkerInfo, WorkerState
 from visiovox.worker.device import DeviceReport
 
 
@@ -26,6 +26,7 @@ class WorkerStatus:
         self._state = WorkerState.STARTING
         self._current_job: str | None = None
         self._current_pipeline: str | None = None
+        self._live_session: LiveFigures | None = None
         self._jobs_done = 0
         self._started_at = time.time()
 
@@ -61,10 +62,16 @@ class WorkerStatus:
                 self._state = WorkerState.BUSY
         self.changed.set()
 
+    def live_figures(self, figures: LiveFigures) -> None:
+        """The hosted live session's latest figures, carried by the next heartbeat."""
+        with self._lock:
+            self._live_session = figures
+
     def job_finished(self) -> None:
         with self._lock:
             self._current_job = None
             self._current_pipeline = None
+            self._live_session = None
             self._jobs_done += 1
             if self._state is WorkerState.BUSY:
                 self._state = WorkerState.READY
@@ -93,6 +100,7 @@ class WorkerStatus:
                 engine_memory=engine_memory or {},
                 current_job=self._current_job,
                 current_pipeline=self._current_pipeline,
+                live_session=self._live_session,
                 jobs_done=self._jobs_done,
                 started_at=self._started_at,
             )

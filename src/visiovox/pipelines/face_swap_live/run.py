@@ -119,7 +119,9 @@ class LiveSwap:
                 else:
                     self._error("invalid_message", "send a frame, source, reference or end_session")
             if self._prepared is not None and self._stats.due(STATS_EVERY_S):
-                self._link.send({"type": "stats", **self._stats.report(self._listener.frames_in)})
+                frames_in = self._listener.frames_in
+                self._link.send({"type": "stats", **self._stats.report(frames_in)})
+                self._ctx.live_figures(self._stats.figures(frames_in))
             if self._next_answer <= time.perf_counter():
                 frame, dropped = self._listener.frame()
                 if dropped:
