@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import httpx
 import numpy as np
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.integration.stack import Stack, wait_for_job
+from tests.integration.stack import Stack, wait_for_job, wait_until
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 IDLE_TIMEOUT_S = 4
@@ -268,3 +270,54 @@ def test_a_client_that_vanishes_frees_the_session(
     with face_stack.client("alice") as client:
         job = wait_for_job(client, job_id, timeout_s=10)
     assert job["status"] == "canceled", job
+
+
+def _hosting(client: httpx.Client, job_id: str) -> dict[str, Any] | None:
+    """The worker registration whose current job is ``job_id``."""
+    workers = client.get("/v1/workers").json()["data"]
+    return next((w for w in workers if w["current_job"] == job_id), None)
+
+
+def _samples(client: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """``/metrics`` as {(name, sorted labels): value}."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for sample in family.samples
+    }
+
+
+def test_the_hosted_session_shows_in_workers_and_metrics(
+    face_stack: Stack, source: bytes, video: list[np.ndarray]
+) -> None:
+    with face_stack.client("alice") as client, _session(face_stack, source) as socket:
+        job_id = socket.job_id  # type: ignore[attr-defined]
+        for frame in video:
+            socket.send(_encode(frame))
+            _answer(socket)
+
+        def reported() -> dict[str, Any] | None:
+            worker = _hosting(client, job_id)
+            session = worker and worker["live_session"]
+            return session if session and session["frames_out"] == len(video) else None
+
+        # Figures go out with each second's stats, then with the next heartbeat (0.5 s),
+        # well within the idle timeout counted from the last frame.
+        session = wait_until(reported, timeout_s=IDLE_TIMEOUT_S - 1, what="live_session")
+        assert session["frames_in"] == len(video) and session["dropped"] == 0
+        assert session["latency_buckets"][-1] == len(video)
+        assert 0 < session["latency_ms_p50"] <= session["latency_ms_p95"]
+        samples = _samples(client)
+        face = (("pipeline", "face-swap-live"),)
+        assert samples[("visiovox_live_sessions_by_pipeline", face)] == 1
+        assert (
+            samples[("visiovox_live_sessions_by_pipeline", (("pipeline", "assistant-live"),))] == 0
+        )
+        for kind, count in (("dropped", 0), ("in", len(video)), ("out", len(video))):
+            assert samples[("visiovox_live_frames", (("kind", kind), *face))] == count
+        inf = (("le", "+Inf"), *face)
+        assert samples[("visiovox_live_latency_ms_bucket", inf)] == len(video)
+        assert samples[("visiovox_live_latency_ms_gsum", face)] > 0
+        _end(socket)
+        wait_until(lambda: _hosting(client, job_id) is None, timeout_s=10, what="the session gone")
+        assert _samples(client)[("visiovox_live_frames", (("kind", "out"), *face))] == 0
