@@ -21,6 +21,9 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from visiovox.config_engines import EngineSettings, OnnxSettings
+from visiovox.config_limits import LimitSettings
+
 DEFAULT_CONFIG_FILE = Path("configs/default.yaml")
 # Either one set to 1/true/yes/on turns models.offline on.
 OFFLINE_ENV = ("VISIOVOX_OFFLINE", "HF_HUB_OFFLINE")
@@ -78,54 +81,6 @@ class AuthSettings(BaseModel):
     """API keys. ``auto``: off when the gateway binds to loopback, on otherwise."""
 
     enabled: Literal["auto", "on", "off"] = "auto"
-
-
-class KeyLimits(BaseModel):
-    """One caller's rate limits and quotas: an API key's, or the defaults of keys without them.
-
-    Rates are token buckets: ``rate_per_s`` requests a second with bursts of
-    ``burst``; ``submits_per_min`` job submissions a minute, a minute's worth at
-    once. Quotas count the owner's top-level jobs: queued, running (more wait
-    in the queue) and live sessions; 0 means no cap. ``unlimited`` exempts
-    the key from every rate limit and quota.
-    """
-
-    rate_per_s: float = Field(default=50.0, gt=0)
-    burst: int = Field(default=500, ge=1)
-    submits_per_min: float = Field(default=600.0, gt=0)
-    max_queued: int = Field(default=1_000, ge=0)
-    max_running: int = Field(default=0, ge=0)
-    max_live: int = Field(default=4, ge=0)
-    high_priority: bool = False
-    unlimited: bool = False
-
-
-class AddressLimits(BaseModel):
-    """The token buckets of one client address (requests without a valid key, or auth off)."""
-
-    rate_per_s: float = Field(default=50.0, gt=0)
-    burst: int = Field(default=500, ge=1)
-    submits_per_min: float = Field(default=600.0, gt=0)
-
-
-class AnonymousQuotas(BaseModel):
-    """Quotas of the owner ``anonymous``, every caller's when auth is off (0: no cap)."""
-
-    max_queued: int = Field(default=0, ge=0)
-    max_running: int = Field(default=0, ge=0)
-    max_live: int = Field(default=0, ge=0)
-    high_priority: bool = True
-
-
-class LimitSettings(BaseModel):
-    """Rate limits (token buckets in Redis, shared by every gateway process) and quotas."""
-
-    enabled: bool = True
-    # What an API key gets unless it was given its own (`visiovox keys create/update`).
-    key: KeyLimits = Field(default_factory=KeyLimits)
-    # Per client address: requests without a valid key when auth is on, every request when off.
-    address: AddressLimits = Field(default_factory=AddressLimits)
-    anonymous: AnonymousQuotas = Field(default_factory=AnonymousQuotas)
 
 
 class StorageSettings(BaseModel):
@@ -224,44 +179,6 @@ class ModelSettings(BaseModel):
     download_timeout_s: float = 30.0
     # Attempts per URL, each resuming where the last one stopped.
     download_attempts: int = 5
-
-
-ProviderName = Literal["tensorrt", "cuda", "cpu"]
-PROVIDER_NAMES: tuple[ProviderName, ...] = ("tensorrt", "cuda", "cpu")
-
-
-class OnnxSettings(BaseModel):
-    """ONNX Runtime sessions: execution providers in order of preference, and their options."""
-
-    # Tried in order; those the build or the device lacks are skipped with a logged reason.
-    providers: list[ProviderName] = Field(default_factory=lambda: list(PROVIDER_NAMES))
-    # TensorRT: half precision, and where built engines and timing caches are kept;
-    # None: <models.cache_dir>/.cache/trt/<onnxruntime version>.
-    trt_fp16: bool = True
-    trt_cache_dir: Path | None = None
-    # CPU threads within one operator and across operators; 0 lets ONNX Runtime decide.
-    intra_op_threads: int = 0
-    inter_op_threads: int = 0
-    # Let idle pool threads spin for more work: faster alone on a machine, but the
-    # spinning takes cores from the other engines and processes (Piper 0.4 -> 0.8 s
-    # a sentence beside a busy process); off by default.
-    allow_spinning: bool = False
-
-
-class EngineSettings(BaseModel):
-    """The worker's engine pool: how much it keeps loaded and for how long."""
-
-    # Estimated bytes of loaded engines before the least recently used idle one is
-    # unloaded, in MiB; 0 means no limit.
-    memory_budget_mb: int = 0
-    # Seconds an idle engine stays loaded: -1 forever, 0 unloaded right after use.
-    idle_ttl_s: float = -1.0
-    # Per engine name, e.g. {"stt.whisper": 600}.
-    idle_ttl_overrides: dict[str, float] = Field(default_factory=dict)
-
-    def ttl_for(self, name: str) -> float:
-        """The idle TTL of engine ``name``."""
-        return self.idle_ttl_overrides.get(name, self.idle_ttl_s)
 
 
 # The longest text one job speaks (tts, talking-avatar, /v1/audio/speech): the bound of

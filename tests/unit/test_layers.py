@@ -3,8 +3,9 @@
 Layers, lowest first (a module may import its own package and any lower layer,
 never a higher one, nor another package of its own layer):
 
-0. ground vocabulary: ``errors``; 1. ``config``; 2. ``process``,
-   ``restart_policy``, ``logs``; 3. ``embedded_redis``; 4. ``media``, ``models``;
+0. ground vocabulary: ``errors``, then the settings' sections ``config_engines``,
+   ``config_limits``; 1. ``config``; 2. ``process``, ``restart_policy``, ``logs``;
+3. ``embedded_redis``; 4. ``media``, ``models``;
 5. ``engines``; 6. ``jobs``; 7. ``pipelines``; 8. ``worker``, ``api``;
 9. ``supervisor``, ``cli_models``, ``cli_keys``; 10. ``cli``; 11. ``__main__``.
 
@@ -26,6 +27,7 @@ SRC = Path(__file__).parents[2] / "src"
 PACKAGE = "visiovox"
 LAYERS: list[set[str]] = [
     {"errors", "__init__", "assets"},
+    {"config_engines", "config_limits"},
     {"config"},
     {"process", "restart_policy", "logs"},
     {"embedded_redis"},

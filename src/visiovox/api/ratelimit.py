@@ -29,7 +29,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from visiovox.api.errors import ApiError
-from visiovox.config import KeyLimits, LimitSettings
+from visiovox.config_limits import KeyLimits, LimitSettings
 from visiovox.jobs.apikeys import KEY_PREFIX, ApiKey, ApiKeyStore, key_digest
 from visiovox.jobs.quotas import QuotaExceeded
 from visiovox.jobs.ratelimit import Bucket, RateLimiter, Verdict

@@ -22,7 +22,7 @@ import redis
 import redis.asyncio
 from redis.typing import EncodableT, FieldT
 
-from visiovox.config import KeyLimits
+from visiovox.config_limits import KeyLimits
 from visiovox.jobs.keys import RedisKeys, as_text
 
 KEY_PREFIX = "vvk_"

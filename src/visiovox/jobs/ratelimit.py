@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import redis.asyncio
 from redis.commands.core import AsyncScript
 
-from visiovox.config import KeyLimits
+from visiovox.config_limits import KeyLimits
 from visiovox.jobs.keys import RedisKeys
 
 # take_token(key, rate, burst, now, dry): {taken (1/0), tokens left, ms until one token,

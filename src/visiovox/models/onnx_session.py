@@ -24,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
-from visiovox.config import ProviderName, Settings
+from visiovox.config import Settings
+from visiovox.config_engines import ProviderName
 
 log = logging.getLogger(__name__)
 

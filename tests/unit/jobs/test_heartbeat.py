@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.unit.engines.pool_engines import MIB, SizedEngine
-from visiovox.config import EngineSettings, Settings
+from visiovox.config import Settings
+from visiovox.config_engines import EngineSettings
 from visiovox.engines import registry as engine_registry
 from visiovox.engines.pool import EnginePool
 from visiovox.jobs.dispatch import Dispatcher

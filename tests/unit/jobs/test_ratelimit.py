@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from tests.unit.jobs.helpers import async_client
-from visiovox.config import KeyLimits
+from visiovox.config_limits import KeyLimits
 from visiovox.jobs.apikeys import ApiKeyStore, key_digest
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.ratelimit import TAKE, Bucket, BucketKind, RateLimiter, Verdict

@@ -263,6 +263,29 @@ async def _outbound(
             return
 
 
+async def _relay_session(
+    socket: _Socket,
+    relay: LiveRelay,
+    follower: JobFollower,
+    job: Job,
+    *,
+    limit: int,
+    on_end: Callable[[], Awaitable[None]] | None = None,
+    refusals: frozenset[str] = frozenset(),
+) -> None:
+    """Relay a session both ways until either side ends, then stop following its job and
+    close its streams (``on_end``, ``refusals``: as ``_inbound``, ``_outbound``)."""
+    try:
+        await _both_ways(
+            lambda: _inbound(socket, relay, limit=limit, on_end=on_end),
+            lambda: _outbound(socket, relay, follower, job, refusals=refusals),
+        )
+    finally:
+        with anyio.CancelScope(shield=True):
+            await follower.cancel(job)
+            await relay.close()
+
+
 async def _both_ways(*directions: Callable[[], Awaitable[None]]) -> None:
     """Run the relay's directions until either ends."""
     async with anyio.create_task_group() as group:
@@ -311,19 +334,15 @@ async def live_assistant(
         await socket.send_json(
             {"type": "session_started", "session_id": session.id, "job_id": job.id}
         )
-        limit = settings.live.max_message_bytes
-        try:
-            await _both_ways(
-                # Deleted before the worker hears of end_session: its goodbye may close first.
-                lambda: _inbound(
-                    socket, relay, limit=limit, on_end=lambda: sessions.delete(session)
-                ),
-                lambda: _outbound(socket, relay, follower, job),
-            )
-        finally:
-            with anyio.CancelScope(shield=True):
-                await follower.cancel(job)
-                await relay.close()
+        await _relay_session(
+            socket,
+            relay,
+            follower,
+            job,
+            limit=settings.live.max_message_bytes,
+            # Deleted before the worker hears of end_session: its goodbye may close first.
+            on_end=lambda: sessions.delete(session),
+        )
     except ApiError as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(code=4000 + exc.status, reason=exc.code)
@@ -369,18 +388,14 @@ async def live_face_swap(
         )
         socket, relay = _Socket(websocket), relays.open(job.id)
         await socket.send_json({"type": "session_started", "session_id": job.id, "job_id": job.id})
-        limit = settings.live.max_message_bytes
-        try:
-            await _both_ways(
-                lambda: _inbound(socket, relay, limit=limit),
-                lambda: _outbound(
-                    socket, relay, follower, job, refusals=frozenset({"model_unavailable"})
-                ),
-            )
-        finally:
-            with anyio.CancelScope(shield=True):
-                await follower.cancel(job)
-                await relay.close()
+        await _relay_session(
+            socket,
+            relay,
+            follower,
+            job,
+            limit=settings.live.max_message_bytes,
+            refusals=frozenset({"model_unavailable"}),
+        )
     except ApiError as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(code=4000 + exc.status, reason=exc.code)
