@@ -6,7 +6,7 @@ without a valid key and for everyone when auth is off), so every route that
 knows its caller is limited, and an SSE stream or a WebSocket counts once,
 when it opens; the health endpoints, which know no caller, are not. Job
 submissions take a second token, from the submissions bucket, inside job
-creation (``jobs/scripts.py``'s ``CREATE``), where the owner's quotas are
+creation (``jobs/create_script.py``'s ``CREATE``), where the owner's quotas are
 checked too. A refusal is a 429 ``rate_limited`` (or ``quota_exceeded``)
 with ``Retry-After`` and the ``RateLimit-Limit``, ``RateLimit-Remaining``
 and ``RateLimit-Reset`` headers (the IETF draft's names, seconds); allowed

@@ -7,7 +7,7 @@ were counted, expiring once the bucket would be full again (a full bucket
 and no bucket are the same). ``TAKE_TOKEN_LUA`` is the one implementation:
 ``RateLimiter`` runs it alone or after reading an API key's record
 (``KEY_AND_TAKE``: the key and its request token in one round trip),
-``jobs/scripts.py``'s ``CREATE`` inside job creation (a submission's bucket).
+``jobs/create_script.py``'s ``CREATE`` inside job creation (a submission's bucket).
 Time comes from the caller (``now``): the gateways of one deployment share a
 clock closely enough, and tests drive it.
 """

@@ -19,13 +19,10 @@ from typing import Any
 
 from visiovox.jobs.events import APPEND_EVENT_LUA
 from visiovox.jobs.keys import RedisKeys
-from visiovox.jobs.model import Job, JobError
-from visiovox.jobs.queues import Route, priority_list, queue_lists
-from visiovox.jobs.quotas import QUOTA_LUA, Admission
-from visiovox.jobs.ratelimit import TAKE_TOKEN_LUA, Bucket, BucketKind
+from visiovox.jobs.model import JobError
+from visiovox.jobs.quotas import QUOTA_LUA
 from visiovox.jobs.records import encode_fields
 from visiovox.jobs.stats import STATS_LUA
-from visiovox.jobs.task_message import run_job_message
 
 Arg = str | int | float
 
@@ -80,137 +77,12 @@ local function is_live_session(job_key)
 end
 """
 
-_COMMON = APPEND_EVENT_LUA + STATS_LUA + _TERMINAL_LUA + QUOTA_LUA
-
-# A private route (affinity) holds only while its worker is ready and its private
-# queue empty; else the job goes to the fallback (shared) queue. The owner's quota
-# and the submissions bucket are checked before anything is written, and the
-# bucket's token taken only once the job is sure to be created.
-CREATE = (
-    _COMMON
-    + TAKE_TOKEN_LUA
-    + """
-local cap = tonumber(ARGV[10])
-if cap > 0 then
-  local depth = redis.call('ZCARD', KEYS[6])
-  if depth >= cap then return {'full', depth} end
-end
-local counted, owner_sets = ARGV[12], ARGV[13]
-local quota_cap = tonumber(ARGV[14])
-if counted == 'live' then quota_cap = tonumber(ARGV[15]) end
-local quota_set = owner_sets .. (counted == 'live' and 'live' or 'queued')
-if counted ~= '' and quota_cap > 0 then
-  local count = redis.call('ZCARD', quota_set)
-  local which = counted == 'live' and 'live' or 'queued'
-  if count >= quota_cap then return {'quota', which, count, quota_cap} end
-end
-local bucket, rate, burst = ARGV[16], tonumber(ARGV[17]), tonumber(ARGV[18])
-local now = tonumber(ARGV[8])
-if bucket ~= '' then
-  local verdict = take_token(bucket, rate, burst, now, true)
-  if verdict[1] == 0 then return {'rate', verdict[2], verdict[3], verdict[4]} end
-  take_token(bucket, rate, burst, now, false)
-end
-if counted ~= '' then redis.call('ZADD', quota_set, ARGV[3], ARGV[4]) end
-local queue, message, list = ARGV[19], ARGV[20], KEYS[7]
-if KEYS[9] then
-  local ready = false
-  local info = redis.call('GET', KEYS[9])
-  if info then ready = cjson.decode(info)['state'] == 'ready' end
-  if ready then
-    for i = 10, 13 do
-      if redis.call('LLEN', KEYS[i]) > 0 then ready = false break end
-    end
-  end
-  if not ready then queue, message, list = ARGV[21], ARGV[22], KEYS[8] end
-end
-local flat = {}
-for name, value in pairs(cjson.decode(ARGV[1])) do
-  flat[#flat + 1] = name
-  flat[#flat + 1] = value
-end
-redis.call('HSET', KEYS[1], unpack(flat))
-if queue then redis.call('HSET', KEYS[1], 'queue', cjson.encode(queue)) end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[5])
-redis.call('ZADD', KEYS[6], ARGV[3], ARGV[4])
-count_job(KEYS[5], ARGV[9], 'queued')
-append_event(KEYS[4], ARGV[6], ARGV[7], ARGV[2], ARGV[4], 'queued',
-             cjson.encode({queue = queue, priority = ARGV[11]}), ARGV[8])
-if list then redis.call('LPUSH', list, message) end
-return {'created', queue or ''}
-"""
-)
-
-
-def create_call(
-    *,
-    keys: RedisKeys,
-    job: Job,
-    route: Route | None,
-    max_queued: int,
-    sink: EventSink,
-    now: float,
-    admission: Admission | None = None,
-    submits: Bucket | None = None,
-    identity: str = "",
-) -> ScriptCall:
-    """Store ``job`` (record, owner index, ``queued`` event) and push its task when routed.
-
-    ``max_queued`` 0 means no cap. ``admission`` counts the job against its owner's
-    quota (None: it never counts); ``submits`` is ``identity``'s submissions bucket
-    (None: no limit). Replies ``['created', queue]``, ``['full', depth]``, ``['quota',
-    which, count, cap]`` or ``['rate', tokens, ms until one, ms until full]``.
-    """
-    call = ScriptCall(
-        keys=[
-            keys.job(job.id),
-            keys.owner_index(job.owner),
-            keys.owners,
-            keys.events(job.id),
-            keys.stats,
-            keys.queued(job.pipeline),
-        ],
-        args=[
-            json.dumps(encode_fields(job.model_dump(mode="json"))),
-            sink.ttl_s,
-            repr(job.created_at),
-            job.id,
-            job.owner,
-            sink.channel,
-            sink.maxlen,
-            repr(now),
-            job.pipeline,
-            max_queued,
-            job.priority.value,
-            admission.quota.value if admission else "",
-            keys.quota(job.owner),
-            admission.max_queued if admission else 0,
-            admission.max_live if admission else 0,
-            keys.rate(identity, BucketKind.SUBMITS) if submits else "",
-            repr(submits.rate_per_s) if submits else 0,
-            submits.burst if submits else 0,
-        ],
-    )
-    if route is None:
-        return call
-    step = route.priority.step
-    call.keys.append(priority_list(route.queue, route.priority))
-    call.args.extend([route.queue, run_job_message(job.id, queue=route.queue, priority=step)])
-    if route.worker is not None:
-        # The fallback: the shared list, then what tells whether the worker is free.
-        call.keys.append(priority_list(route.shared, route.priority))
-        call.keys.append(keys.worker(route.worker))
-        call.keys.extend(queue_lists(route.queue))  # the worker's private queue
-        call.args.extend([route.shared, run_job_message(job.id, queue=route.shared, priority=step)])
-    return call
-
+COMMON_LUA = APPEND_EVENT_LUA + STATS_LUA + _TERMINAL_LUA + QUOTA_LUA
 
 # A claim by the lease's holder repeats its own claim, whose reply Redis did not send
 # (it stopped right after running the script; the worker retried): the same attempt.
 CLAIM = (
-    _COMMON
+    COMMON_LUA
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
@@ -324,7 +196,7 @@ def release_call(*, keys: RedisKeys, job_id: str, worker: str) -> ScriptCall:
 
 
 FINISH = (
-    _COMMON
+    COMMON_LUA
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or is_terminal(status) then return 0 end
@@ -377,7 +249,7 @@ def finish_call(
 
 
 CANCEL = (
-    _COMMON
+    COMMON_LUA
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
@@ -407,7 +279,7 @@ def cancel_call(*, keys: RedisKeys, job_id: str, sink: EventSink, now: float) ->
 
 
 REQUEUE = (
-    _COMMON
+    COMMON_LUA
     + """
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= '"running"' then

@@ -18,7 +18,7 @@ import redis
 import redis.asyncio
 from redis.commands.core import AsyncScript
 
-from visiovox.jobs import scripts
+from visiovox.jobs import create_script, scripts
 from visiovox.jobs.events import EventLog
 from visiovox.jobs.idempotency import IdempotencyEntry
 from visiovox.jobs.keys import RedisKeys, as_text
@@ -122,9 +122,9 @@ class JobStore:
                 await client.set(idem, entry, ex=self._retention_s)
         script = self._async_creates.get(id(client))
         if script is None:
-            script = self._async_creates[id(client)] = client.register_script(scripts.CREATE)
+            script = self._async_creates[id(client)] = client.register_script(create_script.CREATE)
         job = _routed(job, route)
-        call = scripts.create_call(
+        call = create_script.create_call(
             keys=self._keys,
             job=job,
             route=route,

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from visiovox.jobs import scripts
+from visiovox.jobs import create_script, scripts
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.model import Job
 from visiovox.jobs.queues import DeviceClass, Route
@@ -32,18 +32,22 @@ def highest(lua: str, table: str) -> int:
 
 CALLS = {
     "create, no route": (
-        scripts.CREATE,
-        scripts.create_call(keys=KEYS, job=JOB, route=None, max_queued=0, sink=SINK, now=1.0),
+        create_script.CREATE,
+        create_script.create_call(keys=KEYS, job=JOB, route=None, max_queued=0, sink=SINK, now=1.0),
         (6, 18),
     ),
     "create, shared route": (
-        scripts.CREATE,
-        scripts.create_call(keys=KEYS, job=JOB, route=SHARED, max_queued=0, sink=SINK, now=1.0),
+        create_script.CREATE,
+        create_script.create_call(
+            keys=KEYS, job=JOB, route=SHARED, max_queued=0, sink=SINK, now=1.0
+        ),
         (7, 20),
     ),
     "create, private route": (
-        scripts.CREATE,
-        scripts.create_call(keys=KEYS, job=JOB, route=PRIVATE, max_queued=0, sink=SINK, now=1.0),
+        create_script.CREATE,
+        create_script.create_call(
+            keys=KEYS, job=JOB, route=PRIVATE, max_queued=0, sink=SINK, now=1.0
+        ),
         None,
     ),
     "claim": (
