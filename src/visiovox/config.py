@@ -304,6 +304,10 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
+    # Nice value (-20..0) the hosting worker takes while a live session runs, so the
+    # batch work beside it does not slow the session (worker/cpu_priority.py); needs
+    # CAP_SYS_NICE (root, or cap_add: [SYS_NICE]); 0: the normal share.
+    cpu_priority: int = Field(default=-10, ge=-20, le=0)
     log_level: str = "INFO"
     redis: RedisSettings = Field(default_factory=RedisSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
