@@ -60,14 +60,18 @@ class FreeCores:
         self._proc_stat = proc_stat
         self._last = self._sample()
         self._free = self._cores
+        # Set while this process's CPU share is raised above the others'
+        # (worker/cpu_priority.py): the scheduler then gives it every core first.
+        self.prioritised = False
 
     @property
     def cores(self) -> int:
         return self._cores
 
     def now(self) -> int:
-        """Cores free of other processes' work over the last window (at least 1)."""
-        return self._free
+        """Cores free of other processes' work over the last window (at least 1); every
+        usable core while this process is prioritised."""
+        return self._cores if self.prioritised else self._free
 
     def update(self) -> None:
         sample = self._sample()

@@ -31,6 +31,7 @@ from celery.signals import (
 from celery.worker import state as celery_state
 
 from visiovox.config import Settings
+from visiovox.engines.free_cores import free_cores
 from visiovox.engines.pool import EnginePool
 from visiovox.jobs.dispatch import Dispatcher
 from visiovox.jobs.janitor import Janitor
@@ -42,6 +43,7 @@ from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry, WorkerS
 from visiovox.logs import install_redaction
 from visiovox.pipelines.registry import PIPELINES
 from visiovox.worker.celery_app import make_celery
+from visiovox.worker.cpu_priority import CpuPriority
 from visiovox.worker.device import DeviceAssignment, DeviceProbe
 from visiovox.worker.drain import Drain
 from visiovox.worker.heartbeat import Heartbeat
@@ -141,6 +143,7 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
         announce=heartbeat.announce,
         observer=metrics,
         live_links=live_links(settings, domain.redis, domain.keys),
+        live_priority=CpuPriority(settings.live.cpu_priority, cores=free_cores()),
         memory=memory,
         on_recycle=recycle,
     )

@@ -34,6 +34,7 @@ from visiovox.jobs.records import ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
 from visiovox.pipelines.registry import get_spec, resolve_run
 from visiovox.worker.context import JobContext
+from visiovox.worker.cpu_priority import CpuPriority
 from visiovox.worker.failures import STORAGE_FULL, job_error
 from visiovox.worker.live_link import LiveLinkFactory
 from visiovox.worker.memory import MIB, MemoryCeiling, release_memory, rss_bytes
@@ -80,6 +81,7 @@ class JobRunner:
         announce: Callable[[], None] | None = None,
         observer: JobObserver | None = None,
         live_links: LiveLinkFactory | None = None,
+        live_priority: CpuPriority | None = None,
         memory: MemoryCeiling | None = None,
         on_recycle: Callable[[], None] | None = None,
     ) -> None:
@@ -93,6 +95,7 @@ class JobRunner:
         self._announce = announce or (lambda: None)
         self._observer = observer
         self._live_links = live_links
+        self._live_priority = live_priority
         self._quotas = Quotas(domain.redis, keys=domain.keys)
         self._dispatcher = Dispatcher(domain.redis)
 
@@ -166,6 +169,7 @@ class JobRunner:
             progress_max_hz=self._progress_max_hz,
             cancel_poll_s=self._cancel_poll_s,
             live_links=self._live_links,
+            live_priority=self._live_priority,
             on_live_figures=self._status.live_figures,
             memory=self._memory,
         )

@@ -49,6 +49,21 @@ def test_cores_taken_by_other_processes_are_not_free(tmp_path: Path) -> None:
     assert meter.now() == 1  # never fewer than one
 
 
+def test_a_prioritised_process_counts_every_core_as_free(tmp_path: Path) -> None:
+    stat = tmp_path / "stat"
+    _stat(stat, busy_ticks=1000)
+    meter = FreeCores(cores=2, proc_stat=stat)
+    time.sleep(0.3)
+    _stat(stat, busy_ticks=1000 + round(2 * 0.3 * TICK))  # both cores busy elsewhere
+    meter.update()
+    assert meter.now() == 1
+
+    meter.prioritised = True  # the scheduler serves this process first (worker/cpu_priority.py)
+    assert meter.now() == 2
+    meter.prioritised = False
+    assert meter.now() == 1
+
+
 def test_without_proc_stat_every_usable_core_is_free(tmp_path: Path) -> None:
     meter = FreeCores(cores=3, proc_stat=tmp_path / "missing")
     meter.update()
