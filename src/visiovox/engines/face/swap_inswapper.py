@@ -1,11 +1,13 @@
 """InsightFace's inswapper_128 (ONNX): a learned swap on 128x128 aligned crops.
 
-The source identity is ArcFace's 512-d embedding of the source face (aligned to
-112x112), mapped through ``emap`` (the swapper graph's last initializer) and
-normalised. The target face is aligned to 128x128 with the same five-point
-template, swapped, and pasted back through the inverse transform under a
-feathered mask. The five points come from dlib's 68: eye centres, nose tip,
-mouth corners.
+Run as insightface's ``model_zoo/inswapper.py`` runs it. The source identity is
+ArcFace's 512-d embedding of the source face (``align.norm_crop`` at 112,
+``(pixel - 127.5) / 127.5`` RGB), normalised, mapped through ``emap`` (the
+swapper graph's last initializer) and normalised again. The target face is
+cropped by ``align.estimate_norm`` at 128 (the 112 template shifted right by 8
+px, fitted to all five points), fed as RGB in [0, 1], and pasted back through
+the inverse transform under insightface's mask (``paste_mask``). The five
+points come from dlib's 68: eye centres, nose tip, mouth corners.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from visiovox.engines.face.align import Matrix, estimate_norm, five_points, norm_crop
 from visiovox.engines.face.swap_base import BlendMode, FaceSwapEngine, PreparedSource
-from visiovox.engines.face.types import Face, Image, Points
+from visiovox.engines.face.types import Face, Image
 from visiovox.models.cache import prepare_model
 
 if TYPE_CHECKING:
@@ -26,18 +29,12 @@ if TYPE_CHECKING:
 
 SWAP_MODEL, EMBED_MODEL = "inswapper-128", "arcface-w600k-r50"
 SWAP_SIZE, EMBED_SIZE = 128, 112
-# ArcFace's five-point template in a 112x112 crop (insightface face_align.arcface_dst).
-TEMPLATE_112 = np.array(
-    [
-        [38.2946, 51.6963],
-        [73.5318, 51.5014],
-        [56.0252, 71.7366],
-        [41.5493, 92.3655],
-        [70.7299, 92.2041],
-    ],
-    dtype=np.float32,
-)
-Matrix = npt.NDArray[np.float64]
+# insightface inswapper.get: the warped white crop counts as inside over 20
+# (of 255); it is eroded by max(side // 10, 10) and blurred by a
+# (2k + 1)-wide Gaussian, k = max(side // 20, 5), side the mask's sqrt(h * w).
+MASK_THRESHOLD = 20.0
+ERODE_SHARE, ERODE_MIN = 10, 10
+BLUR_SHARE, BLUR_MIN = 20, 5
 
 
 @dataclass(frozen=True)
@@ -47,20 +44,6 @@ class InSwapSource(PreparedSource):
     latent: npt.NDArray[np.float32]
 
 
-def five_points(points: Points) -> Points:
-    """Eye centres, nose tip and mouth corners from the 68 iBUG landmarks."""
-    return np.array(
-        [
-            points[36:42].mean(axis=0),
-            points[42:48].mean(axis=0),
-            points[30],
-            points[48],
-            points[54],
-        ],
-        dtype=np.float32,
-    )
-
-
 def read_emap(model: Path) -> npt.NDArray[np.float32]:
     """The 512x512 identity map stored as the swapper graph's last initializer."""
     import onnx
@@ -68,6 +51,56 @@ def read_emap(model: Path) -> npt.NDArray[np.float32]:
 
     graph = onnx.load(str(model)).graph
     return np.asarray(numpy_helper.to_array(graph.initializer[-1]), dtype=np.float32)
+
+
+def swap_input(target: Image, face: Face) -> tuple[npt.NDArray[np.float32], Matrix]:
+    """The swapper's 1x3x128x128 input (RGB in [0, 1]) for ``face`` and its crop matrix."""
+    import cv2
+
+    matrix = estimate_norm(five_points(face.points), SWAP_SIZE)
+    crop = cv2.warpAffine(target, matrix, (SWAP_SIZE, SWAP_SIZE), borderValue=0.0)
+    return (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None], matrix
+
+
+def mask_kernels(side: int) -> tuple[int, int]:
+    """insightface's erosion side and Gaussian half-width for a mask ``side`` pixels across."""
+    return max(side // ERODE_SHARE, ERODE_MIN), max(side // BLUR_SHARE, BLUR_MIN)
+
+
+def paste_mask(matrix: Matrix, *, shape: tuple[int, int]) -> npt.NDArray[np.float32]:
+    """The (height, width) alpha in [0, 1] under which the swapped crop goes back."""
+    import cv2
+
+    height, width = shape
+    inverse = cv2.invertAffineTransform(matrix)
+    white = np.full((SWAP_SIZE, SWAP_SIZE), 255.0, dtype=np.float32)
+    mask = cv2.warpAffine(white, inverse, (width, height), borderValue=0.0)
+    mask[mask > MASK_THRESHOLD] = 255.0
+    rows, cols = np.nonzero(mask == 255.0)
+    if rows.size == 0:
+        return np.zeros((height, width), dtype=np.float32)
+    side = int(np.sqrt(float(rows.max() - rows.min()) * float(cols.max() - cols.min())))
+    erode, blur = mask_kernels(side)
+    mask = cv2.erode(mask, np.ones((erode, erode), dtype=np.uint8), iterations=1)
+    mask = cv2.GaussianBlur(mask, (2 * blur + 1, 2 * blur + 1), 0)
+    return np.asarray(mask / 255.0, dtype=np.float32)
+
+
+def paste_back(target: Image, swapped: Image, matrix: Matrix, *, blend: float = 1.0) -> Image:
+    """``swapped`` (the 128 crop) put back where ``matrix`` took it from, as insightface does.
+
+    ``blend`` scales the mask (1: the reference). The reference's ``fake_diff``
+    mask is computed there but never used, so it is left out here.
+    """
+    import cv2
+
+    height, width = target.shape[:2]
+    inverse = cv2.invertAffineTransform(matrix)
+    back = cv2.warpAffine(swapped, inverse, (width, height), borderValue=0.0)
+    alpha = paste_mask(matrix, shape=(height, width))[..., None] * float(min(blend, 1.0))
+    mixed = alpha * back.astype(np.float32) + (1.0 - alpha) * target.astype(np.float32)
+    # astype truncates, as the reference's fake_merged.astype(np.uint8) does.
+    return np.asarray(mixed, dtype=np.float32).astype(np.uint8)
 
 
 class InSwapper(FaceSwapEngine):
@@ -97,12 +130,9 @@ class InSwapper(FaceSwapEngine):
 
     def latent(self, image: Image, face: Face) -> npt.NDArray[np.float32]:
         """The normalised identity latent (1x512) the swapper takes for ``face``."""
-        import cv2
-
         if self._embed is None or self._emap is None:
             raise RuntimeError("face.swap_inswapper is not loaded")
-        matrix = _alignment(face.points, size=EMBED_SIZE)
-        crop = cv2.warpAffine(image, matrix, (EMBED_SIZE, EMBED_SIZE), borderValue=0.0)
+        crop = norm_crop(image, five_points(face.points), EMBED_SIZE)
         blob = ((crop.astype(np.float32) - 127.5) / 127.5).transpose(2, 0, 1)[None]
         name = self._embed.get_inputs()[0].name
         embedding = np.asarray(self._embed.run(None, {name: blob})[0], dtype=np.float32)
@@ -122,50 +152,17 @@ class InSwapper(FaceSwapEngine):
         blend: float = 1.0,
         mode: BlendMode = "seamless",
     ) -> Image:
-        """``target`` with ``target_face`` swapped; ``mode`` does not apply (always feathered)."""
-        import cv2
-
+        """``target`` with ``target_face`` swapped; ``mode`` does not apply (insightface's mask)."""
         assert isinstance(prepared, InSwapSource)
         if self._swap is None:
             raise RuntimeError("face.swap_inswapper is not loaded")
         if blend <= 0.0:
             return target.copy()
-        matrix = _alignment(target_face.points, size=SWAP_SIZE)
-        crop = cv2.warpAffine(target, matrix, (SWAP_SIZE, SWAP_SIZE), borderValue=0.0)
-        feeds = {}
-        for spec in self._swap.get_inputs():
-            if len(spec.shape) == 4:
-                feeds[spec.name] = (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
-            else:
-                feeds[spec.name] = prepared.latent
+        blob, matrix = swap_input(target, target_face)
+        feeds = {
+            spec.name: blob if len(spec.shape) == 4 else prepared.latent
+            for spec in self._swap.get_inputs()
+        }
         output = np.asarray(self._swap.run(None, feeds)[0], dtype=np.float32)
         swapped = np.clip(output[0].transpose(1, 2, 0) * 255.0, 0, 255).astype(np.uint8)
-        return _paste(target, swapped, matrix, blend=blend)
-
-
-def _alignment(points: Points, *, size: int) -> Matrix:
-    import cv2
-
-    template = TEMPLATE_112 * (size / EMBED_SIZE)
-    matrix, _ = cv2.estimateAffinePartial2D(five_points(points), template)
-    if matrix is None:
-        raise ValueError("the face's landmarks are degenerate")
-    return np.asarray(matrix, dtype=np.float64)
-
-
-def _paste(target: Image, crop: Image, matrix: Matrix, *, blend: float) -> Image:
-    """``crop`` put back where ``matrix`` took it from, feathered at its edges."""
-    import cv2
-
-    height, width = target.shape[:2]
-    inverse = cv2.invertAffineTransform(matrix)
-    back = cv2.warpAffine(crop, inverse, (width, height), borderValue=0.0)
-    white = np.full((SWAP_SIZE, SWAP_SIZE), 255, dtype=np.uint8)
-    mask = cv2.warpAffine(white, inverse, (width, height), borderValue=0.0)
-    radius = max(1, int(np.sqrt(float((mask > 0).sum())) * 0.08))
-    kernel = np.ones((radius, radius), dtype=np.uint8)
-    mask = cv2.erode(mask, kernel)
-    mask = cv2.GaussianBlur(mask, (2 * radius + 1, 2 * radius + 1), 0)
-    alpha = mask.astype(np.float32)[..., None] / 255.0 * float(min(blend, 1.0))
-    mixed = back.astype(np.float32) * alpha + target.astype(np.float32) * (1.0 - alpha)
-    return np.asarray(np.clip(np.rint(mixed), 0, 255), dtype=np.uint8)
+        return paste_back(target, swapped, matrix, blend=blend)

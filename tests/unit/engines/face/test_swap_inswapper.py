@@ -18,9 +18,10 @@ from onnx import TensorProto, helper, numpy_helper
 
 from tests.faces import find_face
 from visiovox.config import load_settings
+from visiovox.engines.face.align import five_points
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
-from visiovox.engines.face.swap_inswapper import InSwapper, five_points, read_emap
+from visiovox.engines.face.swap_inswapper import InSwapper, read_emap
 from visiovox.engines.face.types import Image
 from visiovox.models.hashing import sha256_of
 
