@@ -53,6 +53,16 @@ def read_emap(model: Path) -> npt.NDArray[np.float32]:
     return np.asarray(numpy_helper.to_array(graph.initializer[-1]), dtype=np.float32)
 
 
+def embed_input(image: Image, face: Face) -> npt.NDArray[np.float32]:
+    """ArcFace's 1x3x112x112 input: ``norm_crop`` at 112, RGB, ``(pixel - 127.5) / 127.5``.
+
+    insightface ``arcface_onnx.py`` uses mean and std 127.5 for graphs that do
+    not normalise inside (w600k_r50 does not).
+    """
+    crop = norm_crop(image, five_points(face.points), EMBED_SIZE)
+    return ((crop.astype(np.float32) - 127.5) / 127.5).transpose(2, 0, 1)[None]
+
+
 def swap_input(target: Image, face: Face) -> tuple[npt.NDArray[np.float32], Matrix]:
     """The swapper's 1x3x128x128 input (RGB in [0, 1]) for ``face`` and its crop matrix."""
     import cv2
@@ -132,9 +142,8 @@ class InSwapper(FaceSwapEngine):
         """The normalised identity latent (1x512) the swapper takes for ``face``."""
         if self._embed is None or self._emap is None:
             raise RuntimeError("face.swap_inswapper is not loaded")
-        crop = norm_crop(image, five_points(face.points), EMBED_SIZE)
-        blob = ((crop.astype(np.float32) - 127.5) / 127.5).transpose(2, 0, 1)[None]
         name = self._embed.get_inputs()[0].name
+        blob = embed_input(image, face)
         embedding = np.asarray(self._embed.run(None, {name: blob})[0], dtype=np.float32)
         embedding = embedding.reshape(1, -1) / (np.linalg.norm(embedding) + 1e-6)
         latent = embedding @ self._emap

@@ -30,7 +30,13 @@ from tests.unit.engines.face.test_swap_inswapper import arcface_graph, entry
 from visiovox.config import load_settings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
-from visiovox.engines.face.swap_inswapper import InSwapper, mask_kernels, paste_back, paste_mask
+from visiovox.engines.face.swap_inswapper import (
+    InSwapper,
+    embed_input,
+    mask_kernels,
+    paste_back,
+    paste_mask,
+)
 from visiovox.engines.face.types import Image
 
 TEMPLATE_128 = ARCFACE_DST + np.array([8.0, 0.0])
@@ -64,10 +70,13 @@ def marker_graph(path: Path, emap: np.ndarray) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
+SEED = 3
+
+
 @pytest.fixture(scope="module")
 def marker_swapper(tmp_path_factory: pytest.TempPathFactory) -> InSwapper:
     root = tmp_path_factory.mktemp("marker")
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(SEED)
     cache = root / "cache"
     swap_file = cache / "inswapper-128" / "inswapper_128.onnx"
     embed_file = cache / "arcface-w600k-r50" / "w600k_r50.onnx"
@@ -118,3 +127,24 @@ def test_paste_back_equals_insightfaces_on_the_fixture(astronaut: Image) -> None
     crop = cv2.warpAffine(astronaut, MATRIX_128, (128, 128), borderValue=0.0)
     merged = paste_back(astronaut, 255 - crop, MATRIX_128)
     assert int(merged.astype(np.int64).sum()) == 89388835
+
+
+def test_arcface_input_and_latent_follow_insightface(
+    marker_swapper: InSwapper, detector: FaceDetector, landmarker: FaceLandmarker, astronaut: Image
+) -> None:
+    face = find_face(detector, landmarker, astronaut)
+    blob = embed_input(astronaut, face)
+    # arcface_onnx.py: norm_crop(img, kps, 112), RGB, (pixel - 127.5) / 127.5.
+    crop = cv2.warpAffine(astronaut, np.array(REFERENCE[("astronaut", 112)]), (112, 112))
+    expected = ((crop.astype(np.float32) - 127.5) / 127.5).transpose(2, 0, 1)[None]
+    assert blob.shape == (1, 3, 112, 112)
+    assert np.abs(blob - expected).mean() < 0.5 / 127.5
+    # inswapper.get: latent = normed_embedding @ emap, normalised; the stand-in
+    # ArcFace is the channel means times its weights (drawn after emap).
+    rng = np.random.default_rng(SEED)
+    emap = rng.standard_normal((512, 512)).astype(np.float32)
+    weights = rng.standard_normal((3, 512)).astype(np.float32)
+    embedding = blob.mean(axis=(2, 3)) @ weights
+    latent = (embedding / np.linalg.norm(embedding)) @ emap
+    latent /= np.linalg.norm(latent)
+    assert np.allclose(marker_swapper.latent(astronaut, face), latent, atol=1e-4)
