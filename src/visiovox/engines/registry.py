@@ -17,6 +17,8 @@ ENGINES: dict[str, str] = {
     "face.embed": "visiovox.engines.face.embed:FaceEmbedder",
     "face.swap_warp": "visiovox.engines.face.swap_warp:WarpSwapper",
     "face.swap_inswapper": "visiovox.engines.face.swap_inswapper:InSwapper",
+    "face.enhance_gfpgan": "visiovox.engines.face.enhance_gfpgan:GfpganEnhancer",
+    "face.enhance_codeformer": "visiovox.engines.face.enhance_codeformer:CodeFormerEnhancer",
     "llm.llama_cpp": "visiovox.engines.llm.llama_cpp:LlamaCppLLM",
     "lipsync.mouth_warp": "visiovox.engines.lipsync.mouth_warp:MouthWarp",
     "lipsync.wav2lip": "visiovox.engines.lipsync.wav2lip:Wav2Lip",
