@@ -159,6 +159,11 @@ class SupervisorSettings(BaseModel):
     restart_max_delay_s: float = Field(default=30.0, gt=0)
     # A child that dies more than max_restarts times within restart_window_s is in
     # a crash loop: `visiovox up` stops everything and exits 1.
+    # Nice value (-20..0) the worker takes while it runs a job someone waits on as on a
+    # conversation (live sessions, assistant and chat turns, speech, transcription), so
+    # batch work beside it does not slow the answer (worker/cpu_priority.py); needs
+    # CAP_SYS_NICE (root, or cap_add: [SYS_NICE]); 0: the normal share.
+    cpu_priority: int = Field(default=-10, ge=-20, le=0)
     max_restarts: int = Field(default=5, ge=0)
     restart_window_s: float = Field(default=60.0, gt=0)
 
@@ -304,10 +309,6 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    # Nice value (-20..0) the hosting worker takes while a live session runs, so the
-    # batch work beside it does not slow the session (worker/cpu_priority.py); needs
-    # CAP_SYS_NICE (root, or cap_add: [SYS_NICE]); 0: the normal share.
-    cpu_priority: int = Field(default=-10, ge=-20, le=0)
     log_level: str = "INFO"
     redis: RedisSettings = Field(default_factory=RedisSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
