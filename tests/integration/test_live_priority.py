@@ -2,7 +2,7 @@
 
 Real stack (Redis, gateway, one worker in a session of its own, as the
 supervisor starts it): during a live face swap session the worker's autogroup
-and every one of its threads run at ``live.cpu_priority``; once the session
+and every one of its threads run at ``worker.cpu_priority``; once the session
 ends they are back at 0, so the batch jobs it runs next get no more than their
 fair share.
 """
@@ -27,7 +27,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     deployment = Stack(
         tmp_path_factory.mktemp("live-priority"),
-        settings={"VISIOVOX_LIVE__CPU_PRIORITY": "-7"},
+        settings={"VISIOVOX_WORKER__CPU_PRIORITY": "-7"},
     )
     try:
         deployment.start()

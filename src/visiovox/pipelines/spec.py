@@ -61,6 +61,9 @@ class PipelineSpec:
     devices: frozenset[str] = field(default_factory=lambda: frozenset({"cpu", "gpu"}))
     # A live session's job: only its WebSocket creates one, never POST /v1/jobs.
     live: bool = False
+    # Someone waits on its answer as on a conversation turn (assistant, chat, speech,
+    # transcription): the worker runs it, as a live session, at worker.cpu_priority.
+    interactive: bool = False
 
     def __post_init__(self) -> None:
         module, _, function = self.run.partition(":")
@@ -68,6 +71,11 @@ class PipelineSpec:
             raise ValueError(
                 f"{self.name}: run must be 'package.module:function', not {self.run!r}"
             )
+
+    @property
+    def latency_bound(self) -> bool:
+        """Whether the worker raises its CPU share while it runs a job of this pipeline."""
+        return self.live or self.interactive
 
     def input(self, name: str) -> InputSpec | None:
         return next((spec for spec in self.inputs if spec.field == name), None)

@@ -21,7 +21,6 @@ from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.workers import LiveFigures
 from visiovox.models.catalog import human_size
 from visiovox.models.transfer import TransferProgress
-from visiovox.worker.cpu_priority import CpuPriority
 from visiovox.worker.live_link import LiveLinkFactory, RedisLiveLink
 from visiovox.worker.memory import MemoryCeiling
 from visiovox.worker.redis_outage import OUTAGE_ERRORS
@@ -43,7 +42,6 @@ class JobContext:
         progress_max_hz: float,
         cancel_poll_s: float,
         live_links: LiveLinkFactory | None = None,
-        live_priority: CpuPriority | None = None,
         on_live_figures: Callable[[LiveFigures], None] | None = None,
         memory: MemoryCeiling | None = None,
     ) -> None:
@@ -53,7 +51,6 @@ class JobContext:
         self._memory = memory
         self._live_links = live_links
         self._live: RedisLiveLink | None = None
-        self._live_priority = live_priority
         self._domain = domain
         self._pool = pool
         self._device = device
@@ -173,16 +170,12 @@ class JobContext:
         if self._live is not None:
             self._live.close()
             self._live = None
-            if self._live_priority is not None:
-                self._live_priority.restore()
 
     def live(self) -> RedisLiveLink:
         if self._live_links is None:
             raise RuntimeError("this worker hosts no live sessions")
         if self._live is None:
             self._live = self._live_links(self._job.id)
-            if self._live_priority is not None:
-                self._live_priority.raise_share()
         return self._live
 
     def live_figures(self, figures: LiveFigures) -> None:

@@ -1,10 +1,11 @@
-"""The worker's CPU share while it hosts a live session: above the batch work beside it.
+"""The worker's CPU share while it runs latency-bound work: above the batch work beside it.
 
-Every stage of a live session (speech to text, the model, speech; or a frame's
-swap) is compute on the way to the user's ear or eye, and under the kernel's
-fair share two busy processes on a 2-core box slow all of it about 2×
-(`docs/benchmarks.md`). While a session runs, the worker lowers its nice value
-to ``live.cpu_priority``, in the two places the kernel weighs it:
+Every stage of a live session or a conversation turn (speech to text, the model,
+speech; or a frame's swap) is compute on the way to the user's ear or eye, and
+under the kernel's fair share two busy processes on a 2-core box slow all of it
+about 2× (`docs/benchmarks.md`). While it runs a job of a live or interactive
+pipeline (``PipelineSpec.latency_bound``), the worker lowers its nice value to
+``worker.cpu_priority``, in the two places the kernel weighs it:
 
 - its autogroup's (``/proc/self/autogroup``): where the kernel groups tasks by
   session, a group's share against the others' comes from this value alone
@@ -22,9 +23,10 @@ the cores before the work beside them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from visiovox.engines.free_cores import FreeCores
@@ -58,6 +60,18 @@ class CpuPriority:
     def raised(self) -> bool:
         return self._saved_group is not None or bool(self._saved_threads)
 
+    @contextlib.contextmanager
+    def held(self, wanted: bool = True) -> Iterator[None]:
+        """The raised share for the ``with`` block (the normal one when not ``wanted``)."""
+        if not wanted:
+            yield
+            return
+        self.raise_share()
+        try:
+            yield
+        finally:
+            self.restore()
+
     def raise_share(self) -> None:
         """Lower the nice values to the configured one (a no-op at 0 or when refused before)."""
         if self._nice == 0 or self._refused or self.raised:
@@ -69,9 +83,9 @@ class CpuPriority:
             self.restore()
             self._refused = True
             logger.warning(
-                "live sessions run at normal CPU priority: lowering the nice value to %d needs "
-                "CAP_SYS_NICE (root, or cap_add: [SYS_NICE] in compose); live.cpu_priority: 0 "
-                "silences this",
+                "latency-bound jobs run at normal CPU priority: lowering the nice value to %d "
+                "needs CAP_SYS_NICE (root, or cap_add: [SYS_NICE] in compose); "
+                "worker.cpu_priority: 0 silences this",
                 self._nice,
             )
             return

@@ -143,7 +143,7 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
         announce=heartbeat.announce,
         observer=metrics,
         live_links=live_links(settings, domain.redis, domain.keys),
-        live_priority=CpuPriority(settings.live.cpu_priority, cores=free_cores()),
+        cpu_priority=CpuPriority(settings.worker.cpu_priority, cores=free_cores()),
         memory=memory,
         on_recycle=recycle,
     )

@@ -81,7 +81,7 @@ class JobRunner:
         announce: Callable[[], None] | None = None,
         observer: JobObserver | None = None,
         live_links: LiveLinkFactory | None = None,
-        live_priority: CpuPriority | None = None,
+        cpu_priority: CpuPriority | None = None,
         memory: MemoryCeiling | None = None,
         on_recycle: Callable[[], None] | None = None,
     ) -> None:
@@ -95,7 +95,7 @@ class JobRunner:
         self._announce = announce or (lambda: None)
         self._observer = observer
         self._live_links = live_links
-        self._live_priority = live_priority
+        self._cpu_priority = cpu_priority or CpuPriority(0)
         self._quotas = Quotas(domain.redis, keys=domain.keys)
         self._dispatcher = Dispatcher(domain.redis)
 
@@ -169,7 +169,6 @@ class JobRunner:
             progress_max_hz=self._progress_max_hz,
             cancel_poll_s=self._cancel_poll_s,
             live_links=self._live_links,
-            live_priority=self._live_priority,
             on_live_figures=self._status.live_figures,
             memory=self._memory,
         )
@@ -182,7 +181,8 @@ class JobRunner:
             params = spec.params.model_validate(job.params)
             run = resolve_run(spec)
             try:
-                returned = run(ctx, params)
+                with self._cpu_priority.held(spec.latency_bound):
+                    returned = run(ctx, params)
             finally:
                 ctx.release_engines()
             result = dict(returned) if returned is not None else None

@@ -14,11 +14,13 @@ import sys
 from typing import Any
 
 from tests.tools import missing_tool
+from visiovox.pipelines.registry import all_specs
 from visiovox.worker.cpu_priority import CpuPriority
 
 CHILD = """
 import json, logging, os, sys, threading
 from visiovox.engines.free_cores import FreeCores
+from visiovox.pipelines.registry import all_specs
 from visiovox.worker.cpu_priority import CpuPriority
 
 if len(sys.argv) > 1:
@@ -86,7 +88,7 @@ def test_without_cap_sys_nice_the_worker_logs_once_and_keeps_its_share() -> None
         assert seen[moment]["prioritised"] is False
     assert len(logs) == 1
     assert "CAP_SYS_NICE" in logs[0]
-    assert "live.cpu_priority: 0" in logs[0]
+    assert "worker.cpu_priority: 0" in logs[0]
 
 
 def test_a_zero_priority_changes_nothing() -> None:
@@ -95,3 +97,9 @@ def test_a_zero_priority_changes_nothing() -> None:
     priority.raise_share()
     assert not priority.raised
     assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == before
+
+
+def test_live_and_interactive_pipelines_are_latency_bound_and_batch_ones_are_not() -> None:
+    bound = {spec.name for spec in all_specs() if spec.latency_bound}
+    assert {"assistant-live", "face-swap-live", "assistant", "chat", "tts", "stt"} <= bound
+    assert not bound & {"face-swap", "lip-sync", "talking-avatar", "noop"}

@@ -60,4 +60,5 @@ SPEC = PipelineSpec(
         ),
     ),
     engines=(STT, LLM, TTS, VAD),
+    interactive=True,
 )

@@ -47,4 +47,5 @@ SPEC = PipelineSpec(
     params=ChatParams,
     run="visiovox.pipelines.chat.run:run",
     engines=(ENGINE,),
+    interactive=True,
 )

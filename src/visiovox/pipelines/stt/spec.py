@@ -51,4 +51,5 @@ SPEC = PipelineSpec(
         ),
     ),
     engines=(ENGINE,),
+    interactive=True,
 )

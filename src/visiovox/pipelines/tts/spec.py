@@ -52,4 +52,5 @@ SPEC = PipelineSpec(
     params=TTSParams,
     run="visiovox.pipelines.tts.run:run",
     engines=(ENGINE,),
+    interactive=True,
 )
