@@ -101,7 +101,7 @@ def similarity_fit(src_points: npt.ArrayLike, dst_points: npt.ArrayLike) -> Matr
         raise ValueError("the face's landmarks are degenerate")
     a = complex(np.sum(np.conj(z_src) * z_dst)) / spread
     linear = np.array([[a.real, -a.imag], [a.imag, a.real]])
-    return np.c_[linear, dst_mean - linear @ src_mean]
+    return np.asarray(np.c_[linear, dst_mean - linear @ src_mean], dtype=np.float64)
 
 
 def estimate_norm(points5: npt.ArrayLike, size: int = 112) -> Matrix:
