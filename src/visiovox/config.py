@@ -148,6 +148,11 @@ class WorkerSettings(BaseModel):
     # and the worker exits after it, to be started afresh; 0: half of the physical
     # memory (or of the container's limit when that is lower).
     max_rss_mb: int = Field(default=0, ge=0)
+    # Nice value (-20..0) the worker takes while it runs a job someone waits on as on a
+    # conversation (live sessions, assistant and chat turns, speech, transcription), so
+    # batch work beside it does not slow the answer (worker/cpu_priority.py); needs
+    # CAP_SYS_NICE (root, or cap_add: [SYS_NICE]); 0: the normal share.
+    cpu_priority: int = Field(default=-10, ge=-20, le=0)
 
 
 class SupervisorSettings(BaseModel):
@@ -159,11 +164,6 @@ class SupervisorSettings(BaseModel):
     restart_max_delay_s: float = Field(default=30.0, gt=0)
     # A child that dies more than max_restarts times within restart_window_s is in
     # a crash loop: `visiovox up` stops everything and exits 1.
-    # Nice value (-20..0) the worker takes while it runs a job someone waits on as on a
-    # conversation (live sessions, assistant and chat turns, speech, transcription), so
-    # batch work beside it does not slow the answer (worker/cpu_priority.py); needs
-    # CAP_SYS_NICE (root, or cap_add: [SYS_NICE]); 0: the normal share.
-    cpu_priority: int = Field(default=-10, ge=-20, le=0)
     max_restarts: int = Field(default=5, ge=0)
     restart_window_s: float = Field(default=60.0, gt=0)
 
