@@ -1,8 +1,10 @@
 """Face detection with InsightFace's SCRFD-10G (``det_10g.onnx``, manifest ``scrfd-10g``).
 
 The graph takes ``input.1``: 1x3xHxW RGB, ``(pixel - 127.5) / 128``; the frame
-is shrunk to fit a square of ``face.scrfd_input_size`` pixels (or the graph's
-fixed size) and padded at the right and bottom. It returns nine tensors, three
+is resized to fit a square of ``face.scrfd_input_size`` pixels (or the graph's
+fixed size) and padded at the right and bottom, as insightface's
+``scrfd.detect`` does it (``letterbox``: sizes cut by ``int()``, the scale
+taken from the height, OpenCV's default linear resize). It returns nine tensors, three
 per stride 8, 16 and 32 in this order: scores (N x 1), box distances (N x 4)
 and five-keypoint offsets (N x 10), all in units of the stride, with two
 anchors per feature-map cell (N = 2 * H/stride * W/stride). Each anchor sits
@@ -13,7 +15,9 @@ anchor plus its offset. Overlapping boxes are merged by NMS.
 dlib's 68-point predictor was trained on its HOG detector's boxes, which are
 tighter than SCRFD's; the box handed on is rebuilt from the five keypoints in
 the HOG box's proportions (``HOG_BOX_*``, measured on the astronaut portrait
-at several scales), so the landmarks land as they do after HOG.
+at several scales), so the landmarks land as they do after HOG. SCRFD's own
+box rides along as ``FaceBox.detected`` (cut to ``int`` after clipping at 0, as
+Wav2Lip's face detection hands its boxes on).
 """
 
 from __future__ import annotations
@@ -81,16 +85,11 @@ class ScrfdDetector(FaceDetector):
 
     def detect(self, image: Image, *, upsample: int = 1, min_score: float = 0.0) -> list[FaceBox]:
         """Faces in ``image``, largest first (``face.scrfd_threshold`` is SCRFD's cut)."""
-        import cv2
-
         if self._session is None:
             raise RuntimeError("face.detect_scrfd is not loaded")
         height, width = image.shape[:2]
         in_w, in_h = self.input_size()
-        scale = min(in_w / width, in_h / height)
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        canvas = np.zeros((in_h, in_w, 3), dtype=np.uint8)
-        canvas[: size[1], : size[0]] = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        canvas, scale = letterbox(image, width=in_w, height=in_h)
         blob = ((canvas.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)[None]
         outputs = self._session.run(None, {self._session.get_inputs()[0].name: blob})
         scores, boxes, points = decode(
@@ -103,8 +102,16 @@ class ScrfdDetector(FaceDetector):
         for index in nms(boxes, scores, iou=NMS_IOU):
             box = hog_like_box(points[index] / scale, width=width, height=height)
             if box is not None:
+                x1, y1, x2, y2 = (int(v) for v in np.clip(boxes[index] / scale, 0, None))
                 found.append(
-                    FaceBox(box.left, box.top, box.right, box.bottom, float(scores[index]))
+                    FaceBox(
+                        box.left,
+                        box.top,
+                        box.right,
+                        box.bottom,
+                        float(scores[index]),
+                        detected=(x1, y1, x2, y2),
+                    )
                 )
         return sorted(found, key=lambda box: box.area, reverse=True)
 
@@ -112,6 +119,26 @@ class ScrfdDetector(FaceDetector):
         """The largest face of ``image``, or None (SCRFD has one pass)."""
         boxes = self.detect(image)
         return boxes[0] if boxes else None
+
+
+def letterbox(image: Image, *, width: int, height: int) -> tuple[Image, float]:
+    """``image`` resized into a ``width`` x ``height`` canvas at its top left, and the scale.
+
+    insightface ``scrfd.detect``: the side that fills the canvas is kept, the
+    other is ``int()`` of its scaled length, and the scale is new height / height.
+    """
+    import cv2
+
+    rows, cols = image.shape[:2]
+    if rows / cols > height / width:
+        new_h = height
+        new_w = max(1, int(new_h / (rows / cols)))
+    else:
+        new_w = width
+        new_h = max(1, int(new_w * (rows / cols)))
+    canvas = np.zeros((height, width, 3), dtype=np.uint8)
+    canvas[:new_h, :new_w] = cv2.resize(image, (new_w, new_h))
+    return canvas, new_h / rows
 
 
 def anchor_centres(width: int, height: int, stride: int) -> Array:

@@ -24,6 +24,9 @@ class FaceBox:
     right: int
     bottom: int
     score: float = 0.0
+    # The detector's own (x1, y1, x2, y2) where it differs from this box: SCRFD's,
+    # beside the HOG-shaped box dlib's 68 points are placed in. Wav2Lip crops it.
+    detected: tuple[int, int, int, int] | None = None
 
     @property
     def area(self) -> int:
