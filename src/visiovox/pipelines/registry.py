@@ -19,6 +19,7 @@ PIPELINES: dict[str, str] = {
     "tts": "visiovox.pipelines.tts.spec",
     "stt": "visiovox.pipelines.stt.spec",
     "face-swap": "visiovox.pipelines.face_swap.spec",
+    "face-enhance": "visiovox.pipelines.face_enhance.spec",
     "chat": "visiovox.pipelines.chat.spec",
     "assistant": "visiovox.pipelines.assistant.spec",
     "lip-sync": "visiovox.pipelines.lip_sync.spec",

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.detect_scrfd import preferred_detector
 from visiovox.engines.face.embed import FaceEmbedder
+from visiovox.engines.face.enhance_base import FaceEnhancer
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.swap_base import FaceSwapEngine
 from visiovox.engines.face.tracker import FaceTracker
@@ -20,6 +21,7 @@ from visiovox.media.errors import MediaError
 from visiovox.media.image import IMAGE_CONTENT_TYPES, output_extension, read_image, write_image
 from visiovox.media.video import VIDEO_FORMATS, map_video
 from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.face_enhance.choices import ENHANCERS
 from visiovox.pipelines.face_swap.spec import EMBED, LANDMARKS, SWAP_ENGINES, FaceSwapParams
 
 IMAGE_EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
@@ -36,6 +38,11 @@ class _Swapper:
         self.detector = ctx.engine(preferred_detector(self.settings), FaceDetector)
         self.engine = ctx.engine(SWAP_ENGINES[params.engine], FaceSwapEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
         self.params = params
+        self.enhancer = (
+            ctx.engine(ENHANCERS[params.enhance], FaceEnhancer)
+            if params.enhance != "none"
+            else None
+        )
         self.min_score = self.settings.face.hog_min_score
         source = self.read(ctx, "source")
         self.prepared = self.engine.prepare(source, self._first_face(source, "source"))
@@ -108,8 +115,16 @@ class _Swapper:
 
     def swap(self, picture: Image, face: Face, *, video: bool = False) -> Image:
         mode = self.settings.face.video_blend if video else "seamless"
-        return self.engine.apply(
+        swapped = self.engine.apply(
             self.prepared, target=picture, target_face=face, blend=self.params.blend, mode=mode
+        )
+        if self.enhancer is None:
+            return swapped
+        return self.enhancer.enhance(
+            swapped,
+            face,
+            blend=self.params.enhance_blend,
+            fidelity=self.params.enhance_fidelity,
         )
 
 

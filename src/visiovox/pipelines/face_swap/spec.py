@@ -12,7 +12,8 @@ A video's faces are followed by ``FaceTracker``: a full detection every
 prepared once (``FaceSwapEngine.prepare``). In ``mode=reference`` only target
 faces within ``reference_threshold`` (dlib embedding distance) of the
 reference image's face are swapped; in a video each face is judged once, when
-it is first detected.
+it is first detected. ``enhance`` (``gfpgan`` or ``codeformer``) restores each
+swapped face afterwards, as the ``face-enhance`` pipeline does.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from visiovox.media.kinds import MediaKind
+from visiovox.pipelines.face_enhance.choices import (
+    BLEND_HELP,
+    DEFAULT_BLEND,
+    DEFAULT_FIDELITY,
+    ENHANCE_HELP,
+    FIDELITY_HELP,
+    EnhanceChoice,
+)
 from visiovox.pipelines.spec import InputSpec, PipelineSpec
 
 DETECT, LANDMARKS, WARP = "face.detect", "face.landmarks", "face.swap_warp"
@@ -54,6 +63,11 @@ class FaceSwapParams(BaseModel):
     )
     blend: float = Field(
         default=1.0, ge=0.0, le=1.0, description="1 the source face, 0 the target unchanged."
+    )
+    enhance: EnhanceChoice = Field(default="none", description=ENHANCE_HELP)
+    enhance_blend: float = Field(default=DEFAULT_BLEND, ge=0.0, le=1.0, description=BLEND_HELP)
+    enhance_fidelity: float = Field(
+        default=DEFAULT_FIDELITY, ge=0.0, le=1.0, description=FIDELITY_HELP
     )
     keep_audio: bool = Field(default=True, description="Video: carry the target's audio over.")
     video_format: Literal["h264-mp4", "h265-mp4", "vp9-webm"] = Field(

@@ -1,12 +1,4 @@
-"""GFPGAN and CodeFormer engines on test-built ONNX graphs with the real exports' tensors.
-
-FaceFusion's exports take ``input`` (1x3x512x512 float, RGB in [-1, 1]) and
-answer the face first; CodeFormer's also takes ``weight`` (a 1-element double).
-The GFPGAN stand-in keeps its input but paints white discs where the FFHQ 512
-template puts the eyes, the nose tip and the mouth corners, so a crop taken
-from the wrong place (or pasted back to one) puts the discs off the face's
-landmarks. The CodeFormer stand-in multiplies the face by ``weight``.
-"""
+"""GFPGAN and CodeFormer engines on the stand-in graphs of ``tests/enhancers.py``."""
 
 from __future__ import annotations
 
@@ -14,11 +6,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import onnx
 import pytest
-import yaml
-from onnx import TensorProto, helper, numpy_helper
 
+from tests.enhancers import stand_in_manifest
 from tests.faces import find_face
 from visiovox.config import Settings, load_settings
 from visiovox.engines.face.align import five_points, template_points
@@ -29,79 +19,13 @@ from visiovox.engines.face.enhance_gfpgan import GfpganEnhancer
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.types import Image
 from visiovox.models.errors import ModelUnavailable
-from visiovox.models.hashing import sha256_of
-
-DISC_RADIUS = 5
-OPSET = [helper.make_opsetid("", 17)]
-
-
-def template_discs() -> np.ndarray:
-    """1x1x512x512: 1 within DISC_RADIUS of each FFHQ 512 template point, else 0."""
-    ys, xs = np.mgrid[0:512, 0:512] + 0.5
-    discs = np.zeros((512, 512), dtype=np.float32)
-    for x, y in template_points("ffhq_512", 512):
-        discs[(xs - x) ** 2 + (ys - y) ** 2 <= DISC_RADIUS**2] = 1.0
-    return discs[None, None]
-
-
-def gfpgan_graph(path: Path) -> None:
-    """output = input * (1 - discs) + discs: the face, white on the template's points."""
-    face = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 512, 512])
-    output = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 512, 512])
-    discs = template_discs()
-    nodes = [
-        helper.make_node("Mul", ["input", "keep"], ["kept"]),
-        helper.make_node("Add", ["kept", "discs"], ["output"]),
-    ]
-    initializers = [
-        numpy_helper.from_array(1.0 - discs, "keep"),
-        numpy_helper.from_array(discs, "discs"),
-    ]
-    graph = helper.make_graph(nodes, "gfpgan", [face], [output], initializers)
-    onnx.save(helper.make_model(graph, opset_imports=OPSET), str(path))
-
-
-def codeformer_graph(path: Path) -> None:
-    """output = input * weight (the weight a double, as in FaceFusion's export)."""
-    face = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 512, 512])
-    weight = helper.make_tensor_value_info("weight", TensorProto.DOUBLE, [1])
-    output = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 512, 512])
-    nodes = [
-        helper.make_node("Cast", ["weight"], ["w"], to=TensorProto.FLOAT),
-        helper.make_node("Mul", ["input", "w"], ["output"]),
-    ]
-    graph = helper.make_graph(nodes, "codeformer", [face, weight], [output])
-    onnx.save(helper.make_model(graph, opset_imports=OPSET), str(path))
-
-
-def entry(model_id: str, engine: str, path: Path) -> dict[str, object]:
-    return {
-        "id": model_id,
-        "task": "face-enhance",
-        "engine": engine,
-        "license": "test graph",
-        "files": [{"path": path.name, "sha256": sha256_of(path), "size": path.stat().st_size}],
-        "sources": [{"type": "url", "files": {path.name: f"http://127.0.0.1:9/{path.name}"}}],
-    }
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("enhancers")
-    cache = root / "cache"
-    gfpgan = cache / "gfpgan-1.4" / "gfpgan_1.4.onnx"
-    codeformer = cache / "codeformer" / "codeformer.onnx"
-    for path in (gfpgan, codeformer):
-        path.parent.mkdir(parents=True)
-    gfpgan_graph(gfpgan)
-    codeformer_graph(codeformer)
-    models = [
-        entry("gfpgan-1.4", "face.enhance_gfpgan", gfpgan),
-        entry("codeformer", "face.enhance_codeformer", codeformer),
-    ]
-    manifest = root / "models.yaml"
-    manifest.write_text(yaml.safe_dump({"models": models}))
-    return load_settings(models={"cache_dir": cache, "manifest": manifest, "offline": True})
+    manifest = stand_in_manifest(cache=root / "cache", manifest=root / "models.yaml")
+    return load_settings(models={"cache_dir": root / "cache", "manifest": manifest})
 
 
 @pytest.fixture(scope="module")

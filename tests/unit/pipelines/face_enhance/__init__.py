@@ -1,0 +1,1 @@
+"""Tests of visiovox.pipelines.face_enhance."""
