@@ -8,7 +8,8 @@ from the wrong place (or pasted back to one) puts the discs off the face's
 landmarks. The CodeFormer stand-in multiplies the face by ``weight``.
 
 ``stand_in_manifest`` places both in a model cache and writes a manifest: the
-project's own, with these two entries' sizes and sha256 made the stand-ins'.
+project's own, with these two entries' sizes and sha256 made the stand-ins';
+``stand_in_settings`` also verifies them there, as ``visiovox models pull`` would.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import onnx
 import yaml
 from onnx import TensorProto, helper, numpy_helper
 
+from visiovox.config import Settings, load_settings
 from visiovox.engines.face.align import template_points
+from visiovox.models.cache import prepare_model
 from visiovox.models.hashing import sha256_of
 
 MANIFEST = Path(__file__).resolve().parents[1] / "configs" / "models.yaml"
@@ -83,3 +86,12 @@ def stand_in_manifest(*, cache: Path, manifest: Path) -> Path:
         ]
     manifest.write_text(yaml.safe_dump(document))
     return manifest
+
+
+def stand_in_settings(root: Path) -> Settings:
+    """Settings whose model cache (``root/cache``) holds both stand-ins, verified."""
+    manifest = stand_in_manifest(cache=root / "cache", manifest=root / "models.yaml")
+    settings = load_settings(models={"cache_dir": root / "cache", "manifest": manifest})
+    for model_id in FILES:
+        prepare_model(settings, model_id)
+    return settings

@@ -370,11 +370,13 @@ async def live_face_swap(
 ) -> None:
     """Live face swap: a source face, then video frames in; swapped JPEG frames out.
 
-    ``start_session`` takes ``mode``, ``engine``, ``blend``, ``jpeg_quality`` and
-    ``max_fps`` (a bad one closes 4422 ``invalid_params``); the session is the
-    job (``session_id`` is its id). The next binary message is the source face,
-    then each one a frame; a worker (``face-swap-live`` job) answers them. A
-    missing ``inswapper`` model closes 4422 ``model_unavailable``.
+    ``start_session`` takes ``mode``, ``engine``, ``blend``, ``enhance``,
+    ``enhance_blend``, ``jpeg_quality`` and ``max_fps`` (a bad one closes 4422
+    ``invalid_params``); the session is the job (``session_id`` is its id). The
+    next binary message is the source face, then each one a frame; a worker
+    (``face-swap-live`` job) answers them. A missing ``inswapper`` (or enhancer)
+    model closes 4422 ``model_unavailable``; ``enhance`` on a CPU worker closes
+    4422 ``unsupported_on_device``.
     """
     await websocket.accept()
     try:
@@ -394,7 +396,7 @@ async def live_face_swap(
             follower,
             job,
             limit=settings.live.max_message_bytes,
-            refusals=frozenset({"model_unavailable"}),
+            refusals=frozenset({"model_unavailable", "unsupported_on_device"}),
         )
     except ApiError as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):

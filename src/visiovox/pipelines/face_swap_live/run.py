@@ -24,6 +24,7 @@ from visiovox.config import Settings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.detect_scrfd import preferred_detector
 from visiovox.engines.face.embed import FaceEmbedder
+from visiovox.engines.face.enhance_base import FaceEnhancer
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.swap_base import FaceSwapEngine, PreparedSource
 from visiovox.engines.face.tracker import FaceTracker
@@ -35,6 +36,8 @@ from visiovox.models.cache import is_ready
 from visiovox.models.errors import ModelUnavailable, UnknownModel
 from visiovox.models.manifest import get_manifest
 from visiovox.pipelines.context import LiveLink, RunContext
+from visiovox.pipelines.face_enhance.choices import ENHANCERS
+from visiovox.pipelines.face_enhance.live import require_live_device
 from visiovox.pipelines.face_swap.spec import EMBED, LANDMARKS, SWAP_ENGINES
 from visiovox.pipelines.face_swap_live.listener import POLL_S, Frame, Listener, Upload
 from visiovox.pipelines.face_swap_live.spec import LiveFaceSwapParams
@@ -75,7 +78,12 @@ class LiveSwap:
         self._params = params
         self._settings = settings = ctx.settings
         # The session's engines, taken for its whole life (a missing model fails it now).
+        require_live_device(ctx.device, params.enhance)
         require_cached(settings, SWAP_ENGINES[params.engine])
+        enhancer = ENHANCERS.get(params.enhance)
+        if enhancer is not None:
+            require_cached(settings, enhancer)
+        self._enhancer = ctx.engine(enhancer, FaceEnhancer) if enhancer is not None else None
         self._engine = ctx.engine(SWAP_ENGINES[params.engine], FaceSwapEngine)  # type: ignore[type-abstract]  # mypy#4717
         self._detector = ctx.engine(preferred_detector(settings), FaceDetector)
         self._landmarker = ctx.engine(LANDMARKS, FaceLandmarker)
@@ -202,6 +210,8 @@ class LiveSwap:
                 blend=self._params.blend,
                 mode=self._settings.face.video_blend,
             )
+            if self._enhancer is not None:
+                picture = self._enhancer.enhance(picture, face, blend=self._params.enhance_blend)
         jpeg = encode_jpeg(picture, quality=self._params.jpeg_quality)
         latency_ms = (time.perf_counter() - frame.at) * 1000
         self._stats.answered(latency_ms)

@@ -13,6 +13,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from visiovox.pipelines.face_enhance.choices import (
+    BLEND_HELP,
+    DEFAULT_BLEND,
+    ENHANCE_HELP,
+    EnhanceChoice,
+)
 from visiovox.pipelines.face_swap.spec import DETECT, LANDMARKS, WARP
 from visiovox.pipelines.spec import PipelineSpec
 
@@ -31,6 +37,10 @@ class LiveFaceSwapParams(BaseModel):
         default="auto", description="auto is warp; inswapper needs its weights pulled first."
     )
     blend: float = Field(default=1.0, ge=0.0, le=1.0, description="1 the source face, 0 none.")
+    enhance: EnhanceChoice = Field(
+        default="none", description=f"{ENHANCE_HELP} GPU workers only (unsupported_on_device)."
+    )
+    enhance_blend: float = Field(default=DEFAULT_BLEND, ge=0.0, le=1.0, description=BLEND_HELP)
     jpeg_quality: int = Field(default=80, ge=50, le=95, description="JPEG quality of answers.")
     max_fps: int = Field(default=30, ge=1, le=60, description="Most frames answered a second.")
 

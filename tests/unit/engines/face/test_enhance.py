@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.enhancers import stand_in_manifest
+from tests.enhancers import stand_in_settings
 from tests.faces import find_face
 from visiovox.config import Settings, load_settings
 from visiovox.engines.face.align import five_points, template_points
@@ -23,9 +23,7 @@ from visiovox.models.errors import ModelUnavailable
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    root = tmp_path_factory.mktemp("enhancers")
-    manifest = stand_in_manifest(cache=root / "cache", manifest=root / "models.yaml")
-    return load_settings(models={"cache_dir": root / "cache", "manifest": manifest})
+    return stand_in_settings(tmp_path_factory.mktemp("enhancers"))
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.enhancers import stand_in_manifest
+from tests.enhancers import stand_in_settings
 from tests.faces import ASTRONAUT, derive_face, find_face, write_face_video
 from visiovox.config import load_settings
 from visiovox.engines.face.align import template_points
@@ -32,9 +32,7 @@ from visiovox.pipelines.testing import LocalContext, run_pipeline
 
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnginePool]:
-    root = tmp_path_factory.mktemp("enhance-models")
-    manifest = stand_in_manifest(cache=root / "cache", manifest=root / "models.yaml")
-    settings = load_settings(models={"cache_dir": root / "cache", "manifest": manifest})
+    settings = stand_in_settings(tmp_path_factory.mktemp("enhance-models"))
     engines = EnginePool(settings=settings, device="cpu")
     yield engines
     engines.close()
