@@ -16,17 +16,24 @@ import numpy.typing as npt
 
 from visiovox.engines.base import Engine
 from visiovox.engines.face.types import Face, Image
+from visiovox.engines.lipsync.face_box import CropBox
 
 SPEECH_RATE = 16_000
 
 
 @dataclass(frozen=True)
 class FaceFrame:
-    """Output frame ``index`` (its time is index / fps), the picture and its face."""
+    """Output frame ``index`` (its time is index / fps), the picture and its face.
+
+    ``crop`` is the box an engine that crops a box (Wav2Lip) takes, when the
+    pipeline made it over the whole video (``face_box.crop_boxes``: smoothed
+    over frames); None: the engine makes it from this frame's face alone.
+    """
 
     index: int
     image: Image
     face: Face
+    crop: CropBox | None = None
 
 
 class LipSyncDriver(abc.ABC):

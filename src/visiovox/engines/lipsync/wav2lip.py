@@ -8,16 +8,22 @@ channels: the faces, 1: the mel), so either naming works; a graph with a fixed
 batch of 1 is fed frame by frame. The manifest's ``wav2lip-gan`` file could not
 be opened here (the hub is unreachable), hence no reliance on names. Per output frame i:
 the mel window starts at ``int(i·80/fps)`` (``mel.mel_window``); the face crop
-is the detector's box padded by (top 0, bottom 10, left 0, right 0) pixels,
-resized to 96×96, in BGR as Wav2Lip's OpenCV code read it; its lower half is
+is the box ``face_box`` makes as Wav2Lip's ``inference.py`` does (the
+detector's box holding the chin, padded by (top 0, bottom 10, left 0, right 0)
+pixels, smoothed over 5 frames), resized to 96×96 with OpenCV's default
+linear resize, in BGR as Wav2Lip's OpenCV code read it; its lower half is
 zeroed and the unmasked crop stacked behind it as the reference (6 channels,
 scaled to [0, 1]). Frames go through the model in batches; each generated
-crop is resized back and blended in under a feathered mask, so no hard box
-edge shows.
+crop is cut to ``uint8`` and resized back linearly, as the reference does.
+The reference then pastes it hard, which leaves the box's edge visible on the
+cheeks and forehead; by default (``lipsync.wav2lip_paste: feather``) it is
+blended in under a soft edge instead, at the bottom only below the chin, so
+the generated chin and jaw line are kept. ``reference`` pastes hard.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +33,7 @@ import numpy.typing as npt
 from visiovox.engines.face.types import Image
 from visiovox.engines.lipsync.base import SPEECH_RATE, FaceFrame, LipSyncDriver, LipSyncEngine
 from visiovox.engines.lipsync.drive import SILENCE_RMS, frame_rms
+from visiovox.engines.lipsync.face_box import CHIN, CropBox, crop_boxes
 from visiovox.engines.lipsync.mel import mel_window, wav2lip_mel
 from visiovox.errors import PipelineError
 from visiovox.models.cache import prepare_model
@@ -37,8 +44,6 @@ if TYPE_CHECKING:
 MODEL_ID = "wav2lip-gan"
 CROP = 96
 MEL_STEPS = 16
-# Wav2Lip's default --pads: top, bottom, left, right, in pixels.
-PADS = (0, 10, 0, 0)
 BATCH_SIZE = 16
 # The feathered mask's ramp, as a share of the crop's side.
 FEATHER = 0.12
@@ -46,17 +51,14 @@ FEATHER = 0.12
 Batch = npt.NDArray[np.float32]
 
 
-def crop_box(frame: FaceFrame) -> tuple[int, int, int, int]:
-    """(x1, y1, x2, y2) of the face box padded as Wav2Lip pads it, inside the image."""
+def crop_box(frame: FaceFrame) -> CropBox:
+    """(x1, y1, x2, y2) Wav2Lip crops: the pipeline's smoothed box, else this face's own."""
+    if frame.crop is not None:
+        return frame.crop
     height, width = frame.image.shape[:2]
-    box = frame.face.box
-    top, bottom, left, right = PADS
-    return (
-        max(0, box.left - left),
-        max(0, box.top - top),
-        min(width, box.right + right),
-        min(height, box.bottom + bottom),
-    )
+    box = crop_boxes([frame.face], width=width, height=height)[0]
+    assert box is not None
+    return box
 
 
 def face_batch(frames: Sequence[FaceFrame]) -> Batch:
@@ -66,7 +68,7 @@ def face_batch(frames: Sequence[FaceFrame]) -> Batch:
     crops = []
     for frame in frames:
         x1, y1, x2, y2 = crop_box(frame)
-        crop = cv2.resize(frame.image[y1:y2, x1:x2], (CROP, CROP), interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(frame.image[y1:y2, x1:x2], (CROP, CROP))
         crops.append(crop[..., ::-1])
     reference = np.stack(crops).astype(np.float32) / 255.0
     masked = reference.copy()
@@ -80,16 +82,26 @@ def mel_batch(mel: npt.NDArray[np.float32], indices: Sequence[int], *, fps: floa
     return np.ascontiguousarray(np.stack(windows)[:, None])
 
 
-def feather_mask(width: int, height: int) -> npt.NDArray[np.float32]:
-    """1 inside, falling smoothly to 0 at every edge of a width×height box."""
+def _ramp(size: int, edge: float) -> npt.NDArray[np.float32]:
+    """Near 0 at index 0, rising smoothly to 1 at ``edge`` (1 throughout when ``edge`` < 1)."""
+    if edge < 1.0:
+        return np.ones(size, dtype=np.float32)
+    x = np.clip((np.arange(size) + 0.5) / edge, 0.0, 1.0)
+    return np.asarray(x * x * (3.0 - 2.0 * x), dtype=np.float32)
 
-    def ramp(size: int) -> npt.NDArray[np.float32]:
-        distance = np.minimum(np.arange(size), np.arange(size)[::-1]) + 0.5
-        edge = max(1.0, FEATHER * size)
-        x = np.clip(distance / edge, 0.0, 1.0)
-        return (x * x * (3.0 - 2.0 * x)).astype(np.float32)
 
-    return np.outer(ramp(height), ramp(width))[..., None]
+def feather_mask(width: int, height: int, *, below_chin: int) -> npt.NDArray[np.float32]:
+    """1 inside, falling to 0 at the top, left and right edges of a width×height box.
+
+    The bottom edge fades only within the ``below_chin`` rows under the chin:
+    the lower half is what the model generated, and blending the chin back
+    toward the original would undo the jaw's movement.
+    """
+    edge_w, edge_h = FEATHER * width, FEATHER * height
+    columns = np.minimum(_ramp(width, edge_w), _ramp(width, edge_w)[::-1])
+    bottom = _ramp(height, min(edge_h, float(below_chin)))[::-1]
+    rows = np.minimum(_ramp(height, edge_h), bottom)
+    return np.outer(rows, columns)[..., None]
 
 
 class Wav2LipDriver(LipSyncDriver):
@@ -101,6 +113,7 @@ class Wav2LipDriver(LipSyncDriver):
         self.engine = engine
         self.mel = mel
         self.fps = fps
+        self.hard_paste = engine.settings.lipsync.wav2lip_paste == "reference"
 
     def render(self, frames: Sequence[FaceFrame]) -> list[Image]:
         usable = [frame for frame in frames if _has_crop(frame)]
@@ -111,7 +124,9 @@ class Wav2LipDriver(LipSyncDriver):
         generated = iter(self.engine.generate(mels, faces))
         # A face box off the picture has nothing to crop: that frame stays as it is.
         return [
-            _paste(frame, next(generated)) if _has_crop(frame) else frame.image.copy()
+            paste(frame, next(generated), hard=self.hard_paste)
+            if _has_crop(frame)
+            else frame.image.copy()
             for frame in frames
         ]
 
@@ -121,16 +136,27 @@ def _has_crop(frame: FaceFrame) -> bool:
     return x2 - x1 >= 2 and y2 - y1 >= 2
 
 
-def _paste(frame: FaceFrame, generated: npt.NDArray[np.float32]) -> Image:
+def paste(frame: FaceFrame, generated: npt.NDArray[np.float32], *, hard: bool = False) -> Image:
+    """The frame with the model's 3×96×96 output (BGR in [0, 1]) put in its crop box.
+
+    As ``inference.py``: ``(pred * 255).astype(uint8)``, back to BGR's RGB, a
+    linear resize to the box; ``hard`` pastes it as the reference does, else
+    under ``feather_mask``.
+    """
     import cv2
 
     x1, y1, x2, y2 = crop_box(frame)
-    crop = np.clip(generated.transpose(1, 2, 0)[..., ::-1] * 255.0, 0, 255).astype(np.float32)
-    resized = cv2.resize(crop, (x2 - x1, y2 - y1), interpolation=cv2.INTER_LINEAR)
-    mask = feather_mask(x2 - x1, y2 - y1)
+    crop = np.clip(generated.transpose(1, 2, 0)[..., ::-1] * 255.0, 0, 255).astype(np.uint8)
+    resized = cv2.resize(crop, (x2 - x1, y2 - y1))
     out = frame.image.copy()
+    if hard:
+        out[y1:y2, x1:x2] = resized
+        return out
+    below_chin = y2 - math.ceil(float(frame.face.points[CHIN, 1]))
+    mask = feather_mask(x2 - x1, y2 - y1, below_chin=below_chin)
     region = out[y1:y2, x1:x2].astype(np.float32)
-    out[y1:y2, x1:x2] = np.clip(region * (1.0 - mask) + resized * mask, 0, 255).astype(np.uint8)
+    mixed = region * (1.0 - mask) + resized.astype(np.float32) * mask
+    out[y1:y2, x1:x2] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
     return out
 
 

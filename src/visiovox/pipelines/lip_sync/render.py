@@ -25,6 +25,7 @@ from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.tracker import FaceTracker
 from visiovox.engines.face.types import Face, Image
 from visiovox.engines.lipsync.base import SPEECH_RATE, FaceFrame, LipSyncDriver, LipSyncEngine
+from visiovox.engines.lipsync.face_box import CropBox
 from visiovox.engines.vad.base import VADEngine, VADOptions, VoiceEventKind
 from visiovox.errors import PipelineError
 from visiovox.media.audio import decode_audio
@@ -136,14 +137,15 @@ def render_video(
     speech: Speech,
     fps: float,
     frames: int,
-    picture: Callable[[int], tuple[Image, Face | None]],
+    picture: Callable[[int], tuple[Image, Face | None, CropBox | None]],
 ) -> dict[str, Any]:
     """Stages ``frames`` and ``encode``: render every output frame and write ``video.mp4``.
 
-    ``picture(i)`` gives output frame i's picture and its face (None: the frame
-    is written unchanged).
+    ``picture(i)`` gives output frame i's picture, its face (None: the frame
+    is written unchanged) and the crop box made over the whole video (None:
+    the engine makes it from the face).
     """
-    first, _ = picture(0)
+    first, _, _ = picture(0)
     height, width = first.shape[:2]
     clock.start(ctx, "frames")
     moved = 0
@@ -158,11 +160,13 @@ def render_video(
                 for index in range(start, min(frames, start + driver.batch_size))
             ]
             with_face = [
-                FaceFrame(index, image, face) for index, image, face in batch if face is not None
+                FaceFrame(index, image, face, crop)
+                for index, image, face, crop in batch
+                if face is not None
             ]
             rendered = iter(driver.render(with_face))
             moved += len(with_face)
-            for _index, image, face in batch:
+            for _index, image, face, _crop in batch:
                 writer.write(next(rendered) if face is not None else image)
             done = start + len(batch)
             share = done / frames

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from visiovox.engines.face.types import Face, Image
+from visiovox.engines.lipsync.face_box import CropBox, crop_boxes
 from visiovox.errors import PipelineError
 from visiovox.media.errors import MediaError
 from visiovox.media.image import read_image
@@ -81,13 +82,16 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     faces = steady_faces(faces_of(ctx, pictures))
     if not any(face is not None for face in faces):
         raise no_face("the face image" if len(pictures) == 1 else "no frame of the face video")
+    height, width = pictures[0].shape[:2]
+    # Wav2Lip's boxes, smoothed over the source frames as its inference.py does.
+    crops = crop_boxes(faces, width=width, height=height)
     frames = frame_count(speech, fps)
     driver = engine.driver(speech.analysis, fps=fps, frames=frames)
     ctx.progress(ANALYSIS_DONE, stage="analysis", message=f"{len(pictures)} source frame(s)")
 
-    def picture(index: int) -> tuple[Image, Face | None]:
+    def picture(index: int) -> tuple[Image, Face | None, CropBox | None]:
         source = source_index(index, count=len(pictures), retime=params.retime)
-        return pictures[source], faces[source]
+        return pictures[source], faces[source], crops[source]
 
     result = render_video(
         ctx, clock=clock, driver=driver, speech=speech, fps=fps, frames=frames, picture=picture

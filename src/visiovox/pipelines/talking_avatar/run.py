@@ -54,7 +54,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         speech=speech,
         fps=params.fps,
         frames=frames,
-        picture=lambda _index: (picture, face),
+        picture=lambda _index: (picture, face, None),
     )
     return {**result, "engine": engine.name}
 

@@ -121,7 +121,9 @@ def test_crop_is_padded_10_below_and_inputs_have_the_models_shapes(
 ) -> None:
     frame = FaceFrame(0, portrait, portrait_face)
     box = portrait_face.box
-    assert crop_box(frame) == (box.left, box.top, box.right, box.bottom + 10)
+    # HOG's box lowered to chin + 10 % of its height (178 + 9.1 -> 188), then 10 below.
+    assert crop_box(frame) == (box.left, box.top, box.right, 198)
+    assert crop_box(FaceFrame(0, portrait, portrait_face, (1, 2, 30, 40))) == (1, 2, 30, 40)
     faces = face_batch([frame, frame, frame])
     assert faces.shape == (3, 6, 96, 96) and faces.dtype == np.float32
     assert np.all(faces[:, :3, 48:] == 0.0)  # lower half of the masked copy
@@ -134,10 +136,14 @@ def test_crop_is_padded_10_below_and_inputs_have_the_models_shapes(
 
 
 def test_feather_mask_is_zero_at_the_edges_and_one_inside() -> None:
-    mask = feather_mask(80, 100)
+    mask = feather_mask(80, 100, below_chin=5)
     assert mask.shape == (100, 80, 1)
-    assert mask[0].max() < 0.01 and mask[:, 0].max() < 0.01
+    assert mask[0].max() < 0.01 and mask[:, 0].max() < 0.01 and mask[-1].max() < 0.05
     assert mask[50, 40, 0] == pytest.approx(1.0)
+    # The bottom fades only under the chin (the last 5 rows here); 0 rows: a hard edge.
+    assert mask[94, 40, 0] == pytest.approx(1.0)
+    assert mask[99, 40, 0] < 0.05
+    assert feather_mask(80, 100, below_chin=0)[99, 40, 0] == pytest.approx(1.0)
 
 
 def test_a_face_box_off_the_picture_leaves_that_frame_alone(
