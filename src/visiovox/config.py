@@ -240,9 +240,12 @@ class AssistantSettings(BaseModel):
 
 
 class LipSyncSettings(BaseModel):
-    """Lip-sync engines: which Wav2Lip weights the ``wav2lip`` engine loads."""
+    """Lip-sync engines: which Wav2Lip weights the ``wav2lip`` engine loads, and how it pastes."""
 
     wav2lip_model: Literal["wav2lip-gan", "wav2lip"] = "wav2lip-gan"
+    # feather: the generated crop blended in under a soft edge that never reaches
+    # the chin; reference: pasted hard as Wav2Lip's inference.py does.
+    wav2lip_paste: Literal["feather", "reference"] = "feather"
 
 
 class FaceSettings(BaseModel):
