@@ -8,10 +8,13 @@ worker uses ``llm.openai_http`` with the first stack as its server. Spoken turn:
 stage timings come from the job's result.
 
 ``--load N`` adds the in-process figures beside N CPU-bound processes
-(``bench/hogs.py``), for the engine as configured (threads fitted to the free
-cores) and with a fixed thread count of one per core (the behaviour before
-fitting), each against its own figure on the machine as it was, next to the
-fair-share floor (how much any one-thread loop slows beside the same processes).
+(``bench/hogs.py``), for the engine as a worker runs a chat job (threads fitted
+to the free cores, the process at ``worker.cpu_priority``: its autogroup's nice
+value, which is the bench's session's, put back after; needs root), as
+configured at the normal share, and with a fixed thread count of one per core
+(the behaviour before fitting), each against its own figure on the machine as
+it was, next to the fair-share floor (how much any one-thread loop slows beside
+the same processes).
 
     .venv/bin/python -m bench.llm [--load 2]
 """
@@ -31,8 +34,10 @@ from tests.integration.stack import Stack
 
 from bench.hogs import Hogs, fair_share_slowdown, load_average
 from visiovox.config import load_settings
+from visiovox.engines.free_cores import free_cores
 from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
 from visiovox.engines.pool import EnginePool
+from visiovox.worker.cpu_priority import CpuPriority
 
 PROMPT = "Write a long story about a dragon who learns to cook."
 MAX_TOKENS = 200
@@ -101,16 +106,23 @@ def spoken_turn(stack: Stack) -> None:
 def beside_hogs(folder: Path, hogs: int) -> None:
     """In-process tokens per second as the machine is and beside ``hogs`` busy processes."""
     fixed = len(os.sched_getaffinity(0))
-    for label, threads in (("fitted to free cores", 0), (f"fixed at {fixed} threads", fixed)):
+    nice = load_settings().worker.cpu_priority
+    variants = (
+        (f"fitted to free cores, at worker.cpu_priority {nice} as a chat job", 0, nice),
+        ("fitted to free cores, normal share", 0, 0),
+        (f"fixed at {fixed} threads, normal share", fixed, 0),
+    )
+    for label, threads, priority in variants:
         settings = load_settings(models={"cache_dir": folder / "models"}, llm={"threads": threads})
         pool = EnginePool(settings=settings, device="cpu")
         try:
             engine = pool.get("llm.llama_cpp", LLMEngine)  # type: ignore[type-abstract]
             in_process(engine)
-            alone = [in_process(engine) for _ in range(RUNS)]
-            with Hogs(hogs):
-                beside = [in_process(engine) for _ in range(RUNS)]
-                load = load_average()
+            with CpuPriority(priority, cores=free_cores()).held():
+                alone = [in_process(engine) for _ in range(RUNS)]
+                with Hogs(hogs):
+                    beside = [in_process(engine) for _ in range(RUNS)]
+                    load = load_average()
         finally:
             pool.close()
         report(f"{label}, as is", alone)
