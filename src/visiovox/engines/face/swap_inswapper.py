@@ -77,23 +77,71 @@ def mask_kernels(side: int) -> tuple[int, int]:
     return max(side // ERODE_SHARE, ERODE_MIN), max(side // BLUR_SHARE, BLUR_MIN)
 
 
-def paste_mask(matrix: Matrix, *, shape: tuple[int, int]) -> npt.NDArray[np.float32]:
-    """The (height, width) alpha in [0, 1] under which the swapped crop goes back."""
+@dataclass(frozen=True)
+class PasteRegion:
+    """The frame's part the crop lands in (rows ``top:bottom``, columns ``left:right``).
+
+    insightface works on the whole frame; the mask is zero outside the warped
+    crop (erosion only shrinks it, and the blur reaches no further than the
+    erosion took away), so working in this region, with a margin of zeros wider
+    than both kernels, gives the same pixels at a fraction of the cost.
+    """
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+    inverse: Matrix  # crop pixels -> region pixels
+
+
+def paste_region(matrix: Matrix, *, shape: tuple[int, int]) -> PasteRegion | None:
+    """Where the crop taken by ``matrix`` goes back in a (height, width) frame; None: off it."""
     import cv2
 
     height, width = shape
     inverse = cv2.invertAffineTransform(matrix)
+    corners = np.array([[0, 0], [SWAP_SIZE, 0], [0, SWAP_SIZE], [SWAP_SIZE, SWAP_SIZE]])
+    placed = corners @ inverse[:, :2].T + inverse[:, 2]
+    # The mask's side is at most the crop's diagonal in frame pixels.
+    diagonal = int(SWAP_SIZE * np.sqrt(2.0 * abs(float(np.linalg.det(inverse[:, :2])))))
+    erode, blur = mask_kernels(diagonal)
+    margin = erode + 2 * blur + 2
+    left = max(0, int(np.floor(placed[:, 0].min())) - margin)
+    top = max(0, int(np.floor(placed[:, 1].min())) - margin)
+    right = min(width, int(np.ceil(placed[:, 0].max())) + margin)
+    bottom = min(height, int(np.ceil(placed[:, 1].max())) + margin)
+    if right <= left or bottom <= top:
+        return None
+    local = np.array(inverse, dtype=np.float64)
+    local[:, 2] -= (left, top)
+    return PasteRegion(top=top, left=left, bottom=bottom, right=right, inverse=local)
+
+
+def region_mask(region: PasteRegion) -> npt.NDArray[np.float32]:
+    """insightface's paste mask over ``region``, in [0, 1]."""
+    import cv2
+
+    size = (region.right - region.left, region.bottom - region.top)
     white = np.full((SWAP_SIZE, SWAP_SIZE), 255.0, dtype=np.float32)
-    mask = cv2.warpAffine(white, inverse, (width, height), borderValue=0.0)
+    mask = cv2.warpAffine(white, region.inverse, size, borderValue=0.0)
     mask[mask > MASK_THRESHOLD] = 255.0
     rows, cols = np.nonzero(mask == 255.0)
     if rows.size == 0:
-        return np.zeros((height, width), dtype=np.float32)
+        return np.zeros(mask.shape, dtype=np.float32)
     side = int(np.sqrt(float(rows.max() - rows.min()) * float(cols.max() - cols.min())))
     erode, blur = mask_kernels(side)
     mask = cv2.erode(mask, np.ones((erode, erode), dtype=np.uint8), iterations=1)
     mask = cv2.GaussianBlur(mask, (2 * blur + 1, 2 * blur + 1), 0)
     return np.asarray(mask / 255.0, dtype=np.float32)
+
+
+def paste_mask(matrix: Matrix, *, shape: tuple[int, int]) -> npt.NDArray[np.float32]:
+    """The whole (height, width) frame's alpha in [0, 1] under which the crop goes back."""
+    alpha = np.zeros(shape, dtype=np.float32)
+    region = paste_region(matrix, shape=shape)
+    if region is not None:
+        alpha[region.top : region.bottom, region.left : region.right] = region_mask(region)
+    return alpha
 
 
 def paste_back(target: Image, swapped: Image, matrix: Matrix, *, blend: float = 1.0) -> Image:
@@ -104,13 +152,18 @@ def paste_back(target: Image, swapped: Image, matrix: Matrix, *, blend: float = 
     """
     import cv2
 
-    height, width = target.shape[:2]
-    inverse = cv2.invertAffineTransform(matrix)
-    back = cv2.warpAffine(swapped, inverse, (width, height), borderValue=0.0)
-    alpha = paste_mask(matrix, shape=(height, width))[..., None] * float(min(blend, 1.0))
-    mixed = alpha * back.astype(np.float32) + (1.0 - alpha) * target.astype(np.float32)
+    out = target.copy()
+    region = paste_region(matrix, shape=target.shape[:2])
+    if region is None:
+        return out
+    size = (region.right - region.left, region.bottom - region.top)
+    back = cv2.warpAffine(swapped, region.inverse, size, borderValue=0.0)
+    alpha = region_mask(region)[..., None] * float(min(blend, 1.0))
+    part = out[region.top : region.bottom, region.left : region.right]
+    mixed = alpha * back.astype(np.float32) + (1.0 - alpha) * part.astype(np.float32)
     # astype truncates, as the reference's fake_merged.astype(np.uint8) does.
-    return np.asarray(mixed, dtype=np.float32).astype(np.uint8)
+    part[...] = mixed.astype(np.uint8)
+    return out
 
 
 class InSwapper(FaceSwapEngine):
