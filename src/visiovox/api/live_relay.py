@@ -10,7 +10,7 @@ it. Both streams are deleted when the socket closes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import redis.asyncio
@@ -45,7 +45,7 @@ class LiveRelay:
     async def push(self, entry: LiveEntry) -> None:
         """Add a client message (numbered, so the worker can count what the cap drops)."""
         self._seq += 1
-        numbered = LiveEntry(entry.kind, entry.data, self._seq)
+        numbered = replace(entry, seq=self._seq)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.xadd(self._in, numbered.fields(), maxlen=self._maxlen, approximate=True)  # type: ignore[arg-type]
             pipe.expire(self._in, self._ttl_s)

@@ -29,6 +29,10 @@ class LiveInput:
 
     audio: bytes | None = None
     command: dict[str, Any] | None = None
+    # A live face swap's video frame (its bytes in ``audio``), numbered by the gateway.
+    video: bool = False
+    # Video frames the client sent before this message (a video frame's own 0-based seq).
+    frames: int = 0
 
 
 class LiveLink(Protocol):

@@ -60,11 +60,15 @@ class MemoryLiveLink:
     def dropped(self) -> int:
         return 0
 
-    def put_audio(self, data: bytes) -> None:
-        self._inputs.put(LiveInput(audio=data))
+    def put_audio(self, data: bytes, *, frames: int = 0) -> None:
+        self._inputs.put(LiveInput(audio=data, frames=frames))
 
-    def put_command(self, command: dict[str, Any]) -> None:
-        self._inputs.put(LiveInput(command=command))
+    def put_frame(self, data: bytes, *, seq: int) -> None:
+        """A live face swap's video frame ``seq``, as the gateway numbers it."""
+        self._inputs.put(LiveInput(audio=data, video=True, frames=seq))
+
+    def put_command(self, command: dict[str, Any], *, frames: int = 0) -> None:
+        self._inputs.put(LiveInput(command=command, frames=frames))
 
     def receive(self, *, timeout_s: float) -> list[LiveInput]:
         items: list[LiveInput] = []

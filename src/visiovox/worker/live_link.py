@@ -69,10 +69,11 @@ class RedisLiveLink:
                 if entry.seq > self._last_seq + 1:
                     self._dropped += entry.seq - self._last_seq - 1
                 self._last_seq = max(self._last_seq, entry.seq)
-                if entry.kind is EntryKind.AUDIO:
-                    inputs.append(LiveInput(audio=entry.data))
+                if entry.kind is EntryKind.MESSAGE:
+                    inputs.append(LiveInput(command=entry.payload(), frames=entry.frames))
                 else:
-                    inputs.append(LiveInput(command=entry.payload()))
+                    video = entry.kind is EntryKind.FRAME
+                    inputs.append(LiveInput(audio=entry.data, video=video, frames=entry.frames))
         return inputs
 
     def send(self, message: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ import redis.asyncio
 from visiovox.api.live_relay import LiveRelay
 from visiovox.embedded_redis import EmbeddedRedis
 from visiovox.jobs.keys import RedisKeys
-from visiovox.jobs.live_streams import EntryKind, LiveEntry
+from visiovox.jobs.live_streams import EntryKind, FrameNumbers, LiveEntry
 from visiovox.worker.live_link import RedisLiveLink
 
 
@@ -116,3 +116,19 @@ def test_the_worker_extends_a_live_session_history_only(redis_server: EmbeddedRe
     assert [h.split('"content": ')[1] for h in history] == ['"q2"}', '"q3"}', '"q4"}', '"q5"}']
     assert 0 < client.ttl(keys.session("s1")) <= 60
     assert not client.exists(keys.session_history("gone"))
+
+
+def test_numbered_video_frames_cross_the_cap_with_their_seqs(redis_server: EmbeddedRedis) -> None:
+    keys, job_id, link = _pair(redis_server, maxlen=100)
+    numbers = FrameNumbers()
+    entries = [numbers.stamp(LiveEntry.audio(b"source"))]
+    entries += [numbers.stamp(LiveEntry.audio(bytes(5_000))) for _ in range(300)]
+    entries.append(numbers.stamp(LiveEntry.message({"type": "end_session"})))
+    asyncio.run(_push(redis_server, keys, job_id, entries))
+
+    received = link.receive(timeout_s=0.1)
+
+    frames = [item.frames for item in received if item.video]
+    assert frames == list(range(300 - len(frames), 300))  # the newest, with the client's seqs
+    assert len(frames) < 300 and link.dropped == 301 - len(frames)
+    assert received[-1].command == {"type": "end_session"} and received[-1].frames == 300

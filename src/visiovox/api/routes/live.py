@@ -67,7 +67,7 @@ from visiovox.api.json_body import parse_json
 from visiovox.api.live_relay import LiveRelay
 from visiovox.api.security import Caller
 from visiovox.api.submission import Submissions
-from visiovox.jobs.live_streams import EntryKind, LiveEntry
+from visiovox.jobs.live_streams import EntryKind, FrameNumbers, LiveEntry
 from visiovox.jobs.model import Job
 from visiovox.jobs.queues import Priority
 from visiovox.jobs.sessions import Session, SessionOptions, SessionStore
@@ -167,7 +167,7 @@ class _Socket:
 
     async def send(self, entry: LiveEntry) -> None:
         async with self._lock:
-            if entry.kind is EntryKind.AUDIO:
+            if entry.kind is not EntryKind.MESSAGE:
                 await self.websocket.send_bytes(entry.data)
             else:
                 await self.websocket.send_text(entry.data.decode())
@@ -197,21 +197,26 @@ async def _inbound(
     *,
     limit: int,
     on_end: Callable[[], Awaitable[None]] | None = None,
+    numbers: FrameNumbers | None = None,
 ) -> None:
     """Client → input stream; ping is answered here, end_session (after ``on_end``) is
-    relayed to the worker, which ends the session."""
+    relayed to the worker, which ends the session. With ``numbers``, every entry is
+    stamped with the client's frame count (a binary message over ``limit`` is counted
+    too, then refused here: the worker lists its seq as dropped)."""
+    stamp = numbers.stamp if numbers is not None else (lambda entry: entry)
     while True:
         message = await socket.websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
         data = message.get("bytes")
         if data is not None:
+            entry = stamp(LiveEntry.audio(data))
             if len(data) > limit:
                 await socket.send_json(
                     {"type": "error", "code": "too_large", "message": f"over {limit} bytes"}
                 )
             else:
-                await relay.push(LiveEntry.audio(data))
+                await relay.push(entry)
             continue
         try:
             command = parse_json(message.get("text") or "")
@@ -227,7 +232,7 @@ async def _inbound(
             continue
         if command.get("type") == "end_session" and on_end is not None:
             await on_end()
-        await relay.push(LiveEntry.message(command))
+        await relay.push(stamp(LiveEntry.message(command)))
 
 
 async def _outbound(
@@ -272,12 +277,14 @@ async def _relay_session(
     limit: int,
     on_end: Callable[[], Awaitable[None]] | None = None,
     refusals: frozenset[str] = frozenset(),
+    numbers: FrameNumbers | None = None,
 ) -> None:
     """Relay a session both ways until either side ends, then stop following its job and
-    close its streams (``on_end``, ``refusals``: as ``_inbound``, ``_outbound``)."""
+    close its streams (``on_end``, ``numbers``, ``refusals``: as ``_inbound``,
+    ``_outbound``)."""
     try:
         await _both_ways(
-            lambda: _inbound(socket, relay, limit=limit, on_end=on_end),
+            lambda: _inbound(socket, relay, limit=limit, on_end=on_end, numbers=numbers),
             lambda: _outbound(socket, relay, follower, job, refusals=refusals),
         )
     finally:
@@ -397,6 +404,7 @@ async def live_face_swap(
             job,
             limit=settings.live.max_message_bytes,
             refusals=frozenset({"model_unavailable", "unsupported_on_device"}),
+            numbers=FrameNumbers(),
         )
     except ApiError as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):

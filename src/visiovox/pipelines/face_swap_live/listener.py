@@ -3,9 +3,12 @@
 Everything the client sends is read here as it arrives. Commands and the
 images that follow ``source``/``reference`` (the first binary message is the
 source) are queued for the loop in order; every other binary message is a
-video frame, numbered from 0. Only the newest frame waits: one that a newer
-frame replaces before the loop took it is listed as dropped, so however slow
-the loop is, it always answers the latest picture.
+video frame, numbered from 0 by the gateway (``jobs/live_streams.py``'s
+``FrameNumbers``). Only the newest frame waits: one that a newer frame
+replaces before the loop took it is listed as dropped, so however slow the
+loop is, it always answers the latest picture. Frames the input stream's cap
+dropped before they were read (a gap in the gateway's numbers) are listed as
+dropped too, so every frame the client sent is answered or listed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from visiovox.jobs.live_streams import UPLOAD_COMMANDS
 from visiovox.pipelines.context import LiveInput, LiveLink
 
 # How long one wait for client messages lasts; also how soon ``stop`` is noticed.
@@ -51,11 +55,10 @@ class Listener:
         self._items: deque[Item] = deque()
         self._frame: Frame | None = None
         self._dropped: list[int] = []
-        self._role: str | None = "source"  # what the next binary message is
-        self._next_seq = 0
+        self._role = "source"  # what the next image upload is
         self._stopping = threading.Event()
         self._failure: BaseException | None = None
-        self.frames_in = 0
+        self.frames_in = 0  # frames the client sent so far, as far as the gateway's numbers tell
         self.last_input = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="live-frames", daemon=True)
 
@@ -84,11 +87,12 @@ class Listener:
         return taken
 
     def frame(self) -> tuple[Frame | None, list[int]]:
-        """The newest frame not yet taken, and the frames skipped since the last call."""
+        """The newest frame not yet taken, and the frames skipped since the last call (in
+        order)."""
         with self._changed:
             frame, dropped = self._frame, self._dropped
             self._frame, self._dropped = None, []
-        return frame, dropped
+        return frame, sorted(dropped)
 
     def _run(self) -> None:
         try:
@@ -106,18 +110,20 @@ class Listener:
                 self._changed.notify_all()
 
     def _hear(self, item: LiveInput) -> None:
+        # Frames numbered before this message but never read: the stream's cap dropped them.
+        self._dropped.extend(range(self.frames_in, item.frames))
+        self.frames_in = max(self.frames_in, item.frames)
         if item.command is not None:
             kind = item.command.get("type")
-            if kind in ("source", "reference"):
+            if kind in UPLOAD_COMMANDS:
                 self._role = str(kind)
             else:
                 self._items.append(item.command)
-        elif item.audio is not None and self._role is not None:
+        elif item.audio is not None and not item.video:
             self._items.append(Upload(self._role, item.audio))
-            self._role = None
+            self._role = "source"
         elif item.audio is not None:
-            self.frames_in += 1
+            self.frames_in = max(self.frames_in, item.frames + 1)
             if self._frame is not None:
                 self._dropped.append(self._frame.seq)
-            self._frame = Frame(self._next_seq, item.audio, time.perf_counter())
-            self._next_seq += 1
+            self._frame = Frame(item.frames, item.audio, time.perf_counter())

@@ -103,6 +103,8 @@ class LiveSwap:
             reason = self._loop()
         finally:
             self._listener.stop()
+        frame, dropped = self._listener.frame()  # what came too late: listed, not lost
+        self._drop(sorted(dropped + ([frame.seq] if frame is not None else [])))
         self._link.send({"type": "session_ended", "reason": reason})
         return {
             "frames_in": self._listener.frames_in,
@@ -132,9 +134,7 @@ class LiveSwap:
                 self._ctx.live_figures(self._stats.figures(frames_in))
             if self._next_answer <= time.perf_counter():
                 frame, dropped = self._listener.frame()
-                if dropped:
-                    self._stats.dropped += len(dropped)
-                    self._link.send({"type": "dropped", "seqs": dropped})
+                self._drop(dropped)
                 if frame is not None:
                     self._answer(frame)
                     continue
@@ -218,6 +218,12 @@ class LiveSwap:
         message = {"type": "frame", "seq": frame.seq, "faces": len(faces)}
         self._link.send({**message, "latency_ms": round(latency_ms, 1)})
         self._link.send_audio(jpeg)
+
+    def _drop(self, seqs: list[int]) -> None:
+        """Tell the client which frames go unanswered (none: nothing is sent)."""
+        if seqs:
+            self._stats.dropped += len(seqs)
+            self._link.send({"type": "dropped", "seqs": seqs})
 
     def _error(self, code: str, message: str) -> None:
         self._link.send({"type": "error", "code": code, "message": message})

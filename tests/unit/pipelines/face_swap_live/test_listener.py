@@ -22,7 +22,7 @@ def test_the_first_binary_is_the_source_and_later_ones_are_numbered_frames() -> 
     try:
         link.put_audio(b"source")
         for index in range(4):
-            link.put_audio(f"frame {index}".encode())
+            link.put_frame(f"frame {index}".encode(), seq=index)
         link.put_command({"type": "source"})
         link.put_audio(b"new source")
         link.put_command({"type": "end_session"})
@@ -48,7 +48,7 @@ def test_a_reference_upload_and_frames_after_it() -> None:
         link.put_audio(b"source")
         link.put_command({"type": "reference"})
         link.put_audio(b"reference")
-        link.put_audio(b"frame 0")
+        link.put_frame(b"frame 0", seq=0)
         _settled(listener, link)
         assert listener.items() == [Upload("source", b"source"), Upload("reference", b"reference")]
         frame, dropped = listener.frame()
@@ -64,7 +64,7 @@ def test_wait_returns_as_soon_as_a_frame_arrives_unless_frames_are_not_due() -> 
         link.put_audio(b"source")
         _settled(listener, link)
         listener.items()
-        link.put_audio(b"frame 0")
+        link.put_frame(b"frame 0", seq=0)
         _settled(listener, link)
         started = time.perf_counter()
         listener.wait(2.0)
@@ -72,5 +72,27 @@ def test_wait_returns_as_soon_as_a_frame_arrives_unless_frames_are_not_due() -> 
         started = time.perf_counter()
         listener.wait(0.3, frames=False)  # a frame waits, but only commands count
         assert time.perf_counter() - started >= 0.25
+    finally:
+        listener.stop()
+
+
+def test_frames_the_stream_cap_dropped_are_listed_by_the_gateways_numbers() -> None:
+    link = MemoryLiveLink()
+    listener = Listener(link).start()
+    try:
+        link.put_audio(b"source")
+        link.put_frame(b"frame 0", seq=0)
+        _settled(listener, link)
+        assert listener.frame()[0] is not None
+        link.put_frame(b"frame 4", seq=4)  # 1-3 never came: trimmed from the input stream
+        link.put_frame(b"frame 5", seq=5)
+        _settled(listener, link)
+        frame, dropped = listener.frame()
+        assert frame is not None and frame.seq == 5
+        assert dropped == [1, 2, 3, 4]
+        link.put_command({"type": "end_session"}, frames=9)  # 6-8 lost before it
+        _settled(listener, link)
+        assert listener.frame() == (None, [6, 7, 8])
+        assert listener.frames_in == 9
     finally:
         listener.stop()
