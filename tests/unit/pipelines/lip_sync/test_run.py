@@ -10,11 +10,10 @@ import pytest
 from tests import bombs
 from tests.faces import ASTRONAUT, write_face_video
 from tests.lipsync_checks import decoded_frames, video_facts
-from tests.wer import SPOKEN_SENTENCE
+from tests.unit.pipelines.lip_sync.conftest import Spoken
 from visiovox.engines.face.types import Face, FaceBox
 from visiovox.engines.lipsync.drive import mouth_track
 from visiovox.engines.pool import EnginePool
-from visiovox.engines.tts.base import TTSEngine
 from visiovox.errors import PipelineError
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import decode_audio, encode_audio
@@ -24,18 +23,6 @@ from visiovox.pipelines.lip_sync.spec import SPEC
 from visiovox.pipelines.testing import LocalContext, run_pipeline
 
 RATE = 24_000
-Spoken = tuple[np.ndarray, int]
-
-
-@pytest.fixture(scope="module")
-def spoken(engine_pool: EnginePool) -> Spoken:
-    """SPOKEN_SENTENCE by Piper and its sample rate: speech that Silero VAD hears as speech."""
-    tts = engine_pool.get("tts.piper", TTSEngine)  # type: ignore[type-abstract]  # mypy#4717
-    try:
-        samples = np.concatenate([chunk.samples for chunk in tts.synthesize(SPOKEN_SENTENCE)])
-        return samples, tts.sample_rate
-    finally:
-        engine_pool.release("tts.piper")
 
 
 def speech(path: Path, spoken: Spoken, seconds: float) -> Path:
