@@ -1,4 +1,4 @@
-"""The ``visiovox`` command: up, serve, worker, keys, models."""
+"""The ``visiovox`` command: up, serve, worker, keys, models, jobs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from visiovox.cli_jobs import jobs_app
 from visiovox.cli_keys import keys_app
 from visiovox.cli_models import models_app
 from visiovox.config import Settings, get_settings
@@ -17,6 +18,7 @@ from visiovox.logs import setup_logging
 app = typer.Typer(help="VisioVox: self-hosted AI media jobs.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
+app.add_typer(jobs_app, name="jobs")
 
 
 @app.command()
