@@ -152,3 +152,36 @@ def test_arcface_input_and_latent_follow_insightface(
     latent = (embedding / np.linalg.norm(embedding)) @ emap
     latent /= np.linalg.norm(latent)
     assert np.allclose(marker_swapper.latent(astronaut, face), latent, atol=1e-4)
+
+
+def whole_frame_mask(matrix: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """insightface ``INSwapper.get``'s mask lines, over the whole frame."""
+    inverse = cv2.invertAffineTransform(matrix)
+    white = np.full((128, 128), 255, dtype=np.float32)
+    mask = cv2.warpAffine(white, inverse, (shape[1], shape[0]), borderValue=0.0)
+    mask[mask > 20] = 255
+    rows, cols = np.where(mask == 255)
+    side = int(np.sqrt((rows.max() - rows.min()) * (cols.max() - cols.min())))
+    erode, blur = max(side // 10, 10), max(side // 20, 5)
+    mask = cv2.erode(mask, np.ones((erode, erode), np.uint8), iterations=1)
+    return cv2.GaussianBlur(mask, (2 * blur + 1, 2 * blur + 1), 0) / 255
+
+
+@pytest.mark.parametrize(
+    ("scale", "degrees", "centre"),
+    [
+        (0.87, 0.0, (225.0, 130.0)),  # the astronaut's face
+        (0.25, 35.0, (300.0, 260.0)),  # a large face, turned
+        (3.0, -20.0, (100.0, 400.0)),  # a small face
+        (0.5, 10.0, (20.0, 30.0)),  # partly off the top-left corner
+        (0.6, -50.0, (500.0, 500.0)),  # partly off the bottom-right corner
+    ],
+)
+def test_the_regions_mask_is_the_whole_frames(
+    scale: float, degrees: float, centre: tuple[float, float]
+) -> None:
+    angle = np.deg2rad(degrees)
+    linear = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    matrix = np.c_[linear, np.array([64.0, 64.0]) - linear @ np.array(centre)]
+    shape = (512, 512)
+    assert np.abs(paste_mask(matrix, shape=shape) - whole_frame_mask(matrix, shape)).max() < 1e-5
