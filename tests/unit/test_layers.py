@@ -7,7 +7,8 @@ never a higher one, nor another package of its own layer):
    ``config_limits``; 1. ``config``; 2. ``process``, ``restart_policy``, ``logs``;
 3. ``embedded_redis``; 4. ``media``, ``models``;
 5. ``engines``; 6. ``jobs``; 7. ``pipelines``; 8. ``worker``, ``api``;
-9. ``supervisor``, ``cli_models``, ``cli_keys``; 10. ``cli``; 11. ``__main__``.
+9. ``supervisor``, ``cli_models``, ``cli_keys``, ``cli_jobs`` (a client
+of the HTTP API, importing nothing of the server); 10. ``cli``; 11. ``__main__``.
 
 Every import counts, those inside functions too (they hide a dependency, not
 remove it); imports under ``if TYPE_CHECKING:`` do not. And the gateway
@@ -36,7 +37,7 @@ LAYERS: list[set[str]] = [
     {"jobs"},
     {"pipelines"},
     {"worker", "api"},
-    {"supervisor", "cli_models", "cli_keys"},
+    {"supervisor", "cli_models", "cli_keys", "cli_jobs"},
     {"cli"},
     {"__main__"},
 ]
