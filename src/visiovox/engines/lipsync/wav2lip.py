@@ -139,7 +139,7 @@ def _has_crop(frame: FaceFrame) -> bool:
 def paste(frame: FaceFrame, generated: npt.NDArray[np.float32], *, hard: bool = False) -> Image:
     """The frame with the model's 3×96×96 output (BGR in [0, 1]) put in its crop box.
 
-    As ``inference.py``: ``(pred * 255).astype(uint8)``, back to BGR's RGB, a
+    As ``inference.py``: ``(pred * 255).astype(uint8)`` (turned from BGR to RGB), a
     linear resize to the box; ``hard`` pastes it as the reference does, else
     under ``feather_mask``.
     """
