@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from tests.integration.stack import Stack, wait_for_job, wait_until
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 IDLE_TIMEOUT_S = 4
+LEASE_S = 30.0  # jobs.lease_s's default
 TIMEOUT_S = 30
 
 
@@ -38,7 +40,7 @@ def face_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         },
     )
     try:
-        deployment.start(owners=("alice",))
+        deployment.start(owners=("alice", "bob"))
         yield deployment
     finally:
         deployment.stop()
@@ -264,12 +266,59 @@ def test_reference_mode_swaps_only_the_reference_person_and_the_source_can_chang
 def test_a_client_that_vanishes_frees_the_session(
     face_stack: Stack, source: bytes, video: list[np.ndarray]
 ) -> None:
-    with _session(face_stack, source) as socket:
-        job_id = socket.job_id  # type: ignore[attr-defined]
-        socket.send(_encode(video[0]))
     with face_stack.client("alice") as client:
-        job = wait_for_job(client, job_id, timeout_s=10)
-    assert job["status"] == "canceled", job
+        with _session(face_stack, source) as socket:
+            job_id = socket.job_id  # type: ignore[attr-defined]
+            for frame in video:  # mid-stream: frames still coming when it goes
+                socket.send(_encode(frame))
+            _answer(socket)
+            host = _hosting(client, job_id)
+            assert host is not None
+            socket.close_socket()  # gone: no close handshake, no end_session
+        vanished_at = time.monotonic()
+        # The worker lets the session go well within the lease (jobs.lease_s: 30 s by
+        # default): the cancel is polled between frames, the worker's status follows.
+        wait_until(
+            lambda: _hosting(client, job_id) is None, timeout_s=LEASE_S, what="the worker freed"
+        )
+        assert time.monotonic() - vanished_at < LEASE_S
+        assert wait_for_job(client, job_id, timeout_s=10)["status"] == "canceled"
+        # ... and hosts the next session at once.
+        with _session(face_stack, source) as socket:
+            assert _hosting(client, socket.job_id)["name"] == host["name"]  # type: ignore[attr-defined, index]
+            _end(socket)
+
+
+def test_another_owner_cannot_reach_a_session(
+    face_stack: Stack, source: bytes, video: list[np.ndarray]
+) -> None:
+    bob = face_stack.api_keys["bob"]
+    with _session(face_stack, source) as socket, face_stack.client("bob") as client:
+        job_id = socket.job_id  # type: ignore[attr-defined]
+        for answer in (
+            client.get(f"/v1/jobs/{job_id}"),
+            client.delete(f"/v1/jobs/{job_id}"),
+            client.get(f"/v1/jobs/{job_id}/events"),
+        ):
+            assert answer.status_code == 404, answer.text
+            assert answer.json()["error"]["code"] == "job_not_found"
+        assert job_id not in {job["id"] for job in client.get("/v1/jobs").json()["data"]}
+        named = json.dumps({"type": "start_session", "session_id": job_id})
+        assert _closed_with(face_stack, named, key=bob) == 4422  # no such choice: not joined
+        # Naming it in the query gets bob a session of his own (queued: the one worker
+        # hosts alice's); what he sends never reaches hers, whose next frame is still 0.
+        with connect(f"{_url(face_stack, bob)}&session_id={job_id}", max_size=None) as other:
+            other.send(json.dumps({"type": "start_session"}))
+            started = json.loads(other.recv(timeout=10))
+            assert started["type"] == "session_started" and started["job_id"] != job_id
+            for frame in video:
+                other.send(_encode(frame))
+            socket.send(_encode(video[0]))
+            header, _ = _answer(socket)
+            assert (header["seq"], header["faces"]) == (0, 1)
+        _end(socket)
+    with face_stack.client("alice") as client:
+        assert wait_for_job(client, job_id)["status"] == "succeeded"
 
 
 def _hosting(client: httpx.Client, job_id: str) -> dict[str, Any] | None:
