@@ -27,7 +27,7 @@ import pytest
 SRC = Path(__file__).parents[2] / "src"
 PACKAGE = "visiovox"
 LAYERS: list[set[str]] = [
-    {"errors", "__init__", "assets"},
+    {"errors", "__init__", "assets", "console"},
     {"config_engines", "config_limits"},
     {"config"},
     {"process", "restart_policy", "logs"},

@@ -30,6 +30,7 @@ from visiovox.api.query_params import RepeatedQueryParams
 from visiovox.api.ratelimit import RateLimitHeaders, RequestLimiter
 from visiovox.api.routes import (
     assistant,
+    console,
     events,
     files,
     health,
@@ -156,4 +157,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in modules:
         app.include_router(module.router)
     install_openapi(app, routers=[module.router for module in modules])
+    # The web console (no key, not in the OpenAPI document): ``/`` and ``/console/…``.
+    app.include_router(console.router)
     return app

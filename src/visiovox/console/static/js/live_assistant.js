@@ -1,0 +1,135 @@
+// The live assistant: the microphone as 16 kHz PCM16 20 ms chunks over WS /v1/live/assistant,
+// the reply's sentences played as they arrive, speaking over a reply stops it (barge-in).
+
+import { openSocket } from "./api.js";
+import { h } from "./dom.js";
+
+class Playback {
+  // Reply sentences (WAV) played back to back; stop() silences all of them at once.
+  constructor(context, onPlay) {
+    this.context = context;
+    this.onPlay = onPlay;
+    this.sources = new Set();
+    this.nextAt = 0;
+  }
+
+  async play(wav) {
+    const buffer = await this.context.decodeAudioData(wav);
+    const source = this.context.createBufferSource();
+    source.buffer = buffer;
+    source.connect(this.context.destination);
+    this.nextAt = Math.max(this.nextAt, this.context.currentTime);
+    source.start(this.nextAt);
+    this.nextAt += buffer.duration;
+    this.sources.add(source);
+    source.onended = () => this.sources.delete(source);
+    this.onPlay(buffer.duration);
+  }
+
+  stop() {
+    for (const source of this.sources) source.stop();
+    this.sources.clear();
+    this.nextAt = 0;
+  }
+}
+
+function timings(values) {
+  return Object.entries(values || {})
+    .filter(([, seconds]) => typeof seconds === "number")
+    .map(([name, seconds]) => `${name} ${seconds.toFixed(2)} s`)
+    .join(", ");
+}
+
+export async function showAssistant(main, { signal, notify }) {
+  const language = h("input", { type: "text", id: "assistant-language", value: "en", size: 4, maxlength: 3 });
+  const start = h("button", { type: "button", id: "assistant-start" }, "Start talking");
+  const stop = h("button", { type: "button", class: "secondary", disabled: true }, "Stop");
+  const state = h("output", { id: "assistant-state" }, "idle");
+  const played = h("output", { id: "assistant-played" }, "0");
+  const typed = h("input", { type: "text", id: "assistant-text", placeholder: "or type a message" });
+  const turns = h("div", { class: "log", role: "log", "aria-label": "conversation", id: "assistant-turns", tabindex: 0 });
+  main.append(
+    h("h2", {}, "Live assistant"),
+    h("div", { class: "row" }, h("label", { for: "assistant-language" }, "Language"), language, start, stop),
+    h("div", { class: "figures" }, h("span", {}, "State ", state), h("span", {}, "Sentences played ", played)),
+    h("form", { class: "row", onsubmit: (event) => { event.preventDefault(); sendText(); } },
+      h("label", { for: "assistant-text" }, "Message"), typed, h("button", { type: "submit" }, "Send")),
+    turns,
+  );
+  let socket = null;
+  let audio = null;
+  let playback = null;
+  let microphone = null;
+  let reply = null;
+  const line = (who, text) => {
+    const paragraph = h("p", {}, h("strong", {}, `${who}: `), text);
+    turns.append(paragraph);
+    turns.scrollTop = turns.scrollHeight;
+    return paragraph;
+  };
+  const sendText = () => {
+    if (socket && socket.readyState === WebSocket.OPEN && typed.value.trim()) {
+      socket.send(JSON.stringify({ type: "text", text: typed.value.trim() }));
+      typed.value = "";
+    }
+  };
+  const close = () => {
+    if (microphone) microphone.getTracks().forEach((track) => track.stop());
+    if (audio) audio.close();
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "end_session" }));
+    microphone = audio = playback = null;
+    start.disabled = false;
+    stop.disabled = true;
+    state.textContent = "idle";
+  };
+  const startMicrophone = async () => {
+    microphone = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true } });
+    await audio.audioWorklet.addModule("console/js/pcm_worklet.js");
+    const chunker = new AudioWorkletNode(audio, "pcm-chunker");
+    chunker.port.onmessage = (event) => {
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(event.data);
+    };
+    audio.createMediaStreamSource(microphone).connect(chunker);
+    chunker.connect(audio.destination); // silent: a node must be pulled to run
+    state.textContent = "listening";
+  };
+  const onMessage = (message) => {
+    if (message.type === "ready") startMicrophone().catch((error) => { notify(`Microphone: ${error.message}`); close(); });
+    else if (message.type === "speech_started") { playback?.stop(); state.textContent = "hearing you"; }
+    else if (message.type === "interrupted") playback?.stop();
+    else if (message.type === "processing") state.textContent = message.stage || "thinking";
+    else if (message.type === "transcription") { line("You", message.text).dataset.transcription = ""; reply = null; }
+    else if (message.type === "response" && !message.final) {
+      reply = reply || line("Assistant", "");
+      reply.append(message.delta || "");
+    } else if (message.type === "complete") {
+      line("Timings", timings(message.timings));
+      reply = null;
+      state.textContent = "listening";
+    } else if (message.type === "error") notify(`${message.code}: ${message.message || ""}`);
+    else if (message.type === "session_ended") close();
+  };
+  start.addEventListener("click", () => {
+    start.disabled = true;
+    stop.disabled = false;
+    state.textContent = "connecting";
+    audio = new AudioContext();
+    playback = new Playback(audio, () => { played.textContent = String(Number(played.textContent) + 1); });
+    socket = openSocket("v1/live/assistant");
+    socket.onopen = () => {
+      const session = { type: "start_session" };
+      if (language.value.trim()) session.language = language.value.trim();
+      socket.send(JSON.stringify(session));
+    };
+    socket.onmessage = (event) => {
+      if (typeof event.data === "string") onMessage(JSON.parse(event.data));
+      else playback?.play(event.data).catch((error) => notify(`Playback: ${error.message}`));
+    };
+    socket.onclose = (event) => {
+      if (event.code !== 1000) notify(`The session closed: ${event.code} ${event.reason}`);
+      close();
+    };
+  });
+  stop.addEventListener("click", close);
+  signal.addEventListener("abort", () => { close(); socket?.close(); });
+}
