@@ -1,0 +1,204 @@
+"""The web console in a real browser (headless Chromium) against the real stack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.faces import ASTRONAUT, HOPPER
+from tests.integration.browser import is_blank, padded_wav, start_chromium, y4m_from_image
+from tests.integration.stack import Stack, wait_for_job, wait_until
+
+pytestmark = pytest.mark.slow
+
+QUESTION = "What is the capital of France?"
+PAGES = ("pipelines", "jobs", "workers", "models", "live-assistant", "live-face-swap")
+
+
+@pytest.fixture(scope="module")
+def devices(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The fake microphone (Piper asking the question, then silence) and webcam (the astronaut)."""
+    folder = tmp_path_factory.mktemp("devices")
+    with stack.client("alice") as alice:
+        job = alice.post("/v1/jobs/tts", data={"text": QUESTION}).json()
+        done = wait_for_job(alice, job["id"], timeout_s=120)
+        assert done["status"] == "succeeded", done
+        speech = alice.get(done["outputs"][0]["url"]).content
+    audio = padded_wav(speech, folder / "question.wav", silence_s=6.0)
+    return audio, y4m_from_image(ASTRONAUT, folder / "webcam.y4m")
+
+
+@pytest.fixture(scope="module")
+def browser(stack: Stack, devices: tuple[Path, Path]) -> Iterator[Any]:
+    audio, video = devices
+    driver = start_chromium(audio=audio, video=video)
+    try:
+        driver.get(f"{stack.base_url}/")
+        key = wait_until(
+            lambda: driver.find_element("id", "api-key"), timeout_s=20, what="key field"
+        )
+        wait_until(key.is_displayed, timeout_s=20, what="the key form (auth is on)")
+        key.send_keys(stack.api_keys["alice"])
+        driver.find_element("css selector", "#key-form button").click()
+        yield driver
+    finally:
+        driver.quit()
+
+
+def screenshot(driver: Any, folder: Path, name: str) -> Path:
+    path = folder / f"{name}.png"
+    assert driver.save_screenshot(str(path))
+    assert not is_blank(path.read_bytes()), f"the {name} screenshot is blank"
+    return path
+
+
+def severe_logs(driver: Any) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def script(driver: Any, source: str, *args: Any) -> Any:
+    return driver.execute_script(source, *args)
+
+
+def open_page(driver: Any, stack: Stack, page: str) -> None:
+    driver.get(f"{stack.base_url}/#/{page}")
+
+
+def test_every_page_loads_with_no_error_and_no_request_off_the_origin(
+    browser: Any, stack: Stack, tmp_path: Path
+) -> None:
+    for page in PAGES:
+        open_page(browser, stack, page)
+        wait_until(
+            lambda: script(browser, "return document.querySelector('main h2')?.textContent"),
+            timeout_s=20,
+            what=f"the {page} page",
+        )
+        if page in ("jobs", "workers", "models"):
+            wait_until(
+                lambda: script(browser, "return document.querySelectorAll('main tbody tr').length"),
+                timeout_s=20,
+                what=f"the {page} table's rows",
+            )
+        screenshot(browser, tmp_path, page)
+    urls = script(browser, "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert urls, "the page loaded nothing"
+    assert [u for u in urls if not u.startswith(stack.base_url)] == []
+    assert severe_logs(browser) == []
+    assert script(browser, "return document.querySelector('main').scrollWidth") > 0
+
+
+def submit_form(driver: Any, stack: Stack, pipeline: str) -> str:
+    open_page(driver, stack, f"pipelines?name={pipeline}")
+    form = wait_until(
+        lambda: driver.find_elements("css selector", f"form[data-pipeline='{pipeline}']"),
+        timeout_s=20,
+        what=f"the {pipeline} form",
+    )[0]
+    return str(form.get_attribute("data-pipeline"))
+
+
+def job_page_id(driver: Any) -> str:
+    hash_ = wait_until(
+        lambda: (h := script(driver, "return location.hash")).startswith("#/job/") and h,
+        timeout_s=30,
+        what="the job page",
+    )
+    return str(hash_.removeprefix("#/job/"))
+
+
+def test_a_tts_job_through_the_form_plays_its_audio(
+    browser: Any, stack: Stack, tmp_path: Path
+) -> None:
+    submit_form(browser, stack, "tts")
+    browser.find_element("css selector", "[data-param='text']").send_keys("The console speaks.")
+    browser.find_element("css selector", "form[data-pipeline='tts'] button[type=submit]").click()
+    job_id = job_page_id(browser)
+    duration = wait_until(
+        lambda: script(browser, "return document.querySelector('#job-outputs audio')?.duration"),
+        timeout_s=120,
+        what="the audio preview's duration",
+    )
+    assert duration > 0
+    assert browser.find_element("id", "job-status").text == "succeeded"
+    assert browser.find_elements("css selector", "#job-outputs canvas.waveform")
+    assert "succeeded" in browser.find_element("css selector", "[role=log]").text
+    with stack.client("alice") as alice:
+        assert alice.get(f"/v1/jobs/{job_id}").json()["params"]["text"] == "The console speaks."
+    screenshot(browser, tmp_path, "tts-job")
+    assert severe_logs(browser) == []
+
+
+def test_a_face_swap_through_the_form_shows_the_result(
+    browser: Any, stack: Stack, tmp_path: Path
+) -> None:
+    submit_form(browser, stack, "face-swap")
+    browser.find_element("css selector", "[data-file='source']").send_keys(str(HOPPER))
+    browser.find_element("css selector", "[data-file='target']").send_keys(str(ASTRONAUT))
+    browser.find_element(
+        "css selector", "form[data-pipeline='face-swap'] button[type=submit]"
+    ).click()
+    job_page_id(browser)
+    width = wait_until(
+        lambda: script(
+            browser, "return document.querySelector('#job-outputs img.after')?.naturalWidth"
+        ),
+        timeout_s=180,
+        what="the swapped image",
+    )
+    assert width > 0
+    assert browser.find_element("id", "job-status").text == "succeeded"
+    screenshot(browser, tmp_path, "face-swap-job")
+    assert severe_logs(browser) == []
+
+
+def test_the_live_assistant_hears_the_microphone_and_answers(
+    browser: Any, stack: Stack, tmp_path: Path
+) -> None:
+    open_page(browser, stack, "live-assistant")
+    wait_until(lambda: browser.find_elements("id", "assistant-start"), timeout_s=20, what="tab")
+    browser.find_element("id", "assistant-start").click()
+    try:
+        heard = wait_until(
+            lambda: script(
+                browser,
+                "return document.querySelector('[data-transcription]')?.textContent",
+            ),
+            timeout_s=120,
+            what="the transcription",
+        )
+        assert "France" in heard
+        wait_until(
+            lambda: int(browser.find_element("id", "assistant-played").text) > 0,
+            timeout_s=120,
+            what="a reply sentence played",
+        )
+        screenshot(browser, tmp_path, "live-assistant")
+    finally:
+        open_page(browser, stack, "jobs")  # leaving the tab ends the session
+
+
+def test_the_live_face_swap_draws_swapped_frames(
+    browser: Any, stack: Stack, tmp_path: Path
+) -> None:
+    open_page(browser, stack, "live-face-swap")
+    source = wait_until(
+        lambda: browser.find_elements("id", "swap-source"), timeout_s=20, what="tab"
+    )
+    source[0].send_keys(str(HOPPER))
+    browser.find_element("id", "swap-start").click()
+    try:
+        wait_until(
+            lambda: int(browser.find_element("id", "swap-fps-shown").text) > 0,
+            timeout_s=120,
+            what="swapped frames at fps > 0",
+        )
+        canvas = browser.find_element("id", "swap-output")
+        assert not is_blank(canvas.screenshot_as_png)
+        screenshot(browser, tmp_path, "live-face-swap")
+    finally:
+        open_page(browser, stack, "jobs")
+    assert severe_logs(browser) == []
