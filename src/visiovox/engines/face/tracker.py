@@ -113,12 +113,18 @@ class FaceTracker:
         return merged[: self.max_faces] if self.max_faces is not None else merged
 
     def _detect(self, frame: Image) -> list[_Track]:
+        return self._tracks_at(frame, self._boxes(frame))
+
+    def _boxes(self, frame: Image) -> list[FaceBox]:
+        """A full detection of ``frame``: the largest face alone with ``max_faces`` 1."""
         self.detections += 1
         if self.max_faces == 1:
             largest = self.detector.largest(frame, min_score=self.min_score)
-            boxes = [] if largest is None else [largest]
-        else:
-            boxes = self.detector.detect(frame, min_score=self.min_score)[: self.max_faces]
+            return [] if largest is None else [largest]
+        return self.detector.detect(frame, min_score=self.min_score)[: self.max_faces]
+
+    def _tracks_at(self, frame: Image, boxes: list[FaceBox]) -> list[_Track]:
+        """New tracks for the faces in ``boxes``, their landmarks placed and judged."""
         tracks = []
         for box in boxes:
             face = self.landmarker.landmarks(frame, box)

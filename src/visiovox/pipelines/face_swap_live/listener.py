@@ -86,6 +86,10 @@ class Listener:
             self._items.clear()
         return taken
 
+    def idle(self) -> bool:
+        """No frame is waiting to be answered."""
+        return self._frame is None
+
     def frame(self) -> tuple[Frame | None, list[int]]:
         """The newest frame not yet taken, and the frames skipped since the last call (in
         order)."""

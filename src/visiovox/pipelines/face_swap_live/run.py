@@ -21,6 +21,7 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from visiovox.config import Settings
+from visiovox.engines.face.background_tracker import BackgroundTracker, Detections
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.detect_scrfd import preferred_detector
 from visiovox.engines.face.embed import FaceEmbedder
@@ -91,6 +92,7 @@ class LiveSwap:
         self._link: LiveLink = ctx.live()
         self._listener = Listener(self._link)
         self._stats = SessionStats()
+        self._detections = Detections()  # the detector's one thread: frames never wait for it
         self._prepared: PreparedSource | None = None
         self._reference: npt.NDArray[np.float32] | None = None
         self._tracker = self._new_tracker()
@@ -103,6 +105,7 @@ class LiveSwap:
             reason = self._loop()
         finally:
             self._listener.stop()
+            self._detections.close()
         frame, dropped = self._listener.frame()  # what came too late: listed, not lost
         self._drop(sorted(dropped + ([frame.seq] if frame is not None else [])))
         self._link.send({"type": "session_ended", "reason": reason})
@@ -163,15 +166,18 @@ class LiveSwap:
             self._link.send({"type": "ready"})
 
     def _largest_face(self, picture: Image) -> Face | None:
-        box = self._detector.largest(picture, min_score=self._settings.face.hog_min_score)
+        min_score = self._settings.face.hog_min_score
+        box = self._detections.submit(self._detector.largest, picture, min_score=min_score).result()
         return None if box is None else self._landmarker.landmarks(picture, box)
 
     def _new_tracker(self) -> FaceTracker:
         face = self._settings.face
         mode = self._params.mode
-        return FaceTracker(
+        return BackgroundTracker(
             self._detector,
             self._landmarker,
+            detections=self._detections,
+            patient=self._listener.idle,
             detect_every=face.detect_every,
             min_confidence=face.track_min_confidence,
             max_faces=1 if mode == "largest" else None,
