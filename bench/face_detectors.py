@@ -1,0 +1,128 @@
+"""Offline face detector: dlib HOG (the default) against BlazeFace short-range, on one test set.
+
+The set is ``tests/face_set.py``: 19 frames of 640x480 with 26 faces, made
+from the two public domain fixture portraits (upright, mirrored, turned
+in-plane by +-30 degrees, turned away by a perspective warp, small faces of
+40-80 px, a group of eight of 50-90 px). A face counts as found when a box's
+centre lies in it, each box used once; boxes left over are false finds.
+
+HOG runs as the offline default does (``FaceDetector.detect``: the frame at
+most 640 px, one upsample, ``face.hog_min_score``), and its coarse pass alone
+(no upsample, which ``largest`` tries first). BlazeFace runs as MediaPipe's
+short-range graph does (``bench/blazeface.py``) on ONNX Runtime, one thread
+like dlib. Per frame: the median over every frame of the set, each frame
+timed ``HOG_RUNS`` or ``BLAZE_RUNS`` times after a warm-up. The decision rule
+of issue 16: BlazeFace becomes the default only if it finds at least as many
+faces as HOG at five times the speed or better. A last line, outside the
+decision set, counts steeper in-plane turns (+-50 degrees). Prints the load
+average, since the machine is shared.
+
+Usage: ``python -m bench.face_detectors [--wheel mediapipe-0.10.21-...whl]``
+(without ``--wheel``, pip downloads the wheel once; the model is cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tests.face_set import Frame, build_set, count_found, load_portraits, rotated, single
+
+from bench.blazeface import BlazeFace, model_bytes
+from visiovox.config import load_settings
+from visiovox.engines.face.detect import FaceDetector
+from visiovox.engines.face.types import FaceBox, Image
+
+HOG_RUNS = 3
+BLAZE_RUNS = 30
+SPEED_NEEDED = 5.0
+STEEP_DEGREES = (50, -50)
+Detect = Callable[[Image], Sequence[FaceBox]]
+
+
+def median_ms(detect: Detect, frames: Sequence[Frame], runs: int) -> float:
+    times = []
+    for frame in frames:
+        detect(frame.image)
+        for _ in range(runs):
+            started = time.perf_counter()
+            detect(frame.image)
+            times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
+
+
+def tally(detect: Detect, frames: Sequence[Frame]) -> dict[str, tuple[int, int]]:
+    """(found, false finds) per group of the set, and ``all``."""
+    totals: dict[str, tuple[int, int]] = {}
+    for frame in frames:
+        found, false = count_found(frame, detect(frame.image))
+        for key in (frame.group, "all"):
+            before = totals.get(key, (0, 0))
+            totals[key] = (before[0] + found, before[1] + false)
+    return totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--wheel", type=Path, help="a downloaded mediapipe 0.10.21 wheel")
+    args = parser.parse_args()
+
+    settings = load_settings()
+    hog = FaceDetector(settings=settings, device="cpu")
+    hog.load()
+    min_score = settings.face.hog_min_score
+    blaze = BlazeFace(model_bytes(wheel=args.wheel), threads=1)
+    detectors: dict[str, Detect] = {
+        "HOG (default)": lambda image: hog.detect(image, upsample=1, min_score=min_score),
+        "HOG coarse": lambda image: hog.detect(image, upsample=0, min_score=min_score),
+        "BlazeFace": blaze.detect,
+    }
+    runs = {"HOG (default)": HOG_RUNS, "HOG coarse": HOG_RUNS, "BlazeFace": BLAZE_RUNS}
+
+    frames = build_set()
+    known: dict[str, int] = {}
+    for frame in frames:
+        for key in (frame.group, "all"):
+            known[key] = known.get(key, 0) + len(frame.faces)
+    counts = {name: tally(detect, frames) for name, detect in detectors.items()}
+    load_before = os.getloadavg()[0]
+    ms = {name: median_ms(detect, frames, runs[name]) for name, detect in detectors.items()}
+
+    print(f"load average before timing: {load_before:.2f} (machine shared)")
+    print(f"{len(frames)} frames of 640x480, {known['all']} faces; found (false finds)")
+    names = list(detectors)
+    print(f"{'group':18} {'faces':>5} " + " ".join(f"{name:>14}" for name in names))
+    for group in [*dict.fromkeys(frame.group for frame in frames), "all"]:
+        cells = " ".join(f"{counts[n][group][0]:>9} ({counts[n][group][1]})" for n in names)
+        print(f"{group:18} {known[group]:>5} {cells}")
+    print("ms per frame (median): " + ", ".join(f"{n} {ms[n]:.2f}" for n in names))
+    speed = ms["HOG (default)"] / ms["BlazeFace"]
+    hog_found, blaze_found = counts["HOG (default)"]["all"][0], counts["BlazeFace"]["all"][0]
+    print(f"BlazeFace speed-up over HOG (default): {speed:.1f}x")
+    wins = blaze_found >= hog_found and speed >= SPEED_NEEDED
+    verdict = "BlazeFace becomes the default" if wins else "HOG stays the default"
+    print(
+        f"decision (>= HOG's faces at >= {SPEED_NEEDED:.0f}x): {verdict} "
+        f"({blaze_found} vs {hog_found} faces, {speed:.1f}x)"
+    )
+    steep = [
+        single("steep", f"{degrees:+d}", rotated(portrait, degrees), face_px=150)
+        for portrait in load_portraits()
+        for degrees in STEEP_DEGREES
+    ]
+    found = {
+        name: tally(detectors[name], steep)["all"][0] for name in ("HOG (default)", "BlazeFace")
+    }
+    print(
+        f"outside the set, in-plane +-50 deg ({len(steep)} faces): "
+        + ", ".join(f"{name} {count}" for name, count in found.items())
+    )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
