@@ -9,7 +9,9 @@ while the main thread reads the answers. After WARMUP_S of frames (the engines
 load and the tracker settles) the next ``--seconds`` of frames are measured:
 
 - answered fps: answered frames of the window over the window's length;
-- latency: from the frame sent to its swapped JPEG received (client clocks);
+- latency: from the frame sent to its swapped JPEG received (client clocks),
+  beside the worker's own ``latency_ms`` (frame read from the stream → answer
+  sent), so the relay's share shows;
 - gaps: between the receive times of two answered frames;
 - drops: frames of the window listed in ``dropped`` or never answered.
 
@@ -23,6 +25,13 @@ median over the job's time a frame.
 
 ``--load N`` measures twice on the same stack: first as the machine is, then
 with N CPU-bound processes beside it (``bench/hogs.py``).
+
+Last, in this process: the ``inswapper`` engine's cost a frame (``apply`` on
+the window's frames, the face found beforehand) **on the test-built graph**
+of ``tests/unit/engines/face/test_swap_inswapper.py`` (the real model's inputs
+and outputs, a few arithmetic nodes inside: its pre- and post-processing and
+paste-back, not the 128 px network), beside the warp engine's on the same
+frames.
 
     .venv/bin/python -m bench.live_face_swap [--seconds 15] [--load 2]
 """
@@ -44,10 +53,20 @@ from typing import Any
 import cv2
 import httpx
 import numpy as np
+import yaml
+from tests.faces import find_face
 from tests.integration.stack import Stack, wait_for_job
+from tests.unit.engines.face.test_swap_inswapper import arcface_graph, entry, swapper_graph
 from websockets.sync.client import ClientConnection, connect
 
 from bench.hogs import Hogs, load_average
+from visiovox.config import load_settings
+from visiovox.engines.face.detect import FaceDetector
+from visiovox.engines.face.landmarks import FaceLandmarker
+from visiovox.engines.face.swap_base import FaceSwapEngine
+from visiovox.engines.face.swap_inswapper import InSwapper
+from visiovox.engines.pool import EnginePool
+from visiovox.pipelines.face_swap.spec import DETECT, LANDMARKS, WARP
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 WIDTH, HEIGHT, FPS = 640, 480, 30
@@ -112,12 +131,14 @@ class Stream:
     dropped: set[int]
     faces: dict[int, int]
     server_stats: list[dict[str, Any]]
+    worker_ms: dict[int, float]
 
 
 def stream(url: str, source: bytes, frames: list[bytes]) -> Stream:
     """One live session: the source, then every frame real-time paced; answers read as they come."""
     answered_at: dict[int, float] = {}
     faces: dict[int, int] = {}
+    worker_ms: dict[int, float] = {}
     dropped: set[int] = set()
     stats: list[dict[str, Any]] = []
     last = len(frames) - 1
@@ -145,6 +166,7 @@ def stream(url: str, source: bytes, frames: list[bytes]) -> Stream:
                 if event["type"] == "frame":
                     pending = event["seq"]
                     faces[pending] = event["faces"]
+                    worker_ms[pending] = event["latency_ms"]
                 elif event["type"] == "dropped":
                     dropped.update(event["seqs"])
                 elif event["type"] == "stats":
@@ -155,7 +177,7 @@ def stream(url: str, source: bytes, frames: list[bytes]) -> Stream:
                 deadline = now + TAIL_S
         sender.join()
         socket.send(json.dumps({"type": "end_session"}))
-    return Stream(sender.sent_at, answered_at, dropped, faces, stats)
+    return Stream(sender.sent_at, answered_at, dropped, faces, stats, worker_ms)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -198,6 +220,7 @@ def figures(result: Stream, *, first: int) -> dict[str, float]:
     window = range(first, len(result.sent_at))
     answered = [seq for seq in window if seq in result.answered_at]
     latencies = [1000 * (result.answered_at[seq] - result.sent_at[seq]) for seq in answered]
+    worker = [result.worker_ms[seq] for seq in answered]
     times = sorted(result.answered_at[seq] for seq in answered)
     gaps = [1000 * (b - a) for a, b in itertools.pairwise(times)]
     seconds = len(window) / FPS
@@ -209,6 +232,9 @@ def figures(result: Stream, *, first: int) -> dict[str, float]:
         "p50": statistics.median(latencies),
         "p95": percentile(latencies, 0.95),
         "p99": percentile(latencies, 0.99),
+        "worker_p50": statistics.median(worker),
+        "worker_p95": percentile(worker, 0.95),
+        "worker_p99": percentile(worker, 0.99),
         "gap_p50": statistics.median(gaps),
         "gap_p99": percentile(gaps, 0.99),
         "gap_max": max(gaps),
@@ -240,6 +266,10 @@ def report(phase: Phase) -> None:
         f"{f['p50']:.1f} / {f['p95']:.1f} / {f['p99']:.1f} |"
     )
     print(
+        f"| worker's latency_ms (frame read → answer sent) p50 / p95 / p99 ms | "
+        f"{f['worker_p50']:.1f} / {f['worker_p95']:.1f} / {f['worker_p99']:.1f} |"
+    )
+    print(
         f"| gap between answered frames p50 / p99 / max ms | "
         f"{f['gap_p50']:.1f} / {f['gap_p99']:.1f} / {f['gap_max']:.1f} |"
     )
@@ -254,6 +284,67 @@ def report(phase: Phase) -> None:
         f"| live latency p50 / video job's time a frame ({1000 / b['fps']:.1f} ms) | "
         f"{f['p50'] * b['fps'] / 1000:.2f} |"
     )
+
+
+def engine_costs(frames: list[bytes], source: bytes) -> dict[str, list[float]]:
+    """Milliseconds ``apply`` takes a frame: inswapper on its test-built graph, and warp."""
+    settings = load_settings()
+    pool = EnginePool(settings=settings, device="cpu")
+    detector = pool.get(DETECT, FaceDetector)
+    landmarker = pool.get(LANDMARKS, FaceLandmarker)
+    pictures = [rgb(data) for data in frames]
+    faces = [find_face(detector, landmarker, picture) for picture in pictures]
+    source_picture = rgb(source)
+    source_face = find_face(detector, landmarker, source_picture)
+    costs: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        engines = {"warp": pool.get(WARP, FaceSwapEngine), "inswapper": graph_inswapper(Path(tmp))}  # type: ignore[type-abstract]  # mypy#4717
+        for name, engine in engines.items():
+            prepared = engine.prepare(source_picture, source_face)
+            costs[name] = []
+            for picture, face in zip(pictures, faces, strict=True):
+                began = time.perf_counter()
+                mode = settings.face.video_blend  # the live session's blend
+                engine.apply(prepared, target=picture, target_face=face, mode=mode)
+                costs[name].append(1000 * (time.perf_counter() - began))
+    return costs
+
+
+def rgb(data: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+
+
+def graph_inswapper(root: Path) -> FaceSwapEngine:
+    """The inswapper engine on the unit tests' graphs (not the real model's weights)."""
+    rng = np.random.default_rng(7)
+    cache = root / "cache"
+    swap_file = cache / "inswapper-128" / "inswapper_128.onnx"
+    embed_file = cache / "arcface-w600k-r50" / "w600k_r50.onnx"
+    for folder in (swap_file.parent, embed_file.parent):
+        folder.mkdir(parents=True)
+    swapper_graph(swap_file, rng.standard_normal((512, 512)).astype(np.float32))
+    arcface_graph(embed_file, rng.standard_normal((3, 512)).astype(np.float32))
+    manifest = root / "models.yaml"
+    models = [entry("inswapper-128", swap_file), entry("arcface-w600k-r50", embed_file)]
+    manifest.write_text(yaml.safe_dump({"models": models}))
+    settings = load_settings(models={"cache_dir": cache, "manifest": manifest, "offline": True})
+    engine = InSwapper(settings=settings, device="cpu")
+    engine.load()
+    return engine
+
+
+def report_engines(frames: list[bytes], source: bytes) -> None:
+    costs = engine_costs(frames, source)
+    warp = statistics.median(costs["warp"])
+    print(f"\n### swap engines' `apply` a frame, in this process; load average {load_average()}")
+    print("| engine | p50 ms | p99 ms | × warp (p50) |\n| --- | ---: | ---: | ---: |")
+    for name, label in (
+        ("warp", "warp"),
+        ("inswapper", "inswapper, **test-built graph** (not the real network)"),
+    ):
+        p50 = statistics.median(costs[name])
+        print(f"| {label} | {p50:.1f} | {percentile(costs[name], 0.99):.1f} | {p50 / warp:.2f} |")
 
 
 def main() -> None:
@@ -286,6 +377,7 @@ def main() -> None:
     )
     for phase in phases:
         report(phase)
+    report_engines(frames[WARMUP_S * FPS :], source)
 
 
 if __name__ == "__main__":
