@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -97,6 +98,21 @@ def test_cancel_ends_a_watch_with_exit_3(stack: Stack) -> None:
     again = jobs_cli(stack, "cancel", job_id)
     assert again.returncode == 2
     assert again.stderr.startswith("error: job_finished: "), again.stderr
+
+
+def test_json_params_reach_a_chat_job(stack: Stack) -> None:
+    question = '[{"role": "user", "content": "Say hello."}]'
+    done = jobs_cli(
+        stack, "submit", "chat", "--json", f"messages={question}", "--param", "max_tokens=8",
+        "--wait",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = jobs_cli(stack, "get", done.stdout.strip())
+    record = json.loads(shown.stdout)
+    assert record["params"]["messages"] == json.loads(question)
+    assert record["params"]["max_tokens"] == 8 and record["result"]["text"]
+    broken = jobs_cli(stack, "submit", "chat", "--json", "messages=[{")
+    assert broken.returncode == 2 and "--json" in broken.stderr
 
 
 def test_a_failed_job_exits_1_with_its_error(stack: Stack, tmp_path: Path) -> None:

@@ -51,9 +51,12 @@ class ApiClient:
         return response
 
     def submit(
-        self, pipeline: str, *, params: dict[str, str], files: dict[str, Path]
+        self, pipeline: str, *, params: dict[str, Any], files: dict[str, Path]
     ) -> dict[str, Any]:
-        """``POST /v1/jobs/{pipeline}``: multipart when there are files, else a form."""
+        """``POST /v1/jobs/{pipeline}``: multipart when there are files, else a JSON body
+        (which carries the lists and objects a form cannot)."""
+        if not files:
+            return dict(self._call("POST", f"/v1/jobs/{pipeline}", json=params).json())
         with contextlib.ExitStack() as stack:
             parts = {
                 field: (path.name, stack.enter_context(path.open("rb")))

@@ -70,6 +70,17 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     return pairs
 
 
+def _json_pairs(values: list[str]) -> dict[str, Any]:
+    """``KEY=JSON`` options, each value parsed; one that does not parse is a usage error."""
+    parsed: dict[str, Any] = {}
+    for key, text in _pairs(values, "--json").items():
+        try:
+            parsed[key] = json.loads(text)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{key}: {exc}", param_hint="--json") from None
+    return parsed
+
+
 def _files(values: list[str]) -> dict[str, Path]:
     files = {field: Path(path) for field, path in _pairs(values, "--file").items()}
     for field, path in files.items():
@@ -108,6 +119,10 @@ def submit(
     param: Annotated[
         list[str], typer.Option("--param", help="KEY=VALUE, a param (repeatable).")
     ] = [],  # noqa: B006 - as above
+    json_param: Annotated[
+        list[str],
+        typer.Option("--json", help="KEY=JSON, a list or object param, e.g. messages='[...]'."),
+    ] = [],  # noqa: B006 - as above
     wait: Annotated[bool, typer.Option("--wait", help="Follow the job to its end.")] = False,
     out: OutOpt = None,
     timeout: TimeoutOpt = None,
@@ -116,7 +131,8 @@ def submit(
 ) -> Exit:
     """Submit a job; print its id. With --wait (implied by --out) follow it and exit by its end."""
     client = ApiClient(url, api_key)
-    job = client.submit(pipeline, params=_pairs(param, "--param"), files=_files(file))
+    params = {**_pairs(param, "--param"), **_json_pairs(json_param)}
+    job = client.submit(pipeline, params=params, files=_files(file))
     typer.echo(job["id"])
     if not (wait or out is not None):
         return Exit.SUCCEEDED
