@@ -170,7 +170,7 @@ def to_frame(found: Detections, *, width: int, height: int) -> Detections:
     scale, shift = matrix[0, 0], matrix[:, 2]
 
     def back(values: Array) -> Array:
-        return ((values * INPUT_SIDE - shift) / scale).astype(np.float32)
+        return np.asarray((values * INPUT_SIDE - shift) / scale, dtype=np.float32)
 
     corners = back(found.boxes.reshape(-1, 2, 2)).reshape(-1, 4)
     return Detections(found.scores, corners, back(found.keypoints))

@@ -55,6 +55,8 @@ def load_portraits() -> list[Portrait]:
     portraits = []
     for path in (ASTRONAUT, HOPPER):
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise FileNotFoundError(path)
         portraits.append(Portrait(np.ascontiguousarray(bgr[:, :, ::-1]), FACE_BOXES[path.name]))
     return portraits
 
@@ -63,7 +65,7 @@ def _carry_box(box: tuple[float, float, float, float], matrix: Matrix) -> tuple[
     """The bounding box of ``box``'s corners under the 3x3 ``matrix``."""
     x1, y1, x2, y2 = box
     corners = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], dtype=np.float64)
-    moved = cv2.perspectiveTransform(corners[None], matrix)[0]
+    moved = np.asarray(cv2.perspectiveTransform(corners[None], matrix))[0]
     return (*moved.min(axis=0), *moved.max(axis=0))
 
 
@@ -84,7 +86,7 @@ def transformed(portrait: Portrait, matrix: Matrix) -> Portrait:
 
 def mirrored(portrait: Portrait) -> Portrait:
     width = portrait.image.shape[1]
-    return transformed(portrait, np.array([[-1, 0, width - 1], [0, 1, 0], [0, 0, 1]], float))
+    return transformed(portrait, np.array([[-1, 0, width - 1], [0, 1, 0], [0, 0, 1]], np.float64))
 
 
 def rotated(portrait: Portrait, degrees: float) -> Portrait:
@@ -97,14 +99,16 @@ def yawed(portrait: Portrait, *, right: bool) -> Portrait:
     """The face as on a card turned about its vertical axis: one side shorter and narrower."""
     x1, y1, x2, y2 = portrait.box
     w, h = x2 - x1, y2 - y1
-    src = np.float32([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])
-    near, far = 0.0, 0.18 * h
-    squeeze = 0.22 * w
+    src = [[x1, y1], [x2, y1], [x2, y2], [x1, y2]]
+    far, squeeze = 0.18 * h, 0.22 * w  # the far edge: shorter, and moved in
     if right:
-        dst = [[x1, y1 - near], [x2 - squeeze, y1 + far], [x2 - squeeze, y2 - far], [x1, y2]]
+        dst = [[x1, y1], [x2 - squeeze, y1 + far], [x2 - squeeze, y2 - far], [x1, y2]]
     else:
         dst = [[x1 + squeeze, y1 + far], [x2, y1], [x2, y2], [x1 + squeeze, y2 - far]]
-    return transformed(portrait, cv2.getPerspectiveTransform(src, np.float32(dst)))
+    matrix = cv2.getPerspectiveTransform(
+        np.array(src, dtype=np.float32), np.array(dst, dtype=np.float32)
+    )
+    return transformed(portrait, np.asarray(matrix, dtype=np.float64))
 
 
 def place(
