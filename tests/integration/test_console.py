@@ -63,6 +63,18 @@ def script(driver: Any, source: str, *args: Any) -> Any:
     return driver.execute_script(source, *args)
 
 
+# Form controls a screen reader could not name (no <label>, no aria-label).
+UNLABELLED = """return [...document.querySelectorAll('input, select, textarea')]
+    .filter(c => c.type !== 'hidden' && !c.labels?.length && !c.getAttribute('aria-label'))
+    .map(c => c.outerHTML)"""
+
+
+# Elements that reach past the window's right edge (the page would scroll sideways).
+TOO_WIDE = """return [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+    .map(e => e.tagName + '#' + e.id + '.' + e.className)"""
+
+
 def open_page(driver: Any, stack: Stack, page: str) -> None:
     driver.get(f"{stack.base_url}/#/{page}")
 
@@ -84,6 +96,7 @@ def test_every_page_loads_with_no_error_and_no_request_off_the_origin(
                 what=f"the {page} table's rows",
             )
         screenshot(browser, tmp_path, page)
+        assert script(browser, UNLABELLED) == [], f"controls without a label on {page}"
     urls = script(browser, "return performance.getEntriesByType('resource').map(e => e.name)")
     assert urls, "the page loaded nothing"
     assert [u for u in urls if not u.startswith(stack.base_url)] == []
@@ -202,3 +215,41 @@ def test_the_live_face_swap_draws_swapped_frames(
     finally:
         open_page(browser, stack, "jobs")
     assert severe_logs(browser) == []
+
+
+def test_a_transcript_shows_its_timestamps(
+    browser: Any, stack: Stack, devices: tuple[Path, Path]
+) -> None:
+    submit_form(browser, stack, "stt")
+    browser.find_element("css selector", "[data-file='file']").send_keys(str(devices[0]))
+    browser.find_element("css selector", "form[data-pipeline='stt'] button[type=submit]").click()
+    job_page_id(browser)
+    lines = wait_until(
+        lambda: browser.find_elements("css selector", "#job-outputs .transcript p"),
+        timeout_s=120,
+        what="the transcript",
+    )
+    assert "France" in " ".join(line.text for line in lines)
+    assert lines[0].find_element("css selector", "time").text.startswith("00:00.")
+
+
+def test_dark_and_phone_width(browser: Any, stack: Stack, tmp_path: Path) -> None:
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
+    )
+    browser.set_window_size(375, 800)
+    try:
+        submit_form(browser, stack, "face-swap")
+        reference = browser.find_element("css selector", "[data-file='reference']")
+        assert not reference.is_displayed(), "reference is for mode=reference only"
+        mode = browser.find_element("css selector", "select[data-param='mode']")
+        mode.send_keys("reference")  # the keyboard picks the option
+        assert reference.is_displayed() and reference.get_attribute("required") == "true"
+        background = script(browser, "return getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(21, 23, 28)"
+        assert script(browser, TOO_WIDE) == [], "the page scrolls sideways on a phone"
+        screenshot(browser, tmp_path, "phone-dark")
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+        browser.set_window_size(1280, 1000)

@@ -22,7 +22,7 @@ let needsKey = false;
 // Aborted when the page changes: stops its polling, streams and devices.
 let leaving = new AbortController();
 
-export function notify(message) {
+function notify(message) {
   notice.textContent = message || "";
 }
 
@@ -36,15 +36,23 @@ function route() {
     if (current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  main.replaceChildren();
+  // Each page draws into its own view: one still finishing after the page changed
+  // draws into a view no longer shown.
+  const view = document.createElement("div");
+  main.replaceChildren(view);
   if (needsKey && !apiKey()) {
     notify("Enter your API key above to use this deployment.");
     document.getElementById("api-key").focus();
     return;
   }
   const show = page === "job" ? showJob : PAGES[page] || showPipelines;
-  show(main, { argument, signal: leaving.signal, notify }).catch((error) => {
-    if (error.name !== "AbortError") notify(error.message);
+  const { signal } = leaving;
+  // A page's messages only while it is shown.
+  const notifyPage = (message) => {
+    if (!signal.aborted) notify(message);
+  };
+  show(view, { argument, signal, notify: notifyPage }).catch((error) => {
+    if (error.name !== "AbortError") notifyPage(error.message);
   });
 }
 

@@ -131,5 +131,9 @@ export async function showAssistant(main, { signal, notify }) {
     };
   });
   stop.addEventListener("click", close);
-  signal.addEventListener("abort", () => { close(); socket?.close(); });
+  signal.addEventListener("abort", () => {
+    if (socket) socket.onclose = null; // leaving the tab is no failure to report
+    close();
+    socket?.close();
+  });
 }

@@ -130,5 +130,9 @@ export async function showFaceSwap(main, { signal, notify }) {
     timer = setInterval(sendFrame, 1000 / Number(maxFps.value));
   });
   stop.addEventListener("click", close);
-  signal.addEventListener("abort", () => { close(); socket?.close(); });
+  signal.addEventListener("abort", () => {
+    if (socket) socket.onclose = null; // leaving the tab is no failure to report
+    close();
+    socket?.close();
+  });
 }
