@@ -21,15 +21,15 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 def start_chromium(*, audio: Path, video: Path) -> Any:
     """Headless Chromium: its microphone plays ``audio`` once, its webcam loops ``video``."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     binary = next((found for name in BROWSERS if (found := shutil.which(name))), None)
     driver_path = shutil.which("chromedriver")
     if binary is None or driver_path is None:
         missing_tool(
             "the console's tests need chromium and chromedriver (apt: chromium chromium-driver)"
         )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
     options = webdriver.ChromeOptions()
     options.binary_location = str(binary)
     for flag in (
