@@ -5,10 +5,16 @@ what it queued. A ``source`` upload is detected and prepared once
 (``FaceSwapEngine.prepare``), then ``ready`` is sent (a source without a face
 is ``no_face_found`` and the session goes on). Each turn takes the newest
 frame, unless ``max_fps`` says the next answer is not due yet (the frame then
-waits and a newer one may replace it); frames replaced unanswered are listed in
-``dropped`` before the next answer. Faces are followed by ``FaceTracker``: a
-full detection every ``face.detect_every`` frames, on the loop's thread, with
-landmarks tracked between. About once a second the session's ``stats`` go out.
+waits and a newer one may replace it); frames replaced unanswered, and those
+the input stream's cap trimmed before the listener read them, are listed in
+``dropped`` before the next answer, and any still waiting when the session
+ends before ``session_ended``: every seq the client sent is answered, listed
+dropped or refused with an error. Faces are followed by ``BackgroundTracker``:
+landmarks tracked on the loop's thread, a full detection every
+``face.detect_every`` frames on the session's detection thread
+(``Detections``, which the source and reference uploads use too), so no frame
+waits for one while a face is tracked. About once a second the session's
+``stats`` go out.
 """
 
 from __future__ import annotations
