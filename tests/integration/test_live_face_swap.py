@@ -192,6 +192,19 @@ def test_frames_over_max_fps_are_dropped_and_listed(
         _end(socket)
 
 
+def test_frames_waiting_when_the_session_ends_are_listed_before_it_ends(
+    face_stack: Stack, source: bytes, video: list[np.ndarray]
+) -> None:
+    with _session(face_stack, source, max_fps=1) as socket:
+        for frame in video[:3]:  # 0 answered at once; 1 and 2 wait for the next second
+            socket.send(_encode(frame))
+        header, _ = _answer(socket)
+        assert header["seq"] == 0
+        socket.send(json.dumps({"type": "end_session"}))
+        assert _next(socket) == {"type": "dropped", "seqs": [1, 2]}
+        assert _next(socket) == {"type": "session_ended", "reason": "end_session"}
+
+
 def test_an_idle_session_ends_by_itself_and_its_job_succeeds(
     face_stack: Stack, source: bytes
 ) -> None:
