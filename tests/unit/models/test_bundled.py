@@ -51,3 +51,27 @@ def test_hub_entries_pin_their_files_and_flag_licences() -> None:
     assert non_commercial >= {"inswapper-128", "arcface-w600k-r50", "scrfd-10g"}
     assert "whisper-small" not in non_commercial
     assert manifest.get("inswapper-128").owner == "ezioruan"
+
+
+def test_the_face_enhancers_are_pinned_and_codeformer_is_non_commercial() -> None:
+    manifest = get_manifest(load_settings())
+    # FaceFusion's models-3.0.0 files: published sizes and sha256.
+    pins = {
+        "gfpgan-1.4": (
+            340_299_087,
+            "accc4757b26bdb89b32b4d3500d4f79c9dff97c1dd7c7104bf9dcb95e3311385",
+        ),
+        "codeformer": (
+            376_951_650,
+            "21710e7ab61c82683576c428e9c1b6fe1ed419586b7b39e394c3449c294b550f",
+        ),
+    }
+    for model_id, (size, sha256) in pins.items():
+        entry = manifest.get(model_id)
+        (item,) = entry.files
+        assert (item.size, item.sha256) == (size, sha256)
+        assert entry.downloadable and entry.engine.startswith("face.enhance_")
+    assert manifest.get("codeformer").non_commercial
+    assert "S-Lab" in manifest.get("codeformer").license
+    assert not manifest.get("gfpgan-1.4").non_commercial
+    assert "FFHQ" in manifest.get("gfpgan-1.4").license
