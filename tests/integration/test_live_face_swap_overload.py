@@ -6,6 +6,8 @@ the hosting worker is stopped (``SIGSTOP``) while the client streams, and the
 gateway's ``XADD MAXLEN ~`` trims what the worker had not read. Each frame
 carries its own seq as a white block in its top band (the astronaut's
 background), so an answer can be checked to be the picture of the seq it names.
+Last, a frame too large for the gateway (``live.max_message_bytes``) keeps its
+seq and is listed as dropped.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tests.integration.stack import Stack
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BLOCK = 16  # px: frame N has a white block at x = BLOCK * N in its top rows
 FRAMES = 30
+MAX_MESSAGE_BYTES = 400_000  # over a frame (~100 kB) and the source (~60 kB)
 
 
 def _frames() -> list[bytes]:
@@ -100,7 +103,12 @@ def _end(socket: ClientConnection, dropped: int) -> None:
 def test_frames_faster_than_the_worker_answers_are_each_answered_or_dropped(
     make_stack: Any,
 ) -> None:
-    stack: Stack = make_stack(settings={"VISIOVOX_LIVE__STREAM_MAXLEN": "10"})
+    stack: Stack = make_stack(
+        settings={
+            "VISIOVOX_LIVE__STREAM_MAXLEN": "10",
+            "VISIOVOX_LIVE__MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
+        }
+    )
     frames = _frames()
     with _session(stack, max_fps=60) as socket:
         for data in frames:  # a burst: far faster than a swap a frame
@@ -124,4 +132,17 @@ def test_frames_faster_than_the_worker_answers_are_each_answered_or_dropped(
         seqs = [seq - FRAMES for seq in answered_after + dropped_after]
         assert sorted(seqs) == list(range(FRAMES)), (answered_after, dropped_after)
         assert len(dropped_after) >= FRAMES - 12  # ~10 kept (MAXLEN ~), the rest trimmed
-        _end(socket, len(dropped) + len(dropped_after))
+
+        # A frame over live.max_message_bytes is refused by the gateway, yet keeps its seq
+        # (2 * FRAMES), listed as dropped: the next frame is answered as 2 * FRAMES + 1.
+        socket.send(bytes(MAX_MESSAGE_BYTES + 1))
+        assert json.loads(socket.recv(timeout=10))["code"] == "too_large"
+        socket.send(frames[1])
+        header = json.loads(socket.recv(timeout=30))
+        while header["type"] == "stats":
+            header = json.loads(socket.recv(timeout=30))
+        assert header == {"type": "dropped", "seqs": [2 * FRAMES]}
+        header = json.loads(socket.recv(timeout=30))
+        assert (header["type"], header["seq"]) == ("frame", 2 * FRAMES + 1), header
+        socket.recv(timeout=30)
+        _end(socket, len(dropped) + len(dropped_after) + 1)
