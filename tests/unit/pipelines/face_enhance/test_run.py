@@ -146,3 +146,33 @@ def test_enhance_params_are_checked() -> None:
         face_swap.FaceSwapParams.model_validate({"enhance_blend": 1.5})
     with pytest.raises(ValueError):
         face_enhance.FaceEnhanceParams.model_validate({"fidelity": -0.1})
+
+
+def first_frame(path: Path) -> np.ndarray:
+    capture = cv2.VideoCapture(str(path))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    return np.asarray(frame, dtype=np.float64)
+
+
+def test_face_swap_enhances_the_frames_of_a_video(
+    tmp_path: Path, pool: EnginePool, astronaut_face: Face
+) -> None:
+    original = read_image(ASTRONAUT)
+    source = tmp_path / "other.png"
+    write_image(source, derive_face(original, astronaut_face.points))
+    clip = write_face_video(tmp_path / "clip.mp4", original, frames=4)
+    files = {"source": source, "target": clip}
+    frames = []
+    for name, params in (("plain", {}), ("enhanced", {"enhance": "codeformer"})):
+        ctx = LocalContext.with_files(root=tmp_path / name, pool=pool, files=files)
+        summary = run_pipeline(face_swap.SPEC, params, ctx)
+        assert summary is not None and (summary["frames"], summary["frames_swapped"]) == (4, 4)
+        frames.append(first_frame(ctx.output_dir / "swapped.mp4"))
+    # The CodeFormer stand-in (fidelity 0.5) halves the face's contrast: part of the
+    # frame changes a lot, its corner does not.
+    change = np.abs(frames[1] - frames[0]).mean(axis=2)
+    height, width = change.shape
+    assert (change > 20).sum() > 1000  # the face: about 2,500 pixels of 256x256
+    assert change[: height // 8, : width // 8].mean() < 2
