@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from tests.enhancers import stand_in_settings
+from tests.faces import ASTRONAUT, HOPPER
 from visiovox.config import Settings
 from visiovox.engines.pool import EnginePool
 from visiovox.errors import PipelineError
@@ -68,6 +71,42 @@ def test_a_gpu_hosted_session_holds_the_enhancer(tmp_path: Path, gpu_pool: Engin
     finally:
         ctx.release_engines()
     assert held.get("face.enhance_codeformer") == 1
+
+
+def decoded(jpeg: bytes) -> np.ndarray:
+    return np.asarray(cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR))
+
+
+def session_answer(root: Path, pool: EnginePool, **params: object) -> bytes:
+    """The JPEG a cuda:0-hosted session answers to the astronaut frame (hopper the source)."""
+    ctx = LocalContext(root=root, pool=pool, device="cuda:0")
+    link = ctx.link
+    frame = ASTRONAUT.read_bytes()
+
+    def answer(item: dict[str, object] | bytes) -> None:
+        if item == {"type": "ready"}:
+            link.put_frame(frame, seq=0)
+        elif isinstance(item, bytes):
+            link.put_command({"type": "end_session"}, frames=1)
+
+    link.on_send = answer
+    link.put_audio(HOPPER.read_bytes())  # the first binary message: the source face
+    summary = run_pipeline(live_spec.SPEC, {"jpeg_quality": 95, **params}, ctx)
+    assert summary is not None and summary["frames_out"] == 1, link.messages()
+    (jpeg,) = [item for item in link.sent if isinstance(item, bytes)]
+    return jpeg
+
+
+def test_a_gpu_hosted_session_enhances_the_faces_it_swaps(
+    tmp_path: Path, gpu_pool: EnginePool
+) -> None:
+    plain = session_answer(tmp_path / "plain", gpu_pool)
+    enhanced = session_answer(tmp_path / "enhanced", gpu_pool, enhance="gfpgan", enhance_blend=1.0)
+    # The GFPGAN stand-in paints white discs on the face's five points (y 100..140).
+    whiter = (decoded(enhanced).min(axis=2) > 230) & (decoded(plain).min(axis=2) < 200)
+    rows, _ = np.nonzero(whiter)
+    assert len(rows) >= 10, len(rows)  # five discs of about 1.7 px radius: 27 here
+    assert rows.min() >= 90 and rows.max() <= 150
 
 
 def test_enhance_in_start_session_is_checked() -> None:
