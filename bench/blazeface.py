@@ -1,30 +1,11 @@
-"""MediaPipe's BlazeFace face detectors, run as MediaPipe runs them, for the detector benchmark.
+"""BlazeFace short and full range for the detector benchmark, straight from the mediapipe wheel.
 
-Two models of the ``mediapipe`` 0.10.21 wheel (Apache-2.0), both checked by
-size and sha256: ``face_detection_short_range.tflite`` (faces within ~2 m of
-a phone camera) and ``face_detection_full_range_sparse.tflite`` (within ~5 m).
-Their numbers are those of MediaPipe v0.10.21's graphs:
-
-- ``ImageToTensorCalculator`` (``face_detection_short_range_cpu.pbtxt``, and
-  the same for full range): the whole frame, its aspect kept (centred, zero
-  border), into a square RGB tensor scaled to [-1, 1]: 128 px (short range),
-  192 px (full range);
-- ``SsdAnchorsCalculator`` (``face_detection_short_range_common.pbtxt``;
-  ``face_detection_full_range.pbtxt``): offset 0.5, aspect ratio 1,
-  ``fixed_anchor_size`` (every anchor 1x1); short range: strides 8, 16, 16,
-  16 with the interpolated anchor (two per layer), 16x16x2 + 8x8x6 = 896;
-  full range: stride 4, ``interpolated_scale_aspect_ratio`` 0 (one per
-  cell), 48x48 = 2304;
-- ``TensorsToDetectionsCalculator``: 16 values per anchor (x, y, w, h, then
-  six keypoints), ``reverse_output_order`` (x first), all four scaled by the
-  tensor side, raw scores clipped at +-100, sigmoid, kept at 0.5 (short
-  range) or 0.6 (full range);
-- ``NonMaxSuppressionCalculator``: IoU, ``WEIGHTED`` at 0.3 (each kept box
-  and its keypoints are the score-weighted mean of the boxes it absorbs).
-
-The models run on ONNX Runtime from ``blazeface_graph``'s conversion of the
-TFLite files, which ``model_bytes`` takes from the wheel (downloaded by pip,
-never installed). The benchmark's verdict is in ``docs/benchmarks.md``.
+Both files come out of the ``mediapipe`` 0.10.21 wheel (Apache-2.0; pip
+downloads it, nothing is installed), checked by size and sha256, and run on
+ONNX Runtime with one thread through the converter and MediaPipe's pre- and
+post-processing that the ``face.detect_blazeface`` engine uses
+(``models/tflite_onnx.py``, ``engines/face/blazeface_decode.py``). Short range
+is measured only here: it lost the offline-default decision (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -38,181 +19,52 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import onnxruntime as ort
 
-from bench.blazeface_graph import tflite_to_onnx
+from visiovox.engines.face.blazeface_decode import (
+    FULL_RANGE,
+    SHORT_RANGE,
+    Detections,
+    Variant,
+    decode,
+    input_tensor,
+    to_frame,
+    weighted_nms,
+)
 from visiovox.engines.face.types import FaceBox, Image
+from visiovox.models.tflite_onnx import tflite_to_onnx
 
 WHEEL = "mediapipe==0.10.21"
 CACHE = Path.home() / ".cache" / "visiovox-bench"
-SCORE_CLIP = 100.0
-NMS_IOU = 0.3
-KEYPOINTS = 6  # eye, eye, nose tip, mouth centre, ear tragion, ear tragion
-Array = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
-class Variant:
-    """One BlazeFace model: where it is in the wheel, and its graph's options."""
+class WheelFile:
+    """Where a variant's model lies in the wheel, and its size and sha256."""
 
-    name: str
     member: str
     size: int
     sha256: str
-    side: int
-    strides: tuple[int, ...]
-    anchors_per_layer: int  # 2 with the interpolated anchor, 1 without
-    min_score: float
 
 
-SHORT_RANGE = Variant(
-    name="BlazeFace short",
-    member="mediapipe/modules/face_detection/face_detection_short_range.tflite",
-    size=229_714,
-    sha256="bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
-    side=128,
-    strides=(8, 16, 16, 16),
-    anchors_per_layer=2,
-    min_score=0.5,
-)
-FULL_RANGE = Variant(
-    name="BlazeFace full",
-    member="mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
-    size=676_746,
-    sha256="2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
-    side=192,
-    strides=(4,),
-    anchors_per_layer=1,
-    min_score=0.6,
-)
-
-
-@dataclass(frozen=True)
-class Detections:
-    """Detections in [0, 1] tensor coordinates: scores, boxes (x1, y1, x2, y2), keypoints."""
-
-    scores: Array
-    boxes: Array
-    keypoints: Array
-
-
-def ssd_anchors(variant: Variant) -> Array:
-    """The anchor centres (x, y) in [0, 1], in the order of the model's rows.
-
-    ``SsdAnchorsCalculator``: layers with the same stride share one grid, cell by
-    cell (row-major), each layer adding its anchors to the cell.
-    """
-    centres = []
-    layer = 0
-    strides = variant.strides
-    while layer < len(strides):
-        stride = strides[layer]
-        same = sum(1 for s in strides[layer:] if s == stride)
-        cells = variant.side // stride
-        ys, xs = np.mgrid[:cells, :cells]
-        grid = (np.stack([xs, ys], axis=-1).reshape(-1, 2) + 0.5) / cells
-        centres.append(np.repeat(grid, same * variant.anchors_per_layer, axis=0))
-        layer += same
-    return np.concatenate(centres).astype(np.float32)
-
-
-def letterbox_matrix(width: int, height: int, *, side: int) -> npt.NDArray[np.float64]:
-    """The 2x3 affine from frame pixels to the square tensor: whole frame, centred, aspect kept."""
-    longer = max(width, height)
-    scale = side / longer
-    return np.array(
-        [
-            [scale, 0.0, (longer - width) / 2 * scale],
-            [0.0, scale, (longer - height) / 2 * scale],
-        ]
-    )
-
-
-def input_tensor(image: Image, *, side: int) -> Array:
-    """``image`` as the model's 1x3xside x side input (RGB, [-1, 1], zero border before scaling)."""
-    import cv2
-
-    height, width = image.shape[:2]
-    warped = cv2.warpAffine(
-        image,
-        letterbox_matrix(width, height, side=side),
-        (side, side),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=(0, 0, 0),
-    )
-    return (warped.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
-
-
-def decode(regressors: Array, classificators: Array, *, variant: Variant) -> Detections:
-    """Scores, boxes and keypoints of every anchor scoring the variant's ``min_score`` or more."""
-    raw = regressors.reshape(-1, 4 + 2 * KEYPOINTS)
-    logits = np.clip(classificators.reshape(-1), -SCORE_CLIP, SCORE_CLIP)
-    scores = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
-    anchors = ssd_anchors(variant)
-    if anchors.shape[0] != raw.shape[0]:
-        raise ValueError(f"{raw.shape[0]} rows for {anchors.shape[0]} anchors")
-    keep = scores >= variant.min_score
-    kept, anchors = raw[keep] / variant.side, anchors[keep]
-    centres = kept[:, :2] + anchors
-    half = kept[:, 2:4] / 2
-    keypoints = kept[:, 4:].reshape(-1, KEYPOINTS, 2) + anchors[:, None, :]
-    return Detections(
-        scores=scores[keep].astype(np.float32),
-        boxes=np.c_[centres - half, centres + half].astype(np.float32),
-        keypoints=keypoints.astype(np.float32),
-    )
-
-
-def _iou(box: Array, others: Array) -> Array:
-    low = np.maximum(box[:2], others[:, :2])
-    high = np.minimum(box[2:], others[:, 2:])
-    inter = np.prod(np.clip(high - low, 0, None), axis=1)
-    area = np.prod(box[2:] - box[:2])
-    areas = np.prod(others[:, 2:] - others[:, :2], axis=1)
-    union = area + areas - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0).astype(np.float32)
-
-
-def weighted_nms(found: Detections, *, iou: float = NMS_IOU) -> Detections:
-    """MediaPipe's ``WeightedNonMaxSuppression``: best first, each absorbing what overlaps it.
-
-    A kept detection has the best score of its group, and the box and keypoints
-    of the group averaged with the scores as weights.
-    """
-    order = np.argsort(-found.scores, kind="stable")
-    scores, boxes, points = [], [], []
-    while order.size:
-        overlap = _iou(found.boxes[order[0]], found.boxes[order])
-        group, order = order[overlap > iou], order[overlap <= iou]
-        weights = found.scores[group][:, None]
-        total = float(weights.sum())
-        scores.append(found.scores[group[0]])
-        boxes.append((found.boxes[group] * weights).sum(axis=0) / total)
-        points.append((found.keypoints[group] * weights[:, :, None]).sum(axis=0) / total)
-    return Detections(
-        scores=np.array(scores, dtype=np.float32),
-        boxes=np.array(boxes, dtype=np.float32).reshape(-1, 4),
-        keypoints=np.array(points, dtype=np.float32).reshape(-1, KEYPOINTS, 2),
-    )
-
-
-def to_frame(found: Detections, *, width: int, height: int, side: int) -> Detections:
-    """Detections moved from [0, 1] tensor coordinates to frame pixels (the letterbox undone)."""
-    matrix = letterbox_matrix(width, height, side=side)
-    scale, shift = matrix[0, 0], matrix[:, 2]
-
-    def back(values: Array) -> Array:
-        return np.asarray((values * side - shift) / scale, dtype=np.float32)
-
-    corners = back(found.boxes.reshape(-1, 2, 2)).reshape(-1, 4)
-    return Detections(found.scores, corners, back(found.keypoints))
+FILES = {
+    SHORT_RANGE: WheelFile(
+        member="mediapipe/modules/face_detection/face_detection_short_range.tflite",
+        size=229_714,
+        sha256="bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    ),
+    FULL_RANGE: WheelFile(
+        member="mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
+        size=676_746,
+        sha256="2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+    ),
+}
 
 
 def model_bytes(variant: Variant, *, wheel: Path | None = None, cache: Path = CACHE) -> bytes:
     """The variant's model file: cached, else from ``wheel``, else from a pip-downloaded wheel."""
-    cached = cache / Path(variant.member).name
+    file = FILES[variant]
+    cached = cache / Path(file.member).name
     if cached.is_file():
         data = cached.read_bytes()
     else:
@@ -222,9 +74,9 @@ def model_bytes(variant: Variant, *, wheel: Path | None = None, cache: Path = CA
                 subprocess.run([*command, "-d", scratch, WHEEL], check=True)
                 wheel = next(Path(scratch).glob("mediapipe-*.whl"))
             with zipfile.ZipFile(wheel) as archive:
-                data = archive.read(variant.member)
-    if len(data) != variant.size or hashlib.sha256(data).hexdigest() != variant.sha256:
-        raise ValueError(f"{variant.member}: size or sha256 differs from mediapipe 0.10.21's")
+                data = archive.read(file.member)
+    if len(data) != file.size or hashlib.sha256(data).hexdigest() != file.sha256:
+        raise ValueError(f"{file.member}: size or sha256 differs from mediapipe 0.10.21's")
     cache.mkdir(parents=True, exist_ok=True)
     cached.write_bytes(data)
     return data

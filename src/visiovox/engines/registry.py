@@ -13,6 +13,7 @@ ENGINES: dict[str, str] = {
     "stt.whisper": "visiovox.engines.stt.whisper:WhisperSTT",
     "face.detect": "visiovox.engines.face.detect:FaceDetector",
     "face.detect_scrfd": "visiovox.engines.face.detect_scrfd:ScrfdDetector",
+    "face.detect_blazeface": "visiovox.engines.face.detect_blazeface:BlazeFaceDetector",
     "face.landmarks": "visiovox.engines.face.landmarks:FaceLandmarker",
     "face.embed": "visiovox.engines.face.embed:FaceEmbedder",
     "face.swap_warp": "visiovox.engines.face.swap_warp:WarpSwapper",

@@ -104,14 +104,20 @@ def plan_providers(
 
 
 def create_session(
-    model: Path,
+    model: Path | bytes,
     *,
     settings: Settings,
     device: str,
     warmup: bool = True,
     warmup_inputs: Mapping[str, npt.NDArray[Any]] | None = None,
 ) -> OnnxSession:
-    """A session for ``model`` on ``device``; runs one warm-up inference unless told not to."""
+    """A session for ``model`` on ``device``; runs one warm-up inference unless told not to.
+
+    ``model`` is a file, or a serialized graph built in memory (BlazeFace's,
+    converted from TFLite at load), named ``<in-memory graph>`` in the log.
+    """
+    label = model.name if isinstance(model, Path) else "<in-memory graph>"
+    source = str(model) if isinstance(model, Path) else model
     plan = plan_providers(settings, device=device)
     options = ort.SessionOptions()
     options.intra_op_num_threads = settings.onnx.intra_op_threads
@@ -119,7 +125,7 @@ def create_session(
     spinning = "1" if settings.onnx.allow_spinning else "0"
     options.add_session_config_entry("session.intra_op.allow_spinning", spinning)
     options.add_session_config_entry("session.inter_op.allow_spinning", spinning)
-    session = ort.InferenceSession(str(model), sess_options=options, providers=list(plan.providers))
+    session = ort.InferenceSession(source, sess_options=options, providers=list(plan.providers))
     in_use = tuple(session.get_providers())
     skipped: list[tuple[str, str]] = list(plan.skipped)
     for spec in plan.providers:
@@ -128,11 +134,11 @@ def create_session(
             skipped.append((ort_name, "onnxruntime could not initialise it (see its log)"))
     for name, reason in skipped:
         level = logging.INFO if reason.startswith("the worker's device") else logging.WARNING
-        log.log(level, "%s: provider %s skipped: %s", model.name, name, reason)
+        log.log(level, "%s: provider %s skipped: %s", label, name, reason)
     warmup_s = _warm_up(session, warmup_inputs) if warmup else None
     log.info(
         "onnx session %s on %s%s",
-        model.name,
+        label,
         ", ".join(in_use),
         f", warm-up {warmup_s * 1000:.1f} ms" if warmup_s is not None else "",
     )

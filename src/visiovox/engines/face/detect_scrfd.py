@@ -215,16 +215,30 @@ def hog_like_box(points: Array, *, width: int, height: int) -> FaceBox | None:
 
 
 def preferred_detector(settings: Settings) -> str:
-    """The detector engine ``face.detector`` names; auto: SCRFD when its weights are cached."""
+    """The detector engine ``face.detector`` names; auto: the best one whose weights are cached.
+
+    SCRFD first, then BlazeFace full range (``detect_blazeface``), then dlib's
+    HOG, which needs no file.
+    """
+    from visiovox.engines.face.detect_blazeface import MODEL as BLAZEFACE_MODEL
+    from visiovox.engines.face.detect_blazeface import BlazeFaceDetector
     from visiovox.models.cache import is_ready
     from visiovox.models.errors import UnknownModel
     from visiovox.models.manifest import get_manifest
 
+    named = {
+        "hog": FaceDetector.name,
+        "scrfd": ScrfdDetector.name,
+        "blazeface": BlazeFaceDetector.name,
+    }
     choice = settings.face.detector
     if choice != "auto":
-        return ScrfdDetector.name if choice == "scrfd" else FaceDetector.name
-    try:
-        entry = get_manifest(settings).get(MODEL)
-    except UnknownModel:
-        return FaceDetector.name
-    return ScrfdDetector.name if is_ready(entry, settings.models.cache_dir) else FaceDetector.name
+        return named[choice]
+    manifest = get_manifest(settings)
+    for model, engine in ((MODEL, ScrfdDetector.name), (BLAZEFACE_MODEL, BlazeFaceDetector.name)):
+        try:
+            if is_ready(manifest.get(model), settings.models.cache_dir):
+                return engine
+        except UnknownModel:
+            continue
+    return FaceDetector.name

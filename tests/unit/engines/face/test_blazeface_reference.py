@@ -24,7 +24,8 @@ import warnings
 
 import numpy as np
 import pytest
-from bench.blazeface import (
+
+from visiovox.engines.face.blazeface_decode import (
     FULL_RANGE,
     SHORT_RANGE,
     Detections,
@@ -35,7 +36,7 @@ from bench.blazeface import (
     to_frame,
     weighted_nms,
 )
-from bench.blazeface_graph import UnsupportedGraph, read_tflite
+from visiovox.models.tflite_reader import UnsupportedGraph, read_tflite
 
 
 def test_anchors_are_mediapipes_896_in_its_order() -> None:
