@@ -251,8 +251,9 @@ class LipSyncSettings(BaseModel):
 class FaceSettings(BaseModel):
     """Face detection, video tracking and swapping defaults."""
 
-    # auto: SCRFD when scrfd-10g is in the model cache, else dlib's HOG.
-    detector: Literal["auto", "hog", "scrfd"] = "auto"
+    # auto: SCRFD when scrfd-10g is in the model cache, else BlazeFace when
+    # blazeface-full-range is, else dlib's HOG.
+    detector: Literal["auto", "hog", "scrfd", "blazeface"] = "auto"
     hog_min_score: float = 0.2
     scrfd_threshold: float = 0.5
     scrfd_input_size: int = 640
