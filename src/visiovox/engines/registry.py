@@ -25,6 +25,7 @@ ENGINES: dict[str, str] = {
     "lipsync.wav2lip": "visiovox.engines.lipsync.wav2lip:Wav2Lip",
     "llm.openai_http": "visiovox.engines.llm.openai_http:OpenAIHttpLLM",
     "vad.silero": "visiovox.engines.vad.silero:SileroVAD",
+    "voice.rvc": "visiovox.engines.voice.rvc:RvcConverter",
 }
 
 # Roles a pipeline may ask for instead of an engine name; the settings choose the engine.
