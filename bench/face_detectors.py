@@ -14,8 +14,11 @@ one thread like dlib. Per frame: the median over every frame of the set, each fr
 timed ``HOG_RUNS`` or ``BLAZE_RUNS`` times after a warm-up. The decision rule
 of issue 16: a BlazeFace model may become the default only if it finds at
 least as many faces as HOG at five times the speed or better. A last line, outside the
-decision set, counts steeper in-plane turns (+-50 degrees). Prints the load
-average, since the machine is shared.
+decision set, counts steeper in-plane turns (+-50 degrees); the last, how far
+dlib's 68 points move when placed in the box the ``face.detect_blazeface``
+engine derives from full range's keypoints instead of HOG's (mean, as a share
+of the eye distance, over the frames where both find the one face). Prints the
+load average, since the machine is shared.
 
 Usage: ``python -m bench.face_detectors [--wheel mediapipe-0.10.21-...whl]``
 (without ``--wheel``, pip downloads the wheel once; the model is cached).
@@ -30,11 +33,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 from tests.face_set import Frame, build_set, count_found, load_portraits, rotated, single
 
 from bench.blazeface import FULL_RANGE, SHORT_RANGE, BlazeFace, model_bytes
 from visiovox.config import load_settings
 from visiovox.engines.face.detect import FaceDetector
+from visiovox.engines.face.detect_blazeface import hog_like_box
+from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.types import FaceBox, Image
 
 HOG_RUNS = 3
@@ -64,6 +70,27 @@ def tally(detect: Detect, frames: Sequence[Frame]) -> dict[str, tuple[int, int]]
             before = totals.get(key, (0, 0))
             totals[key] = (before[0] + found, before[1] + false)
     return totals
+
+
+def landmark_gap(
+    frames: Sequence[Frame], hog: FaceDetector, full: BlazeFace, landmarker: FaceLandmarker
+) -> tuple[float, float, int]:
+    """Mean and worst 68-point distance (share of the eye distance) between the two boxes."""
+    gaps = []
+    for frame in frames:
+        hog_boxes = hog.detect(frame.image, min_score=0.2)
+        found = full.detections(frame.image)
+        if len(hog_boxes) != 1 or len(found.scores) != 1:
+            continue
+        height, width = frame.image.shape[:2]
+        box = hog_like_box(found.keypoints[0], width=width, height=height)
+        if box is None:
+            continue
+        ours = landmarker.landmarks(frame.image, box).points
+        hogs = landmarker.landmarks(frame.image, hog_boxes[0]).points
+        eyes = float(np.linalg.norm(hogs[36:42].mean(axis=0) - hogs[42:48].mean(axis=0)))
+        gaps.append(float(np.linalg.norm(ours - hogs, axis=1).mean()) / eyes)
+    return statistics.mean(gaps), max(gaps), len(gaps)
 
 
 def main() -> None:
@@ -125,6 +152,13 @@ def main() -> None:
     print(
         f"outside the set, in-plane +-50 deg ({len(steep)} faces): "
         + ", ".join(f"{name} {count}" for name, count in found.items())
+    )
+    landmarker = FaceLandmarker(settings=settings, device="cpu")
+    landmarker.load()
+    mean, worst, count = landmark_gap(frames, hog, blazes[1], landmarker)
+    print(
+        f"68 points in full range's HOG-shaped box vs in HOG's ({count} frames): "
+        f"mean {100 * mean:.1f} %, worst {100 * worst:.1f} % of the eye distance"
     )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
