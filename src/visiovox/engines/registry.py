@@ -25,6 +25,7 @@ ENGINES: dict[str, str] = {
     "lipsync.wav2lip": "visiovox.engines.lipsync.wav2lip:Wav2Lip",
     "llm.openai_http": "visiovox.engines.llm.openai_http:OpenAIHttpLLM",
     "vad.silero": "visiovox.engines.vad.silero:SileroVAD",
+    "voice.convert_psola": "visiovox.engines.voice.convert_psola:PsolaConverter",
     "voice.rvc": "visiovox.engines.voice.rvc:RvcConverter",
 }
 

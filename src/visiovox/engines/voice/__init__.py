@@ -1,0 +1,1 @@
+"""Voice engines: conversion of one speaker's voice toward another's."""
