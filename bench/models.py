@@ -26,7 +26,7 @@ from pathlib import Path
 from visiovox.config import load_settings
 from visiovox.engines.base import Engine
 from visiovox.engines.pool import EnginePool
-from visiovox.models.hashing import sha256_of
+from visiovox.models.hashing import Digest, sha256_of
 from visiovox.models.http_download import download_url
 
 SIZE = 256 * 1024 * 1024
@@ -81,7 +81,11 @@ def downloads(folder: Path) -> None:
         command = ["curl", "-sS", "-o", str(curl_out), url]
         for _ in range(RUNS):
             dest.unlink(missing_ok=True)
-            ours.append(timed(lambda: download_url(url, dest=dest, size=SIZE, sha256=digest)))
+            ours.append(
+                timed(
+                    lambda: download_url(url, dest=dest, size=SIZE, digest=Digest("sha256", digest))
+                )
+            )
             curl_out.unlink(missing_ok=True)
             curl.append(timed(lambda: subprocess.run(command, check=True)))
             curl_out.unlink(missing_ok=True)

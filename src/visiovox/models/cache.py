@@ -42,8 +42,8 @@ from visiovox.models.sources import (
     TEMP_SUFFIX,
     OfflineRefused,
     SourceFailed,
+    file_digest,
     materialise,
-    sha256_of,
 )
 from visiovox.models.transfer import FetchOptions, ProgressCallback
 
@@ -59,9 +59,12 @@ _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 @dataclass(frozen=True)
 class FileStamp:
-    """A file as it was when its hash last matched the manifest, and in which boot."""
+    """A file as it was when its hash last matched the manifest, and in which boot.
 
-    sha256: str
+    ``digest`` is the pin it matched (``Digest.pin``: ``sha256:<hex>`` or ``md5:<hex>``).
+    """
+
+    digest: str
     size: int
     mtime_ns: int
     boot_id: str | None = None
@@ -218,7 +221,8 @@ def _verified_stamp(
     if not dest.exists():
         dest.unlink(missing_ok=True)  # a dangling link, e.g. its package was uninstalled
         return None
-    if dest.stat().st_size == item.size and sha256_of(dest) == item.sha256:
+    digest = item.digest
+    if dest.stat().st_size == item.size and file_digest(dest, digest.algorithm) == digest.hexdigest:
         return file_stamp(dest, item)
     log.warning(
         "model %s: cached %s does not match the manifest; rebuilding it", entry.id, item.path
@@ -251,7 +255,7 @@ def _fetch(entry: ModelEntry, item: ModelFile, dest: Path, options: FetchOptions
 def _unchanged(
     item: ModelFile, path: Path, recorded: FileStamp | None, *, this_boot: bool = True
 ) -> bool:
-    if recorded is None or recorded.sha256 != item.sha256:
+    if recorded is None or recorded.digest != item.digest.pin:
         return False
     if this_boot and recorded.boot_id != boot_id():
         return False
@@ -266,16 +270,24 @@ def file_stamp(path: Path, item: ModelFile) -> FileStamp:
     """The stamp of ``path``, just verified to hold ``item``, in this boot."""
     stat = path.stat()
     return FileStamp(
-        sha256=item.sha256, size=stat.st_size, mtime_ns=stat.st_mtime_ns, boot_id=boot_id()
+        digest=item.digest.pin, size=stat.st_size, mtime_ns=stat.st_mtime_ns, boot_id=boot_id()
     )
 
 
 def read_marker(folder: Path) -> dict[str, FileStamp]:
     try:
         raw = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-        return {path: FileStamp(**fields) for path, fields in raw["files"].items()}
+        return {path: _stamp(fields) for path, fields in raw["files"].items()}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
+
+
+def _stamp(fields: dict[str, object]) -> FileStamp:
+    """A marker's entry; one written before md5 pins (a bare ``sha256``) reads as its pin."""
+    fields = dict(fields)
+    if "sha256" in fields:
+        fields["digest"] = f"sha256:{fields.pop('sha256')}"
+    return FileStamp(**fields)  # type: ignore[arg-type]
 
 
 def write_marker(folder: Path, stamps: dict[str, FileStamp]) -> None:

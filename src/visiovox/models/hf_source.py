@@ -2,7 +2,7 @@
 
 The file downloads into a staging folder (``.hf`` beside the target, the
 library's ``local_dir`` mode, which resumes its own ``.incomplete`` files),
-is checked against the manifest's size and sha256, then renamed into place.
+is checked against the manifest's size and digest (sha256, or md5), then renamed into place.
 ``HF_TOKEN`` and ``HF_ENDPOINT`` work as for any Hugging Face tool; an
 explicit endpoint (``models.hf_endpoint``) wins over ``HF_ENDPOINT``.
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from visiovox.models.hashing import sha256_of
+from visiovox.models.hashing import Digest
 from visiovox.models.source_specs import HFSource
 
 STAGING_DIR = ".hf"
@@ -31,7 +31,7 @@ def download_hf(
     filename: str,
     dest: Path,
     size: int,
-    sha256: str,
+    digest: Digest,
     endpoint: str | None = None,
     timeout_s: float = 30.0,
     on_bytes: Callable[[int], None] | None = None,
@@ -57,12 +57,12 @@ def download_hf(
     except Exception as exc:
         raise HFDownloadFailed(f"{source.describe()} {filename}: {exc}") from exc
     got_size = fetched.stat().st_size
-    got_sha = sha256_of(fetched)
-    if got_size != size or got_sha != sha256:
+    got = digest.of(fetched)
+    if got_size != size or got != digest.hexdigest:
         fetched.unlink(missing_ok=True)
         raise HFDownloadFailed(
-            f"{source.describe()} {filename} is {got_size} bytes with sha256 {got_sha}, "
-            f"expected {size} bytes with sha256 {sha256}; the download was deleted"
+            f"{source.describe()} {filename} is {got_size} bytes with {digest.algorithm} {got}, "
+            f"expected {size} bytes with {digest.pin}; the download was deleted"
         )
     os.replace(fetched, dest)
     shutil.rmtree(staging, ignore_errors=True)

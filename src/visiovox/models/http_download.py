@@ -4,11 +4,11 @@ Bytes go to ``.<name>.download`` beside the target. A cut connection or a
 stalled read is retried with ``Range: bytes=<have>-`` (a server that answers
 200 instead of 206 is read from the start again), so neither a flaky link nor
 a killed process makes anyone fetch the same bytes twice. The file is renamed
-into place only once its size and sha256 match the manifest; a mismatch
+into place only once its size and digest (sha256, or md5) match the manifest; a mismatch
 deletes it. Callers hold the model's lock, so one process writes a given file.
 
 The body is read straight into a few 1 MiB buffers, each written with one
-``write`` and then fed to sha256 on a helper thread (hashlib releases the GIL),
+``write`` and then fed to the digest on a helper thread (hashlib releases the GIL),
 so hashing overlaps the socket and nothing is read twice. There is no
 fsync: a crash of the process loses nothing the page cache holds, and the
 model cache hashes a file again after a reboot before trusting it (see
@@ -28,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+
+from visiovox.models.hashing import Digest
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ def download_url(
     *,
     dest: Path,
     size: int,
-    sha256: str,
+    digest: Digest,
     attempts: int = 5,
     timeout_s: float = 30.0,
     on_bytes: Callable[[int], None] | None = None,
@@ -74,7 +76,7 @@ def download_url(
 ) -> None:
     """Make ``dest`` the verified file at ``url``, resuming any partial one."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = _Partial(partial_path(dest))
+    partial = _Partial(partial_path(dest), digest)
     http = session or requests.Session()
     try:
         for attempt in range(1, max(1, attempts) + 1):
@@ -89,19 +91,20 @@ def download_url(
                 backoff = min(_MAX_BACKOFF_S, 0.2 * 2 ** (attempt - 1))
                 log.warning("%s: %s; resuming at byte %d in %.1fs", url, exc, partial.size, backoff)
                 time.sleep(backoff)
-        partial.place(dest, url=url, size=size, sha256=sha256)
+        partial.place(dest, url=url, size=size)
     finally:
         if session is None:
             http.close()
 
 
 class _Partial:
-    """The partial file and the sha256 of its bytes, updated as they arrive (no second read)."""
+    """The partial file and the digest of its bytes, updated as they arrive (no second read)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, expected: Digest) -> None:
         self.path = path
         self.size = 0
-        self._digest = hashlib.sha256()
+        self._expected = expected
+        self._digest = expected.new()
         self._sync()
 
     def open(self, *, resume: bool) -> _WriteBehind:
@@ -110,7 +113,7 @@ class _Partial:
             self._sync()
         else:
             self.size = 0
-            self._digest = hashlib.sha256()
+            self._digest = self._expected.new()
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if resume else os.O_TRUNC)
         return _WriteBehind(self._digest, os.open(self.path, flags, 0o644))
 
@@ -118,15 +121,15 @@ class _Partial:
         self.path.unlink(missing_ok=True)
         self._sync()
 
-    def place(self, dest: Path, *, url: str, size: int, sha256: str) -> None:
-        """Rename into ``dest`` if size and sha256 match; otherwise delete and raise."""
-        got_sha = self._digest.hexdigest()
-        if self.size != size or got_sha != sha256:
+    def place(self, dest: Path, *, url: str, size: int) -> None:
+        """Rename into ``dest`` if size and digest match; otherwise delete and raise."""
+        got = self._digest.hexdigest()
+        if self.size != size or got != self._expected.hexdigest:
             got_size = self.size
             self.discard()
             raise DownloadFailed(
-                f"{url} gave {got_size} bytes with sha256 {got_sha}, expected {size} bytes "
-                f"with sha256 {sha256}; the download was deleted"
+                f"{url} gave {got_size} bytes with {self._expected.algorithm} {got}, expected "
+                f"{size} bytes with {self._expected.pin}; the download was deleted"
             )
         os.replace(self.path, dest)
 
@@ -135,7 +138,7 @@ class _Partial:
         on_disk = self.path.stat().st_size if self.path.exists() else 0
         if on_disk == self.size:
             return
-        self._digest = hashlib.sha256()
+        self._digest = self._expected.new()
         self.size = 0
         if on_disk:
             with open(self.path, "rb") as handle:
@@ -149,7 +152,7 @@ class _WriteBehind:
 
     ``take`` hands out an empty buffer (waiting while all are in flight);
     ``append`` writes a filled one to the file with one ``write`` and queues it
-    for the digest, which a helper thread feeds (sha256 releases the GIL) before
+    for the digest, which a helper thread feeds (hashlib releases the GIL) before
     returning the buffer to the free list. So the file always holds exactly the
     bytes appended (what resuming relies on), and ``close`` waits until the
     digest has them all too. On loopback this split was 5-32 % faster than the

@@ -25,7 +25,7 @@ from visiovox.models.cache import (
     write_marker,
 )
 from visiovox.models.manifest import ModelEntry
-from visiovox.models.sources import sha256_of
+from visiovox.models.sources import file_digest
 
 
 class FileState(enum.StrEnum):
@@ -61,15 +61,16 @@ def verify_cached(entry: ModelEntry, cache_dir: Path, *, lock_timeout_s: float) 
                 stamps.pop(item.path, None)
                 continue
             size = path.stat().st_size
-            digest = sha256_of(path) if size == item.size else ""
-            if size == item.size and digest == item.sha256:
+            expected = item.digest
+            digest = file_digest(path, expected.algorithm) if size == item.size else ""
+            if size == item.size and digest == expected.hexdigest:
                 checks.append(FileCheck(entry.id, item.path, FileState.OK))
                 stamps[item.path] = file_stamp(path, item)  # trusted again in this boot
                 continue
             detail = (
                 f"{size} bytes, expected {item.size}"
                 if size != item.size
-                else f"sha256 {digest}, expected {item.sha256}"
+                else f"{expected.algorithm} {digest}, expected {expected.pin}"
             )
             checks.append(FileCheck(entry.id, item.path, FileState.CORRUPT, detail))
             stamps.pop(item.path, None)

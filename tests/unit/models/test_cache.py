@@ -31,11 +31,11 @@ def _sha256(path: Path) -> str:
 
 
 def _no_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(path: Path) -> str:
+    def refuse(path: Path, algorithm: str) -> str:
         raise AssertionError(f"{path} was hashed again")
 
-    monkeypatch.setattr(cache, "sha256_of", refuse)
-    monkeypatch.setattr(sources, "sha256_of", refuse)
+    monkeypatch.setattr(cache, "file_digest", refuse)
+    monkeypatch.setattr(sources, "file_digest", refuse)
 
 
 def test_joined_parts_are_verified(tmp_path: Path, whisper: ModelEntry) -> None:

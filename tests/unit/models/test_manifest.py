@@ -48,6 +48,12 @@ def test_bundled_manifest() -> None:
     assert [entry.id for entry in manifest.for_engine("tts.piper")] == [
         "piper-joe-medium",
         "piper-lessac-medium",
+        "piper-faber-medium",
+        "piper-irina-medium",
+        "piper-denis-medium",
+        "piper-dmitri-medium",
+        "piper-ruslan-medium",
+        "piper-huayan-medium",
     ]
 
 
