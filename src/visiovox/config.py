@@ -195,6 +195,12 @@ class TTSSettings(BaseModel):
     """Text to speech defaults."""
 
     voice: str = "joe"
+    # Language -> the voice that speaks it, when a request gives a language and no voice
+    # (tts's ``language``; the language Whisper heard in an assistant turn). Keys are
+    # Whisper's codes (``pt``) or with a region (``pt_BR``), which wins over the bare code.
+    language_voices: dict[str, str] = Field(
+        default_factory=lambda: {"en": "joe", "pt": "faber", "ru": "irina", "zh": "huayan"}
+    )
     max_chars: int = SPEECH_MAX_CHARS
     # Seconds of speech one job may produce; past it the job fails with audio_too_long.
     max_audio_s: float = Field(default=600.0, gt=0)
