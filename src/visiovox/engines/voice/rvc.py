@@ -95,7 +95,7 @@ class RvcConverter(Engine):
         self._encoder: ort.InferenceSession | None = None
         self._pitch: ort.InferenceSession | None = None
         self._filters = mel_filterbank()
-        self._voices: OrderedDict[Path, tuple[ort.InferenceSession, FloatArray | None]] = (
+        self._voices: OrderedDict[RvcVoice, tuple[ort.InferenceSession, FloatArray | None]] = (
             OrderedDict()
         )
 
@@ -163,16 +163,16 @@ class RvcConverter(Engine):
         return np.asarray(self._encoder.run(None, feed)[0][0], dtype=np.float32)
 
     def _voice(self, voice: RvcVoice) -> tuple[ort.InferenceSession, FloatArray | None]:
-        cached = self._voices.get(voice.model)
+        cached = self._voices.get(voice)
         if cached is None:
             bank = None
             if voice.bank is not None:
                 bank = np.load(voice.bank, allow_pickle=False).astype(np.float32)
             cached = (self._session(voice.model), bank)
-            self._voices[voice.model] = cached
+            self._voices[voice] = cached
             while len(self._voices) > CACHED_VOICES:
                 self._voices.popitem(last=False)
-        self._voices.move_to_end(voice.model)
+        self._voices.move_to_end(voice)
         return cached
 
     def _session(self, path: Path) -> ort.InferenceSession:

@@ -1,0 +1,59 @@
+"""The RVC engine end to end on stand-in graphs (``rvc_graphs``) with the real models' shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.unit.engines.voice.rvc_graphs import stand_in_settings, synthesizer_graph
+from visiovox.engines.voice.rvc import RvcConverter, RvcSettings, RvcVoice
+
+
+@pytest.fixture(scope="module")
+def rvc(tmp_path_factory: pytest.TempPathFactory) -> RvcConverter:
+    engine = RvcConverter(settings=stand_in_settings(tmp_path_factory.mktemp("rvc")), device="cpu")
+    engine.load()
+    return engine
+
+
+def _speech(seconds: float) -> np.ndarray:
+    t = np.arange(int(16_000 * seconds)) / 16_000
+    return (0.3 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
+def test_feature_frames_follow_hubert_geometry(rvc: RvcConverter) -> None:
+    # 1 s with RVC's 1 s reflect padding each side is 48,000 samples: HuBERT gives
+    # (48000 - 400) // 320 + 1 = 149 frames, doubled to 298, under p_len 48000 // 160 = 300.
+    padded = np.pad(_speech(1.0), 16_000, mode="reflect")
+    assert rvc.content(padded).shape == (149, 768)
+    assert len(rvc.f0(padded)) == 301  # RMVPE: 1 + len // 160
+
+
+@pytest.mark.parametrize("rate", [32_000, 40_000, 48_000])
+def test_output_has_the_voice_rate_and_the_input_duration(
+    rvc: RvcConverter, tmp_path: Path, rate: int
+) -> None:
+    voice = RvcVoice(
+        model=synthesizer_graph(tmp_path / f"{rate}.onnx", sample_rate=rate), sample_rate=rate
+    )
+    out = rvc.convert(_speech(1.37), voice=voice, knobs=RvcSettings())
+    assert out.sample_rate == rate
+    assert len(out.samples) == round(1.37 * rate)
+    assert np.abs(out.samples).max() <= 0.99 + 1e-6
+    assert np.abs(out.samples).max() > 0.0
+
+
+def test_a_feature_bank_changes_the_output(rvc: RvcConverter, tmp_path: Path) -> None:
+    model = synthesizer_graph(tmp_path / "voice.onnx")
+    bank = tmp_path / "bank.npy"
+    np.save(bank, np.random.default_rng(5).standard_normal((300, 768)).astype(np.float32))
+    plain = RvcVoice(model=model, sample_rate=40_000)
+    banked = RvcVoice(model=model, sample_rate=40_000, bank=bank)
+    knobs = RvcSettings(index_rate=1.0, protect=0.5)
+    audio = _speech(0.5)
+    assert not np.allclose(
+        rvc.convert(audio, voice=plain, knobs=knobs).samples,
+        rvc.convert(audio, voice=banked, knobs=knobs).samples,
+    )
