@@ -310,6 +310,17 @@ class LiveSettings(BaseModel):
     max_frame_pixels: int = Field(default=2_073_600, ge=4_096)
 
 
+class VoiceSettings(BaseModel):
+    """Owners' registered RVC voices (``/v1/voices``): caps and the uploaded graph's checks."""
+
+    # Voices one owner may keep, those still being validated included.
+    max_per_owner: int = Field(default=20, ge=1)
+    # Bytes one owner's voices may take on disk together (synthesizers and feature banks).
+    max_bytes: int = Field(default=1024**3, ge=1_024)
+    # Largest tensor an uploaded synthesizer may declare (RVC v2's largest is ~8 MiB).
+    max_initializer_bytes: int = Field(default=64 * 1024**2, ge=1_024)
+
+
 class Settings(BaseSettings):
     """Every setting of a VisioVox deployment."""
 
@@ -342,6 +353,7 @@ class Settings(BaseSettings):
     video: VideoSettings = Field(default_factory=VideoSettings)
     vad: VADSettings = Field(default_factory=VADSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
+    voices: VoiceSettings = Field(default_factory=VoiceSettings)
 
     @model_validator(mode="after")
     def _offline_switches(self) -> Settings:
