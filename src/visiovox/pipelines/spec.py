@@ -31,7 +31,8 @@ class InputSpec:
 
     ``required_when`` (param, value): an optional field that becomes required
     when that param has that value (``None``: when the param is left out),
-    checked at submission.
+    checked at submission. ``min_duration_s``: a file the probe found shorter
+    is refused at submission with 422 ``too_short_code``.
     """
 
     field: str
@@ -39,6 +40,8 @@ class InputSpec:
     required: bool = True
     description: str = ""
     required_when: tuple[str, str | None] | None = None
+    min_duration_s: float | None = None
+    too_short_code: str = "input_too_short"
 
 
 RunFunction = Callable[["RunContext", BaseModel], Mapping[str, Any] | None]
