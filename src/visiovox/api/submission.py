@@ -119,6 +119,21 @@ def _check_conditional_inputs(
         )
 
 
+def _check_input_durations(spec: PipelineSpec, inputs: Sequence[InputFile]) -> None:
+    """422 with the field's ``too_short_code`` when the probe timed a file under its minimum."""
+    for sent in inputs:
+        item = spec.input(sent.field)
+        if item is None or item.min_duration_s is None or sent.duration_s is None:
+            continue
+        if sent.duration_s < item.min_duration_s:
+            raise ApiError(
+                422,
+                item.too_short_code,
+                f"{sent.field} lasts {sent.duration_s:.2f} s; "
+                f"{spec.name} needs at least {item.min_duration_s:g} s",
+            )
+
+
 def new_job(
     spec: PipelineSpec,
     *,
@@ -134,6 +149,7 @@ def new_job(
         priority = _take_priority(params)
     validated = validate_params(spec, params)
     _check_conditional_inputs(spec, validated, sent={i.field for i in inputs})
+    _check_input_durations(spec, inputs)
     return Job(
         id=job_id,
         pipeline=spec.name,
