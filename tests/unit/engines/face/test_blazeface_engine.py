@@ -3,7 +3,8 @@
 The file is the one the manifest pins (``blazeface-full-range``), taken out of
 the ``mediapipe`` 0.10.21 wheel that pip downloads from PyPI (the manifest's
 URL hosts may be unreachable here) and put in a temporary model cache, where
-the engine prepares it offline, checked by size and sha256. Without PyPI the
+it is checked by size and sha256 offline (``prepare_model``, as ``visiovox
+models pull`` does with a file already in place). Without PyPI the
 tests skip (fail under CI).
 """
 
@@ -26,6 +27,7 @@ from visiovox.engines.face.detect_blazeface import MODEL, MODEL_FILE, BlazeFaceD
 from visiovox.engines.face.detect_scrfd import preferred_detector
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.pool import EnginePool
+from visiovox.models.cache import prepare_model
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +43,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     cache = root / "cache"
     (cache / MODEL).mkdir(parents=True)
     (cache / MODEL / MODEL_FILE).write_bytes(data)
-    return load_settings(models={"cache_dir": cache, "offline": True})
+    settings = load_settings(models={"cache_dir": cache, "offline": True})
+    prepare_model(settings, MODEL)  # checks the file in place and marks it verified
+    return settings
 
 
 @pytest.fixture(scope="module")
