@@ -26,6 +26,7 @@ PIPELINES: dict[str, str] = {
     "talking-avatar": "visiovox.pipelines.talking_avatar.spec",
     "assistant-live": "visiovox.pipelines.assistant_live.spec",
     "face-swap-live": "visiovox.pipelines.face_swap_live.spec",
+    "voice-validate": "visiovox.pipelines.voice_validate.spec",
     "voice-convert": "visiovox.pipelines.voice_convert.spec",
 }
 
