@@ -41,6 +41,7 @@ from visiovox.api.routes import (
     openai_audio,
     openai_chat,
     pipelines,
+    voices,
     workers,
 )
 from visiovox.api.security import Authenticator
@@ -152,7 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(RateLimitHeaders)
     install_error_handlers(app)
-    routers = (health, pipelines, jobs, files, events, workers, models, metrics)
+    routers = (health, pipelines, jobs, files, events, workers, models, voices, metrics)
     modules = (*routers, openai_chat, openai_audio, assistant, live)
     for module in modules:
         app.include_router(module.router)
