@@ -7,20 +7,36 @@ from typing import Any
 from pydantic import BaseModel
 
 from visiovox.engines.tts.base import TTSEngine
+from visiovox.errors import PipelineError
 from visiovox.media.audio import AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, AudioFormat, encode_audio
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.synthesis import speak_text
 from visiovox.pipelines.tts.spec import ENGINE, TTSParams
+from visiovox.pipelines.voice_choice import voice_for_language
 
 # Share of the progress bar synthesis takes; encoding takes the rest.
 SYNTHESIS_SHARE = 90.0
+
+
+def _voice(ctx: RunContext, params: TTSParams) -> str:
+    """The voice named, else the one of the language given, else the default."""
+    if params.voice or not params.language:
+        return params.voice or ctx.settings.tts.voice
+    voice = voice_for_language(ctx.settings, params.language)
+    if voice is None:
+        known = ", ".join(sorted(ctx.settings.tts.language_voices))
+        raise PipelineError(
+            "unsupported_language",
+            f"no voice for language {params.language!r} (languages: {known}); name a voice",
+        )
+    return voice
 
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     assert isinstance(params, TTSParams)
     ctx.stage("synthesize")
     engine = ctx.engine(ENGINE, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
-    voice = params.voice or ctx.settings.tts.voice
+    voice = _voice(ctx, params)
 
     def progress(share: float, sentence: int) -> None:
         ctx.progress(SYNTHESIS_SHARE * share, stage="synthesize", message=f"sentence {sentence}")

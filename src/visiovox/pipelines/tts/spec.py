@@ -4,7 +4,9 @@ The text loses its invisible characters at submission, and text with nothing
 speakable left is refused there (422 ``no_speakable_text``, ``media/speakable.py``).
 Long sentences are synthesised in bounded chunks, with a cancel honoured
 between them, and the job fails with ``audio_too_long`` past
-``tts.max_audio_s`` of speech (``pipelines/synthesis.py``).
+``tts.max_audio_s`` of speech (``pipelines/synthesis.py``). With ``language``
+and no ``voice``, the voice ``tts.language_voices`` gives that language speaks
+(``pipelines/voice_choice.py``); a language it lacks fails ``unsupported_language``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from visiovox.config import SPEECH_MAX_CHARS
 from visiovox.media.speakable import speakable_text
 from visiovox.pipelines.spec import PipelineSpec
+from visiovox.pipelines.voice_choice import LANGUAGE_PATTERN
 
 ENGINE = "tts.piper"
 
@@ -31,7 +34,15 @@ class TTSParams(BaseModel):
         description="Text to speak: invisible characters are dropped; a letter or digit must stay.",
     )
     voice: str | None = Field(
-        default=None, max_length=64, description="Voice name; empty: the configured default."
+        default=None,
+        max_length=64,
+        description="Voice name; empty: the voice of language, else the configured default.",
+    )
+    language: str | None = Field(
+        default=None,
+        pattern=LANGUAGE_PATTERN,
+        description="Language of the text (pt, pt_BR, ru, zh): with no voice, "
+        "the voice tts.language_voices gives it.",
     )
     speed: float = Field(default=1.0, ge=0.25, le=4.0, description="1.0 normal, 2.0 twice as fast.")
     format: Literal["wav", "mp3", "ogg", "opus", "flac", "aac", "pcm"] = Field(

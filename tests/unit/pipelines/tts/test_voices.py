@@ -52,7 +52,9 @@ def test_an_unknown_voice_names_the_voices(ctx: LocalContext) -> None:
         run_pipeline(SPEC, {"text": SENTENCE, "voice": "nobody"}, ctx)
     assert caught.value.code == "unknown_voice"
     assert caught.value.message == (
-        "no voice 'nobody' (voices: joe, lessac, piper-joe-medium, piper-lessac-medium)"
+        "no voice 'nobody' (voices: denis, dmitri, faber, huayan, irina, joe, lessac, "
+        "piper-denis-medium, piper-dmitri-medium, piper-faber-medium, piper-huayan-medium, "
+        "piper-irina-medium, piper-joe-medium, piper-lessac-medium, piper-ruslan-medium, ruslan)"
     )
 
 
