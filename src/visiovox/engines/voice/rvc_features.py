@@ -26,8 +26,8 @@ from visiovox.engines.voice.rvc_pitch import SAMPLE_RATE
 HIGHPASS_HZ = 48.0
 HIGHPASS_ORDER = 5
 NEIGHBOURS = 8
-# Bank rows compared per step: bounds the distance matrix at 2,048 x frames floats.
-_BANK_BLOCK = 2048
+# Bank rows compared per step: bounds the distance matrix at 8,192 x frames floats.
+_BANK_BLOCK = 8192
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -49,25 +49,27 @@ def retrieve(feats: FloatArray, bank: FloatArray, *, index_rate: float) -> Float
     if index_rate <= 0 or len(bank) == 0:
         return feats
     k = min(NEIGHBOURS, len(bank))
-    best_d = np.full((len(feats), k), np.inf)
+    best_d = np.full((len(feats), k), np.inf, dtype=np.float32)
     best_i = np.zeros((len(feats), k), dtype=np.int64)
-    feats64 = feats.astype(np.float64)
-    norms = (feats64**2).sum(axis=1, keepdims=True)
+    norms = (feats.astype(np.float32) ** 2).sum(axis=1, keepdims=True)
     for start in range(0, len(bank), _BANK_BLOCK):
-        block = bank[start : start + _BANK_BLOCK].astype(np.float64)
-        dist = norms - 2.0 * feats64 @ block.T + (block**2).sum(axis=1)[None, :]
-        all_d = np.concatenate([best_d, np.maximum(dist, 0.0)], axis=1)
-        all_i = np.concatenate(
-            [best_i, start + np.arange(len(block))[None, :].repeat(len(feats), 0)], axis=1
-        )
-        keep = np.argsort(all_d, axis=1)[:, :k]
+        block = bank[start : start + _BANK_BLOCK].astype(np.float32)
+        dist = norms - 2.0 * (feats @ block.T) + (block**2).sum(axis=1)[None, :]
+        nearest = np.argpartition(dist, k - 1, axis=1)[:, :k] if len(block) > k else None
+        if nearest is None:
+            nearest = np.broadcast_to(np.arange(len(block)), (len(feats), len(block)))
+        all_d = np.concatenate([best_d, np.take_along_axis(dist, nearest, axis=1)], axis=1)
+        all_i = np.concatenate([best_i, start + nearest], axis=1)
+        keep = np.argpartition(all_d, k - 1, axis=1)[:, :k]
         best_d = np.take_along_axis(all_d, keep, axis=1)
         best_i = np.take_along_axis(all_i, keep, axis=1)
+    best_d = np.maximum(best_d.astype(np.float64), 0.0)
     # RVC divides by the raw distance; a frame equal to a bank vector would be 1/0.
     weight = np.square(1.0 / np.maximum(best_d, 1e-12))
     weight /= weight.sum(axis=1, keepdims=True)
     blended = (bank[best_i].astype(np.float64) * weight[:, :, None]).sum(axis=1)
-    return np.asarray(blended * index_rate + (1.0 - index_rate) * feats64, dtype=np.float32)
+    mixed = blended * index_rate + (1.0 - index_rate) * feats.astype(np.float64)
+    return np.asarray(mixed, dtype=np.float32)
 
 
 def double_frames(feats: FloatArray) -> FloatArray:
