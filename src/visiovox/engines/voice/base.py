@@ -24,6 +24,9 @@ from visiovox.engines.base import Engine
 # resampling trick smears consonants), so the plan clips to them.
 RANGE_LIMITS = (0.5, 2.0)
 FORMANT_LIMITS = (0.8, 1.25)
+# Where a speaking voice's median F0 can go: a deep bass speaks near 55 Hz, a
+# child near 600 Hz; a pitch_shift past them is held at the bound.
+F0_LIMITS_HZ = (50.0, 600.0)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class ConversionPlan:
         ratios = [t / s for t, s in zip(target.formants_hz, source.formants_hz, strict=True)]
         formant = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
         return cls(
-            f0_median_hz=median,
+            f0_median_hz=float(np.clip(median, *F0_LIMITS_HZ)),
             pitch_range=float(np.clip(spread, *RANGE_LIMITS)),
             formant_ratio=float(np.clip(formant, *FORMANT_LIMITS)),
         )

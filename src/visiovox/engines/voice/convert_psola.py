@@ -18,13 +18,17 @@ import logging
 import numpy as np
 import numpy.typing as npt
 
-from visiovox.engines.voice.base import ConversionPlan, NoVoicedSpeech, VoiceConverter, VoiceProfile
+from visiovox.engines.voice.base import (
+    F0_LIMITS_HZ,
+    ConversionPlan,
+    NoVoicedSpeech,
+    VoiceConverter,
+    VoiceProfile,
+)
 
 log = logging.getLogger(__name__)
 
-# A deep bass speaks near 55 Hz, a child or a high soprano near 600 Hz.
-PITCH_FLOOR_HZ = 50.0
-PITCH_CEILING_HZ = 600.0
+PITCH_FLOOR_HZ, PITCH_CEILING_HZ = F0_LIMITS_HZ
 # Praat's advice is 5000 Hz for a man and 5500 Hz for a woman; one value for both
 # speakers keeps their formants comparable, which is all the ratio needs.
 FORMANT_CEILING_HZ = 5500.0

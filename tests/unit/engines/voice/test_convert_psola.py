@@ -12,6 +12,7 @@ from tests.voices import piper_speech, semitones, tape_speed, yin_median_f0
 from tests.wer import SPOKEN_SENTENCE
 from visiovox.engines.pool import EnginePool
 from visiovox.engines.voice.base import (
+    F0_LIMITS_HZ,
     FORMANT_LIMITS,
     RANGE_LIMITS,
     ConversionPlan,
@@ -36,11 +37,13 @@ def converter(bundled_pool: EnginePool) -> Iterator[VoiceConverter]:
     bundled_pool.release("voice.convert_psola")
 
 
-@pytest.mark.parametrize("factor", [1.5, 2.0, 2 ** (-7 / 12)])
+# A minor sixth up, an octave up, a fifth down (Piper's speech varies from run to
+# run, so YIN reads a fifth of tape speed as 6.7-7.0 semitones).
+@pytest.mark.parametrize("factor", [2 ** (8 / 12), 2.0, 2 ** (-7 / 12)])
 def test_f0_moves_to_the_reference_and_the_duration_stays(
     converter: VoiceConverter, joe: npt.NDArray[np.float32], factor: float
 ) -> None:
-    reference = tape_speed(joe, factor)  # a fifth up, an octave up, a fifth down
+    reference = tape_speed(joe, factor)
     source = converter.analyse(joe, sample_rate=RATE)
     target = converter.analyse(reference, sample_rate=RATE)
     plan = ConversionPlan.between(source=source, target=target)
@@ -50,7 +53,7 @@ def test_f0_moves_to_the_reference_and_the_duration_stays(
     assert converted.shape == joe.shape and converted.dtype == np.float32
     before, wanted = yin_median_f0(joe, rate=RATE), yin_median_f0(reference, rate=RATE)
     after = yin_median_f0(converted, rate=RATE)
-    assert abs(semitones(before, wanted)) >= 6.9
+    assert abs(semitones(before, wanted)) >= 6.5
     assert abs(semitones(wanted, after)) <= SEMITONE_TOLERANCE, (before, wanted, after)
 
 
@@ -96,3 +99,5 @@ def test_the_plan_clips_range_and_formants_to_what_stays_intelligible() -> None:
     assert plan.f0_median_hz == 300.0
     assert (plan.pitch_range, plan.formant_ratio) == (RANGE_LIMITS[1], FORMANT_LIMITS[1])
     assert plan.shift_semitones(low) == pytest.approx(12 * np.log2(300 / 90))
+    down = ConversionPlan.between(source=low, target=wild, pitch_shift=-24)
+    assert down.f0_median_hz == F0_LIMITS_HZ[0]

@@ -69,7 +69,7 @@ def test_converts_toward_the_reference_at_the_input_duration(
     output_s = probe_media(ctx.output_path("converted.wav"), kind=MediaKind.AUDIO).duration_s
     assert source_s is not None and output_s == pytest.approx(source_s, rel=0.01)
     assert result["engine"] == "voice.convert_psola"
-    assert semitones(result["source_f0_median_hz"], result["target_f0_median_hz"]) >= 6.5
+    assert semitones(result["source_f0_median_hz"], result["target_f0_median_hz"]) >= 6.0
     assert result["reference"]["trimmed_to_s"] is None
     assert set(result["timings_ms"]) == {"decode", "detect_speech", "analyse", "convert", "encode"}
     wanted = yin_median_f0(decode_audio(files["reference"], sample_rate=RATE), rate=RATE)
