@@ -87,6 +87,10 @@ def _file_targets(face: bytes, speech: bytes) -> list[tuple[str, str, dict[str, 
         ),
         ("/v1/jobs/lip-sync", "face", {"files": {"audio": audio}}, "visual"),
         ("/v1/jobs/talking-avatar", "image", {"data": {"text": "Hi."}}, "image"),
+        # The speech partner lasts under voice-convert's 3 s reference minimum, so
+        # bad audio meets reference_too_short once its own checks pass.
+        ("/v1/jobs/voice-convert", "audio", {"files": {"reference": audio}}, "audio"),
+        ("/v1/jobs/voice-convert", "reference", {"files": {"audio": audio}}, "audio"),
     ]
 
 
