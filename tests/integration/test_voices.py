@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
 import redis
+import yaml
 
 from tests.integration.stack import Stack, wait_for_job
-from tests.unit.engines.voice.rvc_graphs import rmvpe_graph, synthesizer_graph
+from tests.unit.engines.voice.rvc_graphs import rmvpe_graph, stand_in_models, synthesizer_graph
 from visiovox.jobs.storage import JobFiles
+from visiovox.media.audio import decode_audio
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +64,7 @@ def test_a_voice_is_registered_validated_listed_and_deleted(
         assert got["bytes"] == len(graphs["voice"]) + len(graphs["bank"])
         assert voice["id"] in [item["id"] for item in alice.get("/v1/voices").json()["voices"]]
         folder = stack.root / "data" / "voices" / voice["id"]
-        assert sorted(p.name for p in folder.iterdir()) == ["bank.npy", "model.onnx"]
+        assert sorted(p.name for p in folder.iterdir()) == ["bank.npy", "model.onnx", "voice.json"]
         # Another owner sees nothing of it, and cannot delete it.
         foreign = bob.get(f"/v1/voices/{voice['id']}")
         assert foreign.status_code == 404
@@ -180,3 +183,69 @@ def test_a_ready_voice_outlives_its_validation_job(stack: Stack, graphs: dict[st
         assert kept.status_code == 200 and kept.json()["status"] == "ready"
         assert voice_id in _voice_dirs(stack)
         assert alice.delete(f"/v1/voices/{voice_id}").status_code == 204
+
+
+def test_a_conversion_with_a_registered_voice(
+    make_stack: Callable[..., Stack], graphs: dict[str, bytes], tmp_path: Path
+) -> None:
+    # The worker's manifest: the project's, plus the stand-ins of ContentVec and RMVPE.
+    models = stand_in_models(tmp_path / "rvc")
+    manifest = yaml.safe_load(Path("configs/models.yaml").read_text())
+    manifest["models"] += yaml.safe_load(Path(str(models["manifest"])).read_text())["models"]
+    merged = tmp_path / "models.yaml"
+    merged.write_text(yaml.safe_dump(manifest))
+    stack = make_stack(
+        settings={
+            "VISIOVOX_MODELS__MANIFEST": str(merged),
+            "VISIOVOX_MODELS__CACHE_DIR": str(models["cache_dir"]),
+        }
+    )
+    with stack.client() as client:
+        answer = _register(client, graphs["voice"], index=graphs["bank"], f0_median_hz=220)
+        voice_id = answer.json()["voice"]["id"]
+        early = client.post(
+            "/v1/jobs/voice-convert",
+            files={"audio": ("a.wav", b"RIFF", "audio/wav")},
+            data={"voice": voice_id},
+        )
+        if early.status_code == 409:  # still validating: refused, not queued
+            assert early.json()["error"]["code"] == "voice_not_ready"
+        assert wait_for_job(client, answer.json()["job"]["id"])["status"] == "succeeded"
+        speech = client.post(
+            "/v1/jobs/tts", data={"text": "Good morning to you all.", "format": "wav"}
+        )
+        tts = wait_for_job(client, speech.json()["id"], timeout_s=120)
+        audio = client.get(tts["outputs"][0]["url"]).content
+        response = client.post(
+            "/v1/jobs/voice-convert",
+            files={"audio": ("speech.wav", audio, "audio/wav")},
+            data={"voice": voice_id, "format": "wav"},
+        )
+        assert response.status_code == 202, response.text
+        job = wait_for_job(client, response.json()["id"], timeout_s=120)
+        assert job["status"] == "succeeded", job
+        result = job["result"]
+        assert result["engine"] == "voice.rvc" and result["voice"] == voice_id
+        assert result["sample_rate"] == 40_000
+        source = decode_audio_bytes(audio, tmp_path / "source.wav")
+        converted = client.get(job["outputs"][0]["url"]).content
+        out = decode_audio_bytes(converted, tmp_path / "converted.wav")
+        # The input's duration, within 1 %.
+        assert abs(len(out) - len(source)) <= 0.01 * len(source)
+        # Automatic shift: the source's median F0 to the voice's 220 Hz, within +-24 st
+        # (the stand-in RMVPE's F0 is not speech's, so the clip may apply).
+        wanted = float(np.clip(12 * np.log2(220 / result["source_f0_median_hz"]), -24, 24))
+        assert result["pitch_shift"] == pytest.approx(wanted, abs=0.01)
+        # Another owner's voice id is no voice at all (auth is off here: one owner).
+        unknown = client.post(
+            "/v1/jobs/voice-convert",
+            files={"audio": ("speech.wav", audio, "audio/wav")},
+            data={"voice": "0" * 32},
+        )
+        assert unknown.status_code == 404
+        assert unknown.json()["error"]["code"] == "voice_not_found"
+
+
+def decode_audio_bytes(data: bytes, path: Path) -> np.ndarray:
+    path.write_bytes(data)
+    return decode_audio(path, sample_rate=16_000)

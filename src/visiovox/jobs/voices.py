@@ -1,5 +1,8 @@
 """Owners' registered RVC voices: records in Redis, files under ``<storage root>/voices/<id>/``.
 
+The folder holds ``model.onnx``, the optional ``bank.npy`` and ``voice.json``
+(the rate and median F0, for the workers, which read no voice record).
+
 A voice is stored apart from jobs (job retention never removes it) and
 belongs to its owner: reading another owner's voice answers None, so ids do
 not leak. Registering writes the record as ``validating``, with the id of the
@@ -13,6 +16,7 @@ per-owner caps (count and bytes) are checked and taken in one Lua step.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -26,6 +30,7 @@ from visiovox.jobs.model import JobStatus
 from visiovox.jobs.reader import JobReader
 
 MODEL_FILE = "model.onnx"
+META_FILE = "voice.json"
 # The record is written just before its job is created: a job not there yet within
 # this many seconds is still coming, not gone.
 JOB_GRACE_S = 60.0
@@ -78,6 +83,14 @@ class Voice:
         return fields
 
 
+@dataclass(frozen=True)
+class VoiceMeta:
+    """The part of a voice a worker reads from its folder."""
+
+    sample_rate: int
+    f0_median_hz: float | None
+
+
 class VoiceLimit(Exception):
     """The owner is at ``voices.max_per_owner`` (``count``) or ``voices.max_bytes`` (``bytes``)."""
 
@@ -103,6 +116,23 @@ class VoiceFiles:
 
     def delete(self, voice_id: str) -> None:
         shutil.rmtree(self.folder(voice_id), ignore_errors=True)
+
+    def write_meta(self, voice_id: str, *, sample_rate: int, f0_median_hz: float | None) -> None:
+        """What a worker needs beside the files: the rate and the owner's median F0."""
+        meta = {"sample_rate": sample_rate, "f0_median_hz": f0_median_hz}
+        (self.folder(voice_id) / META_FILE).write_text(json.dumps(meta))
+
+    def read_meta(self, voice_id: str) -> VoiceMeta | None:
+        """The voice's rate and median F0; None when the voice is gone."""
+        try:
+            meta = json.loads((self.folder(voice_id) / META_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        median = meta.get("f0_median_hz")
+        return VoiceMeta(
+            sample_rate=int(meta["sample_rate"]),
+            f0_median_hz=float(median) if median is not None else None,
+        )
 
 
 class VoiceRegistry:

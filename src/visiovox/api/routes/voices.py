@@ -154,6 +154,7 @@ async def register_voice(
             has_index="index" in sizes,
             f0_median_hz=fields.f0_median_hz,
         )
+        files.write_meta(voice_id, sample_rate=fields.sample_rate, f0_median_hz=fields.f0_median_hz)
         await registry.create(voice, max_count=caps.max_per_owner, max_bytes=caps.max_bytes)
     except VoiceLimit as exc:
         files.delete(voice_id)

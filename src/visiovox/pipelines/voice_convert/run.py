@@ -27,6 +27,7 @@ from visiovox.media.audio import (
 from visiovox.media.errors import MediaError
 from visiovox.media.resample import resample
 from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.voice_convert.rvc import run_rvc
 from visiovox.pipelines.voice_convert.spec import (
     AUDIO,
     MAX_REFERENCE_S,
@@ -44,10 +45,8 @@ WORK_RATE = 22_050
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     assert isinstance(params, VoiceConvertParams)
-    if params.voice is not None:
-        raise PipelineError("voice_not_found", f"no registered voice {params.voice!r}")
-    if params.engine == "rvc":
-        raise PipelineError("model_unavailable", "the rvc engine needs a registered voice")
+    if params.voice is not None or params.engine == "rvc":
+        return run_rvc(ctx, params)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 

@@ -1,9 +1,11 @@
 """Voice conversion: ``audio`` spoken toward the voice of ``reference``, ``converted.<format>`` out.
 
 ``engine=auto`` is the offline converter (``voice.convert_psola``: pitch level,
-range and formants; no model download). Registered voices (``voice``) and the
-``rvc`` engine are the hook for RVC: until it is installed such a job fails
-``voice_not_found`` or ``model_unavailable``. ``reference`` is required unless a
+range and formants; no model download). A registered voice (``voice``, the
+owner's, ready: checked at submission) is converted by ``voice.rvc``
+(``rvc.py``); ``engine=rvc`` with no voice fails ``model_unavailable``, and
+the RVC engine needs its shared models (ContentVec, RMVPE) on the worker.
+``reference`` is required unless a
 ``voice`` is named, and must last at least ``MIN_REFERENCE_S`` (422
 ``reference_too_short`` at submission when the probe knows its duration, else
 the job fails with that code); a longer one than ``MAX_REFERENCE_S`` is trimmed
@@ -41,8 +43,8 @@ class VoiceConvertParams(BaseModel):
     )
     engine: Literal["auto", "psola", "rvc"] = Field(
         default="auto",
-        description="auto: the offline PSOLA converter (rvc for a registered RVC voice, "
-        "once installed); psola or rvc by name.",
+        description="auto: rvc for a registered voice, else the offline PSOLA converter; "
+        "psola or rvc by name.",
     )
     voice: str | None = Field(
         default=None,
