@@ -39,6 +39,7 @@ from visiovox.api.errors import ApiError, invalid_params
 from visiovox.api.ratelimit import quota_exceeded, rate_limited
 from visiovox.api.security import Caller
 from visiovox.api.uploads import Submission, discard_job_files, receive_submission
+from visiovox.api.voice_check import require_ready_voice
 from visiovox.config import Settings
 from visiovox.jobs.idempotency import IdempotencyConflict, request_digest
 from visiovox.jobs.ids import new_id
@@ -245,6 +246,13 @@ class Submissions:
                 params=params,
                 inputs=inputs,
                 priority=priority,
+            )
+            await require_ready_voice(
+                self._redis,
+                self._settings,
+                pipeline=intake.spec.name,
+                params=job.params,
+                owner=caller.owner,
             )
             if priority is None and job.priority is Priority.HIGH:
                 _check_high_priority(caller)
