@@ -64,6 +64,7 @@ from visiovox.pipelines.assistant_live.turns import (
     turn_timings,
 )
 from visiovox.pipelines.context import LiveLink, RunContext
+from visiovox.pipelines.voice_choice import answer_in, choose_voice
 
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
@@ -107,6 +108,9 @@ class Conversation:
         self._talking_until = 0.0  # when the client's playback of the last reply ends
         self._turns = 0
         self._interruptions = 0
+        # The language of the last utterance (the session's, when fixed): its voice speaks.
+        self._language = params.language
+        self._fallbacks_logged: set[str] = set()
 
     @classmethod
     def start(cls, ctx: RunContext, params: LiveAssistantParams) -> Conversation:
@@ -261,19 +265,40 @@ class Conversation:
 
     def _transcribe(self, samples: Samples) -> str:
         transcript = self._stt.transcribe(samples, language=self._params.language, utterance=True)
-        return transcript.text.strip()
+        text = transcript.text.strip()
+        if text and transcript.language:
+            self._language = transcript.language
+        return text
+
+    def _voice(self) -> str:
+        """The voice of the language last heard, unless the session fixed one (``voice_choice``)."""
+        choice = choose_voice(
+            self._ctx.settings, engine=TTS, voice=self._params.voice, language=self._language
+        )
+        if choice.fallback is not None and choice.fallback not in self._fallbacks_logged:
+            self._fallbacks_logged.add(choice.fallback)
+            self._ctx.log(choice.fallback)
+        return choice.voice
 
     def _reply(self, heard: str, *, held: bool = False) -> LiveReply:
+        # The bundled SmolLM2 answers in English whatever it is asked; an upstream model
+        # (llm.openai_http) is asked to answer in the user's language.
+        asked = (
+            [ChatMessage(role="system", content=answer_in(self._language))]
+            if self._language and self._ctx.settings.llm.engine == "llm.openai_http"
+            else []
+        )
         messages = [
             *(ChatMessage(role=m.role, content=m.content) for m in self._system),
             *self._history,
+            *asked,
             ChatMessage(role="user", content=heard),
         ]
         return LiveReply(
             link=self._link,
             llm=self._llm,
             tts=self._tts,
-            voice=self._params.voice,
+            voice=self._voice(),
             messages=messages,
             max_tokens=self._params.max_tokens,
             temperature=self._params.temperature,
