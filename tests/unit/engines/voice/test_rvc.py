@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from tests.unit.engines.voice.rvc_graphs import stand_in_settings, synthesizer_graph
+from visiovox.config import load_settings
 from visiovox.engines.voice.rvc import RvcConverter, RvcSettings, RvcVoice
+from visiovox.models.errors import ModelUnavailable
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +59,11 @@ def test_a_feature_bank_changes_the_output(rvc: RvcConverter, tmp_path: Path) ->
         rvc.convert(audio, voice=plain, knobs=knobs).samples,
         rvc.convert(audio, voice=banked, knobs=knobs).samples,
     )
+
+
+def test_without_its_shared_models_the_engine_is_model_unavailable(tmp_path: Path) -> None:
+    # configs/models.yaml does not pin ContentVec and RMVPE yet: a job fails, it does not crash.
+    settings = load_settings(models={"cache_dir": tmp_path, "offline": True})
+    with pytest.raises(ModelUnavailable) as caught:
+        RvcConverter(settings=settings, device="cpu").load()
+    assert caught.value.code == "model_unavailable"
