@@ -118,7 +118,7 @@ def test_bad_input_fails_with_its_code(
     ("params", "code"),
     [({"voice": "v_missing"}, "voice_not_found"), ({"engine": "rvc"}, "model_unavailable")],
 )
-def test_rvc_is_not_installed_yet(
+def test_an_unknown_voice_or_rvc_without_a_voice_fails(
     tmp_path: Path,
     engine_pool: EnginePool,
     files: dict[str, Path],
