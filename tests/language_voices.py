@@ -20,10 +20,12 @@ from tests.tools import missing_tool
 MANIFEST = Path(__file__).parents[1] / "configs" / "models.yaml"
 # Test voice -> its language, and the espeak-ng voice that speaks that language.
 VOICES = {"falante": "pt_BR", "govorun": "ru_RU", "shuohua": "zh_CN"}
-ESPEAK = {"pt_BR": "pt-br", "ru_RU": "ru", "zh_CN": "cmn-latn-pinyin"}
+ESPEAK = {"en_US": "en-us", "pt_BR": "pt-br", "ru_RU": "ru", "zh_CN": "cmn-latn-pinyin"}
 # What each says; Chinese in tone-numbered pinyin, since Debian's espeak-ng has no
 # dictionary from characters to pinyin (it reads them as English digits).
 SAID = {
+    "en_US": "Good morning. What is the capital city of France? I would like to know the "
+    "answer, please.",
     "pt_BR": "Olá, tudo bem? Não sei se você pode me ajudar. Eu preciso saber onde fica "
     "a estação de ônibus. Muito obrigado.",
     "ru_RU": "Добрый день. Какая столица России? Я хотел бы узнать ответ, пожалуйста.",
