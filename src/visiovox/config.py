@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from visiovox.config_engines import EngineSettings, OnnxSettings
 from visiovox.config_limits import LimitSettings
+from visiovox.config_webhooks import WebhookSettings
 
 DEFAULT_CONFIG_FILE = Path("configs/default.yaml")
 # Either one set to 1/true/yes/on turns models.offline on.
@@ -66,6 +67,16 @@ class GatewaySettings(BaseModel):
     # /metrics: None follows the API's keys (any valid key when auth is on); a token
     # makes it the one credential of /metrics (Authorization: Bearer <token>).
     metrics_token: SecretStr | None = None
+    # How clients reach this gateway (``https://vv.example.com``): the base of the
+    # absolute URLs in webhook bodies. None: ``http://<host>:<port>``.
+    public_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        """``public_url`` without a trailing slash, else the bound address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
 
     @property
     def is_loopback(self) -> bool:
@@ -354,6 +365,7 @@ class Settings(BaseSettings):
     vad: VADSettings = Field(default_factory=VADSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
     voices: VoiceSettings = Field(default_factory=VoiceSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @model_validator(mode="after")
     def _offline_switches(self) -> Settings:

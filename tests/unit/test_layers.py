@@ -4,10 +4,10 @@ Layers, lowest first (a module may import its own package and any lower layer,
 never a higher one, nor another package of its own layer):
 
 0. ground vocabulary: ``errors``, then the settings' sections ``config_engines``,
-   ``config_limits``; 1. ``config``; 2. ``process``, ``restart_policy``, ``logs``;
-3. ``embedded_redis``; 4. ``media``, ``models``;
-5. ``engines``; 6. ``jobs``; 7. ``pipelines``; 8. ``worker``, ``api``;
-9. ``supervisor``, ``cli_models``, ``cli_keys``, ``cli_jobs`` (a client
+   ``config_limits``, ``config_webhooks``; 1. ``config``; 2. ``process``,
+   ``restart_policy``, ``logs``; 3. ``embedded_redis``; 4. ``media``, ``models``;
+5. ``engines``; 6. ``jobs``; 7. ``pipelines``, ``webhooks``; 8. ``worker``, ``api``;
+9. ``supervisor``, ``cli_models``, ``cli_keys``, ``cli_webhooks``, ``cli_jobs`` (a client
 of the HTTP API, importing nothing of the server); 10. ``cli``; 11. ``__main__``.
 
 Every import counts, those inside functions too (they hide a dependency, not
@@ -28,16 +28,16 @@ SRC = Path(__file__).parents[2] / "src"
 PACKAGE = "visiovox"
 LAYERS: list[set[str]] = [
     {"errors", "__init__", "assets", "console"},
-    {"config_engines", "config_limits"},
+    {"config_engines", "config_limits", "config_webhooks"},
     {"config"},
     {"process", "restart_policy", "logs"},
     {"embedded_redis"},
     {"media", "models"},
     {"engines"},
     {"jobs"},
-    {"pipelines"},
+    {"pipelines", "webhooks"},
     {"worker", "api"},
-    {"supervisor", "cli_models", "cli_keys", "cli_jobs"},
+    {"supervisor", "cli_models", "cli_keys", "cli_webhooks", "cli_jobs"},
     {"cli"},
     {"__main__"},
 ]

@@ -5,7 +5,9 @@ so ``create_app()`` with no arguments reads the process settings. The
 lifespan connects nothing eagerly: Redis clients connect on first use and the
 notice hub subscribes in the background, so a gateway started while Redis is
 away answers 503 and recovers by itself. The gateway never imports an engine
-(onnxruntime, cv2, faster_whisper, ...), only pipeline specs.
+(onnxruntime, cv2, faster_whisper, ...), only pipeline specs. Each gateway
+process runs a webhook delivery loop (``webhooks/deliverer.py``); one at a
+time delivers, the one that holds the outbox lease.
 """
 
 from __future__ import annotations
@@ -42,18 +44,25 @@ from visiovox.api.routes import (
     openai_chat,
     pipelines,
     voices,
+    webhooks,
     workers,
 )
+from visiovox.api.schemas import JobOut
 from visiovox.api.security import Authenticator
 from visiovox.api.submission import Submissions
 from visiovox.config import Settings, get_settings
 from visiovox.jobs.apikeys import ApiKeyStore
+from visiovox.jobs.model import Job
 from visiovox.jobs.ratelimit import RateLimiter
 from visiovox.jobs.reader import JobReader
 from visiovox.jobs.redis_client import JobDomain, build_domain, connect_async
 from visiovox.jobs.sessions import SessionStore
 from visiovox.jobs.workers import WORKER_TTL_HEARTBEATS, WorkerRegistry
 from visiovox.logs import install_redaction
+from visiovox.webhooks.client import WebhookClient
+from visiovox.webhooks.deliverer import WebhookDeliverer
+from visiovox.webhooks.outbox import Outbox
+from visiovox.webhooks.secrets import SigningSecrets
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +75,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     aredis = connect_async(settings)
     hub = NoticeHub(aredis, channel=domain.keys.notices)
     hub.start()
-    app.state.gateway = _services(settings, domain=domain, aredis=aredis, hub=hub)
+    gateway = app.state.gateway = _services(settings, domain=domain, aredis=aredis, hub=hub)
+    gateway.deliverer.start()
     log.info(
         "gateway ready: auth %s, uploads capped at %d bytes",
         "on" if settings.auth_enabled else "off",
@@ -75,9 +85,31 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await gateway.deliverer.stop()
         await hub.stop()
         await aredis.aclose()
         domain.redis.close()
+
+
+def _deliverer(
+    settings: Settings, *, domain: JobDomain, aredis: redis.asyncio.Redis, outbox: Outbox
+) -> WebhookDeliverer:
+    """The webhook delivery loop, rendering jobs as ``GET /v1/jobs/{id}`` with absolute URLs."""
+    base_url = settings.gateway.base_url
+
+    def render(job: Job) -> dict[str, object]:
+        return JobOut.from_job(job, base_url=base_url).model_dump(mode="json")
+
+    secret = settings.webhooks.signing_secret
+    return WebhookDeliverer(
+        aredis,
+        keys=domain.keys,
+        settings=settings.webhooks,
+        outbox=outbox,
+        secrets=SigningSecrets(aredis, keys=domain.keys, configured=secret),
+        sender=WebhookClient(settings.webhooks),
+        render=render,
+    )
 
 
 def _services(
@@ -99,6 +131,7 @@ def _services(
         keepalive_s=settings.gateway.sse_keepalive_s,
     )
     sessions = SessionStore(aredis, keys=domain.keys, settings=settings.assistant)
+    outbox = Outbox(aredis, keys=domain.keys, ttl_s=settings.storage.retention_s)
     api_keys = (
         ApiKeyStore(domain.redis, keys=domain.keys, defaults=settings.limits.key, aclient=aredis)
         if settings.auth_enabled
@@ -133,6 +166,8 @@ def _services(
             max_tokens=settings.assistant.max_tokens,
         ),
         relays=LiveRelays(aredis, domain.keys, settings.live),
+        outbox=outbox,
+        deliverer=_deliverer(settings, domain=domain, aredis=aredis, outbox=outbox),
     )
 
 
@@ -153,7 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(RateLimitHeaders)
     install_error_handlers(app)
-    routers = (health, pipelines, jobs, files, events, workers, models, voices, metrics)
+    routers = (health, pipelines, jobs, webhooks, files, events, workers, models, voices, metrics)
     modules = (*routers, openai_chat, openai_audio, assistant, live)
     for module in modules:
         app.include_router(module.router)

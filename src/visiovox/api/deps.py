@@ -31,6 +31,8 @@ from visiovox.jobs.sessions import SessionStore
 from visiovox.jobs.storage import JobFiles
 from visiovox.jobs.store import JobStore
 from visiovox.jobs.workers import WorkerRegistry
+from visiovox.webhooks.deliverer import WebhookDeliverer
+from visiovox.webhooks.outbox import Outbox
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class Gateway:
     sessions: SessionStore
     turns: AssistantTurns
     relays: LiveRelays
+    # The job webhooks' outbox (delivery logs, redelivery) and this process's delivery loop.
+    outbox: Outbox
+    deliverer: WebhookDeliverer
 
 
 def _gateway(conn: HTTPConnection) -> Gateway:
@@ -124,6 +129,10 @@ async def _relays(conn: HTTPConnection) -> LiveRelays:
     return _gateway(conn).relays
 
 
+async def _outbox(conn: HTTPConnection) -> Outbox:
+    return _gateway(conn).outbox
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 AuthDep = Annotated[Authenticator, Depends(_auth)]
 CallerDep = Annotated[Caller, Depends(_caller)]
@@ -139,3 +148,4 @@ FollowDep = Annotated[JobFollower, Depends(_follower)]
 SessionsDep = Annotated[SessionStore, Depends(_sessions)]
 TurnsDep = Annotated[AssistantTurns, Depends(_turns)]
 RelaysDep = Annotated[LiveRelays, Depends(_relays)]
+OutboxDep = Annotated[Outbox, Depends(_outbox)]

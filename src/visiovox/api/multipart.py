@@ -7,7 +7,8 @@ the cap. File parts are written under server-chosen names (the field name)
 and hashed (SHA-256) as they are written; text parts are kept in memory, each
 capped. A text field sent twice is refused (422 ``repeated_field``): every param
 is one value, so 10,000 copies of one are an attack, not a request; only names
-ending in ``[]`` (OpenAI's ``timestamp_granularities[]``) are lists.
+ending in ``[]`` (OpenAI's ``timestamp_granularities[]``) and ``webhook_events``
+(``api/webhook_options.py``) are lists.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from visiovox.api.errors import ApiError
 
 MAX_TEXT_FIELD_BYTES = 64 * 1024
 MAX_TEXT_FIELDS = 100
+# Submission options that may be repeated, each repeat one more value.
+LIST_FIELDS = frozenset({"webhook_events"})
 # Written to disk (in a worker thread) once this much file data is buffered.
 _FLUSH_BYTES = 1024 * 1024
 
@@ -62,7 +65,7 @@ FieldValue = str | list[str]
 
 def add_field(fields: dict[str, FieldValue], name: str, value: str) -> None:
     """Add one form field: a second value of a scalar field is 422 ``repeated_field``."""
-    if name.endswith("[]"):
+    if name.endswith("[]") or name in LIST_FIELDS:
         previous = fields.setdefault(name, [])
         assert isinstance(previous, list)
         previous.append(value)

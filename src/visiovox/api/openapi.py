@@ -31,6 +31,7 @@ from fastapi.routing import APIRoute
 from visiovox.api.deps import CallerDep
 from visiovox.api.schemas import ErrorBody
 from visiovox.api.submission import PRIORITY_FIELD
+from visiovox.api.webhook_options import EVENTS_FIELD, WEBHOOK_FIELD
 from visiovox.jobs.queues import Priority
 from visiovox.pipelines.registry import all_specs
 from visiovox.pipelines.spec import PipelineSpec
@@ -146,6 +147,11 @@ def _bodies(spec: PipelineSpec, schemas: dict[str, Any]) -> dict[str, Any]:
         schemas[prefix + def_name] = definition
     properties = dict(params.get("properties", {}))
     properties[PRIORITY_FIELD] = {"type": "string", "enum": [p.value for p in Priority]}
+    properties[WEBHOOK_FIELD] = {"type": "string", "description": "https:// URL for webhooks"}
+    properties[EVENTS_FIELD] = {
+        "type": "string",
+        "description": "comma-separated: started, progress, output, completed",
+    }
     required = list(params.get("required", []))
     bodies = {
         "application/json": {

@@ -14,6 +14,7 @@ from visiovox.jobs.queues import Priority
 from visiovox.jobs.workers import LiveFigures, WorkerInfo, WorkerState
 from visiovox.models.catalog import ModelRow
 from visiovox.pipelines.spec import PipelineSpec
+from visiovox.webhooks.target import public_url
 
 
 def iso(ts: float | None) -> str | None:
@@ -78,9 +79,13 @@ class JobOut(BaseModel):
     error: ErrorDetail | None
     attempts: int
     worker: str | None
+    # Without its query string, which may hold a token.
+    webhook: str | None = None
+    webhook_events: list[str] = []
 
     @classmethod
-    def from_job(cls, job: Job) -> JobOut:
+    def from_job(cls, job: Job, *, base_url: str = "") -> JobOut:
+        """``job`` for clients; ``base_url`` makes its output URLs absolute (webhook bodies)."""
         return cls(
             id=job.id,
             pipeline=job.pipeline,
@@ -93,13 +98,15 @@ class JobOut(BaseModel):
             params=job.params,
             inputs=[InputOut(**i.model_dump(exclude={"name"})) for i in job.inputs],
             outputs=[
-                OutputOut(**o.model_dump(), url=f"/v1/jobs/{job.id}/files/{o.name}")
+                OutputOut(**o.model_dump(), url=f"{base_url}/v1/jobs/{job.id}/files/{o.name}")
                 for o in job.outputs
             ],
             result=job.result,
             error=ErrorDetail(**job.error.model_dump()) if job.error else None,
             attempts=job.attempts,
             worker=job.worker,
+            webhook=public_url(job.webhook) if job.webhook else None,
+            webhook_events=job.webhook_events if job.webhook else [],
         )
 
 
@@ -109,6 +116,35 @@ def job_response(
     """The job as JSON, serialized once (skipping FastAPI's re-validation of the model)."""
     body = JobOut.from_job(job).model_dump_json()
     return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+
+
+class WebhookAttemptOut(BaseModel):
+    """One try of a delivery: the receiver's status (None: no answer) or the error."""
+
+    at: str
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+
+class WebhookDeliveryOut(BaseModel):
+    """One webhook delivery: its ``webhook-id``, event, status and attempts."""
+
+    id: str
+    event: str
+    status: str
+    attempts: int
+    created_at: str
+    next_attempt_at: str | None
+    attempt_log: list[WebhookAttemptOut]
+
+
+class WebhookDeliveryList(BaseModel):
+    """A job's webhook deliveries, oldest first."""
+
+    webhook: str | None
+    webhook_events: list[str]
+    data: list[WebhookDeliveryOut]
 
 
 class JobList(BaseModel):

@@ -31,6 +31,8 @@ class Caller:
     # Whose buckets it draws on (``key:<digest>``, ``addr:<ip>``) and what it may do.
     identity: str = ""
     limits: CallerLimits = UNLIMITED
+    # The digest of the caller's API key (None: auth is off); its secret signs webhooks.
+    key_digest: str | None = None
 
 
 def presented_key(conn: HTTPConnection, *, allow_query: bool = False) -> str | None:
@@ -72,7 +74,9 @@ class Authenticator:
             record = await self.limiter.admit_key(conn, key, self.api_keys)
             if record is not None:
                 identity, limits = self.limiter.for_key(record)
-                return Caller(owner=record.owner, identity=identity, limits=limits)
+                return Caller(
+                    owner=record.owner, identity=identity, limits=limits, key_digest=record.digest
+                )
         else:
             record = await self.api_keys.aresolve(key) if key else None
         if record is None:
@@ -84,11 +88,12 @@ class Authenticator:
 
     async def _admitted(self, conn: HTTPConnection, owner: str, *, record: ApiKey | None) -> Caller:
         """The caller, once its request took a token (``limiter`` None: no limits)."""
+        digest = record.digest if record is not None else None
         if self.limiter is None:
-            return Caller(owner=owner)
+            return Caller(owner=owner, key_digest=digest)
         if record is None:
             identity, limits = self.limiter.for_address(conn)
         else:
             identity, limits = self.limiter.for_key(record)
         await self.limiter.admit(conn, identity=identity, limits=limits)
-        return Caller(owner=owner, identity=identity, limits=limits)
+        return Caller(owner=owner, identity=identity, limits=limits, key_digest=digest)

@@ -10,7 +10,9 @@ so a pipeline no live worker can run fails at once with 503
 facades, turns and live sessions fix it ``high``, as a client waits); the
 params, validated by the pipeline's model; the conditional inputs (422
 ``missing_input`` when a param's value calls for a file that was not sent);
-then one Redis script stores the record, its ``queued`` event and the Celery
+then one Redis script stores the record (with its ``webhook`` and
+``webhook_events`` options, ``api/webhook_options.py``, and the digest of the
+caller's key, whose secret signs the webhooks), its ``queued`` event and the Celery
 ``run_job`` message (``JobStore.create``), answering 429 ``queue_full`` (with
 ``Retry-After``) when the pipeline already has its cap of queued jobs. The
 same script counts the job against its owner's quota (``jobs/quotas.py``:
@@ -40,6 +42,7 @@ from visiovox.api.ratelimit import quota_exceeded, rate_limited
 from visiovox.api.security import Caller
 from visiovox.api.uploads import Submission, discard_job_files, receive_submission
 from visiovox.api.voice_check import require_ready_voice
+from visiovox.api.webhook_options import WebhookOption, take_webhook
 from visiovox.config import Settings
 from visiovox.jobs.idempotency import IdempotencyConflict, request_digest
 from visiovox.jobs.ids import new_id
@@ -177,6 +180,14 @@ def _counted(job: Job, caller: Caller, *, live: bool) -> Job:
     return job.model_copy(update={"quota": quota, "max_running": caller.limits.max_running})
 
 
+def _with_webhook(job: Job, webhook: WebhookOption | None, caller: Caller) -> Job:
+    """``job`` with where its webhooks go, which events, and whose key signs them."""
+    if webhook is None:
+        return job
+    update = {"webhook": webhook.url, "webhook_events": webhook.events}
+    return job.model_copy(update={**update, "webhook_key": caller.key_digest})
+
+
 def _request_digest(job: Job) -> str:
     """What makes a retry the same request: pipeline, priority, params and file contents."""
     return request_digest(
@@ -238,6 +249,8 @@ class Submissions:
         ``priority`` None takes the ``priority`` option from ``params`` (default normal).
         """
         try:
+            params = dict(params)
+            webhook = take_webhook(params, self._settings.webhooks)
             route = intake.route or await self._route(intake.spec)
             job = new_job(
                 intake.spec,
@@ -247,6 +260,7 @@ class Submissions:
                 inputs=inputs,
                 priority=priority,
             )
+            job = _with_webhook(job, webhook, caller)
             await require_ready_voice(
                 self._redis,
                 self._settings,

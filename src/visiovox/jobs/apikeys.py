@@ -6,7 +6,9 @@ leaked database does not leak usable keys, and the limits given to the key
 (``config.KeyLimits`` field names: ``rate_per_s``, ``burst``, ``max_queued``, ...).
 A limit the key was not given is the configured default (``limits.key``), so
 keys made before limits existed, and keys made without options, follow the
-configuration. ``resolve`` reads the whole hash in one round trip.
+configuration. ``resolve`` reads the whole hash in one round trip. Each key
+also holds ``webhook_secret``, the ``whsec_…`` secret that signs the webhooks
+of its jobs: made with the key, shown once, rotatable.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import redis.asyncio
 from redis.typing import EncodableT, FieldT
 
 from visiovox.config_limits import KeyLimits
+from visiovox.config_webhooks import new_signing_secret
 from visiovox.jobs.keys import RedisKeys, as_text
 
 KEY_PREFIX = "vvk_"
 LIMIT_FIELDS = frozenset(KeyLimits.model_fields)
+WEBHOOK_SECRET_FIELD = "webhook_secret"
 
 
 def key_digest(key: str) -> str:
@@ -86,9 +90,27 @@ class ApiKeyStore:
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         self._redis.hset(
             self._keys.api_key(key_digest(key)),
-            mapping={"owner": owner, "name": name, "created_at": repr(time.time()), **own},
+            mapping={
+                "owner": owner,
+                "name": name,
+                "created_at": repr(time.time()),
+                WEBHOOK_SECRET_FIELD: new_signing_secret(),
+                **own,
+            },
         )
         return key
+
+    def webhook_secret(self, digest: str) -> str | None:
+        """The secret that signs the webhooks of the key's jobs (None: no such key)."""
+        value = self._redis.hget(self._keys.api_key(digest), WEBHOOK_SECRET_FIELD)
+        return as_text(value) if value is not None else None
+
+    def rotate_webhook_secret(self, digest_prefix: str) -> str:
+        """A new webhook secret for the one key matching ``digest_prefix``; ``UnknownKey``."""
+        digest = self.find(digest_prefix)
+        secret = new_signing_secret()
+        self._redis.hset(self._keys.api_key(digest), WEBHOOK_SECRET_FIELD, secret)
+        return secret
 
     def resolve(self, key: str) -> ApiKey | None:
         """The key's record, or None when it is unknown or revoked."""

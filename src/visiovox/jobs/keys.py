@@ -101,6 +101,44 @@ class RedisKeys:
         return f"{self.prefix}:stats"
 
     @property
+    def webhook_prefix(self) -> str:
+        """The start of every webhook key (``jobs/webhook_outbox.py`` names the rest)."""
+        return f"{self.prefix}:webhook:"
+
+    def webhook_delivery(self, delivery_id: str) -> str:
+        """One delivery's hash (its event, job, status and attempts)."""
+        return f"{self.webhook_prefix}{delivery_id}"
+
+    def webhook_log(self, job_id: str) -> str:
+        """The job's delivery ids, oldest first."""
+        return f"{self.webhook_prefix}job:{job_id}"
+
+    @property
+    def webhook_due(self) -> str:
+        """The outbox: pending delivery ids scored by when each is next tried."""
+        return f"{self.webhook_prefix}due"
+
+    @property
+    def webhook_wake(self) -> str:
+        """The channel a new delivery is announced on, to wake the deliverer."""
+        return f"{self.webhook_prefix}wake"
+
+    @property
+    def webhook_lease(self) -> str:
+        """Held by the one process delivering now (``webhooks/deliverer.py``)."""
+        return f"{self.webhook_prefix}lease"
+
+    @property
+    def webhook_secret(self) -> str:
+        """The deployment's generated signing secret, when none is configured."""
+        return f"{self.webhook_prefix}secret"
+
+    @property
+    def webhook_stats(self) -> str:
+        """Delivery counters and the latency histogram, for ``/metrics``."""
+        return f"{self.webhook_prefix}stats"
+
+    @property
     def janitor_lock(self) -> str:
         return f"{self.prefix}:janitor:lock"
 

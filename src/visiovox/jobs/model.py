@@ -119,6 +119,12 @@ class Job(BaseModel):
     # owner's cap of running jobs when it was created (0: none), checked at each claim.
     quota: QuotaClass | None = None
     max_running: int = 0
+    # Where its webhooks go (the whole URL: clients see it without its query string),
+    # the events it asked for (``jobs/webhook_outbox.py``; none: no webhook) and the
+    # digest of the API key whose secret signs them (None: the deployment's secret).
+    webhook: str | None = None
+    webhook_events: list[str] = Field(default_factory=list)
+    webhook_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ def build_domain(settings: Settings, client: redis.Redis | None = None) -> JobDo
         keys=keys,
         maxlen=settings.jobs.events_maxlen,
         retention_s=settings.storage.retention_s,
+        progress_webhook_interval_s=settings.webhooks.progress_min_interval_s,
     )
     store = JobStore(
         client,

@@ -1,14 +1,16 @@
 """The Lua scripts behind every job transition, each with the one function that calls it.
 
 One script per transition: the state change, its event, the job's entry in
-its pipeline's queued set (for the queue-depth cap) and its statistics land
-together or not at all. Beside each script sits its ``*_call`` function: the
-only place that knows which ``KEYS`` and ``ARGV`` the script reads, and in
-which order (``JobStore`` runs what they build). The queued set's name is
-derived inside the scripts from the job's pipeline
-(``<prefix>:queued:<pipeline>``) where the caller only knows the job id (a
-worker's claim, the janitor's requeue): that is fine on one Redis, which is
-what VisioVox runs on; a Redis Cluster would need the keys passed in.
+its pipeline's queued set (for the queue-depth cap), its statistics and its
+webhook delivery (``jobs/webhook_outbox.py``: ``started`` at the claim,
+``completed`` at every terminal transition) land together or not at all.
+Beside each script sits its ``*_call`` function: the only place that knows
+which ``KEYS`` and ``ARGV`` the script reads, and in which order
+(``JobStore`` runs what they build). The queued set's name is derived inside
+the scripts from the job's pipeline (``<prefix>:queued:<pipeline>``) where
+the caller only knows the job id (a worker's claim, the janitor's requeue):
+that is fine on one Redis, which is what VisioVox runs on; a Redis Cluster
+would need the keys passed in.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from visiovox.jobs.model import JobError
 from visiovox.jobs.quotas import QUOTA_LUA
 from visiovox.jobs.records import encode_fields
 from visiovox.jobs.stats import STATS_LUA
+from visiovox.jobs.webhook_outbox import WEBHOOK_ENQUEUE_LUA
 
 Arg = str | int | float
 
@@ -77,7 +80,7 @@ local function is_live_session(job_key)
 end
 """
 
-COMMON_LUA = APPEND_EVENT_LUA + STATS_LUA + _TERMINAL_LUA + QUOTA_LUA
+COMMON_LUA = APPEND_EVENT_LUA + STATS_LUA + _TERMINAL_LUA + QUOTA_LUA + WEBHOOK_ENQUEUE_LUA
 
 # A claim by the lease's holder repeats its own claim, whose reply Redis did not send
 # (it stopped right after running the script; the worker retried): the same attempt.
@@ -112,6 +115,7 @@ if cancel then
   quota_done(KEYS[1], ARGV[11], ARGV[8])
   count_job(KEYS[5], pipeline, 'canceled')
   append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'canceled', '{}', now)
+  webhook_enqueue(KEYS[1], ARGV[13], ARGV[8], 'completed', now, ARGV[7], 0)
   return {'canceled', 0}
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
@@ -123,6 +127,7 @@ if attempts >= max_attempts then
   quota_done(KEYS[1], ARGV[11], ARGV[8])
   count_job(KEYS[5], pipeline, 'failed')
   append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'failed', lost, now)
+  webhook_enqueue(KEYS[1], ARGV[13], ARGV[8], 'completed', now, ARGV[7], 0)
   return {'exhausted', attempts}
 end
 quota_move(KEYS[1], ARGV[11], ARGV[8], 'queued', 'running')
@@ -138,6 +143,7 @@ if attempts == 1 then
 end
 append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'started',
              cjson.encode({worker = ARGV[1], attempt = attempts}), now)
+webhook_enqueue(KEYS[1], ARGV[13], ARGV[8], 'started', now, ARGV[7], 0)
 return {'claimed', attempts}
 """
 )
@@ -166,6 +172,7 @@ def claim_call(
             keys.queued_prefix,
             keys.quota_prefix,
             _live_lost_error(),
+            keys.webhook_prefix,
         ],
     )
 
@@ -217,6 +224,7 @@ count_job(KEYS[5], pipeline, ARGV[2])
 local started = tonumber(redis.call('HGET', KEYS[1], 'started_at'))
 if started then observe(KEYS[5], 'run', pipeline, math.max(0, ARGV[4] - started)) end
 append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[2], ARGV[9], ARGV[4])
+webhook_enqueue(KEYS[1], ARGV[11], ARGV[8], 'completed', ARGV[4], ARGV[7], 0)
 return 1
 """
 )
@@ -244,6 +252,7 @@ def finish_call(
             *sink.args(job_id),
             json.dumps(event_data),
             keys.quota_prefix,
+            keys.webhook_prefix,
         ],
     )
 
@@ -263,6 +272,7 @@ if status == '"queued"' then
   quota_done(KEYS[1], ARGV[7], ARGV[5])
   count_job(KEYS[4], pipeline, 'canceled')
   append_event(KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
+  webhook_enqueue(KEYS[1], ARGV[8], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
   return 'canceled'
 end
 return 'cancel_requested'
@@ -274,7 +284,13 @@ def cancel_call(*, keys: RedisKeys, job_id: str, sink: EventSink, now: float) ->
     """Cancel a queued job, flag a running one. Replies what happened (or the final status)."""
     return ScriptCall(
         keys=[keys.job(job_id), keys.running, keys.events(job_id), keys.stats],
-        args=[repr(now), *sink.args(job_id), keys.queued_prefix, keys.quota_prefix],
+        args=[
+            repr(now),
+            *sink.args(job_id),
+            keys.queued_prefix,
+            keys.quota_prefix,
+            keys.webhook_prefix,
+        ],
     )
 
 
@@ -294,6 +310,7 @@ if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then
   quota_done(KEYS[1], ARGV[9], ARGV[5])
   count_job(KEYS[5], pipeline, 'canceled')
   append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
+  webhook_enqueue(KEYS[1], ARGV[11], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
   return 'canceled'
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
@@ -304,6 +321,7 @@ if attempts >= max_attempts then
   quota_done(KEYS[1], ARGV[9], ARGV[5])
   count_job(KEYS[5], pipeline, 'failed')
   append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'failed', lost, ARGV[1])
+  webhook_enqueue(KEYS[1], ARGV[11], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
   return 'failed'
 end
 redis.call('HSET', KEYS[1], 'status', '"queued"', 'worker', 'null')
@@ -332,5 +350,6 @@ def requeue_call(
             keys.queued_prefix,
             keys.quota_prefix,
             _live_lost_error(),
+            keys.webhook_prefix,
         ],
     )

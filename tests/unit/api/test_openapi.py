@@ -58,7 +58,8 @@ def test_each_pipeline_documents_its_body(document: dict[str, Any], spec: Any) -
     content = operation["requestBody"]["content"]
     params = spec.params.model_json_schema()
     json_body = content["application/json"]["schema"]
-    assert set(params.get("properties", {})) | {"priority"} == set(json_body["properties"])
+    options = {"priority", "webhook", "webhook_events"}
+    assert set(params.get("properties", {})) | options == set(json_body["properties"])
     assert set(params.get("required", [])) == set(json_body["required"])
     if "multipart/form-data" in content:
         form = content["multipart/form-data"]["schema"]

@@ -19,6 +19,7 @@ from visiovox.api.errors import ApiError
 from visiovox.api.metrics import GatewayMetrics, deployment_metrics
 from visiovox.api.schemas import ErrorBody
 from visiovox.pipelines.registry import PIPELINES
+from visiovox.webhooks.metrics import webhook_metrics
 
 router = APIRouter(tags=["health"])
 
@@ -48,10 +49,11 @@ async def _scraper(conn: HTTPConnection, settings: SettingsDep, auth: AuthDep) -
 async def metrics(
     request: Request, client: RedisDep, keys: KeysDep, registry: WorkersDep
 ) -> Response:
-    """Request counts (this gateway), jobs, queues and workers (the deployment, from Redis)."""
+    """Request counts (this gateway); jobs, queues, workers and webhooks (the deployment)."""
     workers = await registry.live_async(client)
     deployment = await deployment_metrics(
         client, keys=keys, workers=workers, pipelines=list(PIPELINES)
     )
+    deployment += await webhook_metrics(client, keys=keys)
     own: GatewayMetrics = request.app.state.metrics
     return Response(own.render(deployment), media_type=CONTENT_TYPE_LATEST)
