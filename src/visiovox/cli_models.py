@@ -42,7 +42,7 @@ def list_models() -> None:
 def pull(
     model_ids: Annotated[list[str], typer.Argument(help="Manifest ids, e.g. whisper-small.")],
 ) -> None:
-    """Fetch models into the cache (sha256-checked, resumable, one download across processes)."""
+    """Fetch models into the cache (digest-checked, resumable, one download across processes)."""
     from visiovox.models.cache import prepare_model
 
     settings = get_settings()
