@@ -7,6 +7,7 @@ the deliverer, not connection set-up). ``answers`` scripts the first replies
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 receiver._record(Received(self.path, headers, body, time.time()))
@@ -70,12 +71,10 @@ class WebhookReceiver:
                     self.send_header(name, value)
                 self.send_header("content-length", str(len(reply)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(OSError):  # the client stopped reading (a cap)
                     self.wfile.write(reply)
-                except OSError:
-                    pass  # the client stopped reading (a capped body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)

@@ -1,4 +1,4 @@
-"""The ``visiovox`` command: up, serve, worker, keys, models, jobs."""
+"""The ``visiovox`` command: up, serve, worker, keys, models, jobs, webhooks."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ import typer
 from visiovox.cli_jobs import jobs_app
 from visiovox.cli_keys import keys_app
 from visiovox.cli_models import models_app
+from visiovox.cli_webhooks import webhooks_app
 from visiovox.config import Settings, get_settings
 from visiovox.logs import setup_logging
 
 app = typer.Typer(help="VisioVox: self-hosted AI media jobs.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
+app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(jobs_app, name="jobs")
 
 

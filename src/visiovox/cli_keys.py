@@ -3,6 +3,8 @@
 A limit not given to a key is the configured default (``limits.key``), marked
 ``*`` by ``list``; ``update`` changes only the limits it is given.
 A key is named by itself or by a prefix of its digest (``list`` shows them).
+``create`` also shows the key's webhook signing secret, once, on stderr (stdout
+stays the key alone, for scripts); ``rotate-webhook-secret`` replaces it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from visiovox.config import get_settings
-from visiovox.jobs.apikeys import ApiKey, ApiKeyStore, UnknownKey
+from visiovox.jobs.apikeys import ApiKey, ApiKeyStore, UnknownKey, key_digest
 from visiovox.jobs.redis_client import build_domain
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -128,7 +130,11 @@ def keys_create(
         high_priority=high_priority,
         unlimited=unlimited,
     )
-    typer.echo(_store().create(owner=owner, name=name, limits=limits))
+    store = _store()
+    key = store.create(owner=owner, name=name, limits=limits)
+    secret = store.webhook_secret(key_digest(key))
+    typer.echo(f"webhook signing secret (shown once): {secret}", err=True)
+    typer.echo(key)
 
 
 @keys_app.command("update")
@@ -156,6 +162,17 @@ def keys_update(
     )
     try:
         typer.echo(_describe(_store().update(key, limits)))
+    except UnknownKey as exc:
+        raise typer.BadParameter(str(exc), param_hint="KEY") from exc
+
+
+@keys_app.command("rotate-webhook-secret")
+def keys_rotate_webhook_secret(
+    key: Annotated[str, typer.Argument(help="The key, or a prefix of its digest (keys list).")],
+) -> None:
+    """Give a key a new webhook signing secret and print it (the old one stops at once)."""
+    try:
+        typer.echo(_store().rotate_webhook_secret(key))
     except UnknownKey as exc:
         raise typer.BadParameter(str(exc), param_hint="KEY") from exc
 

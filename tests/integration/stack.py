@@ -90,10 +90,20 @@ class Stack:
         self.env["VISIOVOX_REDIS__URL"] = self.redis.url
         for owner in owners:
             self.create_key(owner)
-        self.gateway = self._spawn(["serve"], "gateway")
-        wait_until(self._gateway_up, timeout_s=30, what="gateway /healthz")
+        self.start_gateway()
         self.start_workers([f"w{index + 1}" for index in range(workers)])
         return self
+
+    def start_gateway(self) -> None:
+        self.gateway = self._spawn(["serve"], "gateway")
+        wait_until(self._gateway_up, timeout_s=30, what="gateway /healthz")
+
+    def kill_gateway(self, sig: int = signal.SIGKILL) -> None:
+        """Stop the gateway with ``sig`` (SIGKILL: a crash, nothing cleaned up)."""
+        assert self.gateway is not None
+        self.gateway.send_signal(sig)
+        self.gateway.wait(timeout=30)
+        self.gateway = None
 
     def _spawn(self, args: list[str], label: str) -> subprocess.Popen[bytes]:
         log = (self.root / f"{label}.log").open("ab")

@@ -92,7 +92,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _deliverer(
-    settings: Settings, *, domain: JobDomain, aredis: redis.asyncio.Redis, outbox: Outbox
+    settings: Settings,
+    *,
+    domain: JobDomain,
+    aredis: redis.asyncio.Redis,
+    outbox: Outbox,
+    hub: NoticeHub,
 ) -> WebhookDeliverer:
     """The webhook delivery loop, rendering jobs as ``GET /v1/jobs/{id}`` with absolute URLs."""
     base_url = settings.gateway.base_url
@@ -109,6 +114,7 @@ def _deliverer(
         secrets=SigningSecrets(aredis, keys=domain.keys, configured=secret),
         sender=WebhookClient(settings.webhooks),
         render=render,
+        notices=hub,
     )
 
 
@@ -167,7 +173,7 @@ def _services(
         ),
         relays=LiveRelays(aredis, domain.keys, settings.live),
         outbox=outbox,
-        deliverer=_deliverer(settings, domain=domain, aredis=aredis, outbox=outbox),
+        deliverer=_deliverer(settings, domain=domain, aredis=aredis, outbox=outbox, hub=hub),
     )
 
 

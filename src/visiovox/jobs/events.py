@@ -39,7 +39,7 @@ _APPEND = (
     + """
 local id = append_event(KEYS[1], ARGV[6], ARGV[4], ARGV[5], ARGV[7], ARGV[1], ARGV[2], ARGV[3])
 if ARGV[1] == 'progress' or ARGV[1] == 'output' then
-  webhook_enqueue(KEYS[2], ARGV[8], ARGV[7], ARGV[1], ARGV[3], ARGV[5], ARGV[9])
+  webhook_enqueue(KEYS[2], ARGV[8], ARGV[6], ARGV[7], ARGV[1], ARGV[3], ARGV[5], ARGV[9])
 end
 return id
 """

@@ -119,11 +119,6 @@ class RedisKeys:
         return f"{self.webhook_prefix}due"
 
     @property
-    def webhook_wake(self) -> str:
-        """The channel a new delivery is announced on, to wake the deliverer."""
-        return f"{self.webhook_prefix}wake"
-
-    @property
     def webhook_lease(self) -> str:
         """Held by the one process delivering now (``webhooks/deliverer.py``)."""
         return f"{self.webhook_prefix}lease"

@@ -115,7 +115,7 @@ if cancel then
   quota_done(KEYS[1], ARGV[11], ARGV[8])
   count_job(KEYS[5], pipeline, 'canceled')
   append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'canceled', '{}', now)
-  webhook_enqueue(KEYS[1], ARGV[13], ARGV[8], 'completed', now, ARGV[7], 0)
+  webhook_enqueue(KEYS[1], ARGV[13], ARGV[5], ARGV[8], 'completed', now, ARGV[7], 0)
   return {'canceled', 0}
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
@@ -127,7 +127,7 @@ if attempts >= max_attempts then
   quota_done(KEYS[1], ARGV[11], ARGV[8])
   count_job(KEYS[5], pipeline, 'failed')
   append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'failed', lost, now)
-  webhook_enqueue(KEYS[1], ARGV[13], ARGV[8], 'completed', now, ARGV[7], 0)
+  webhook_enqueue(KEYS[1], ARGV[13], ARGV[5], ARGV[8], 'completed', now, ARGV[7], 0)
   return {'exhausted', attempts}
 end
 quota_move(KEYS[1], ARGV[11], ARGV[8], 'queued', 'running')
@@ -143,7 +143,7 @@ if attempts == 1 then
 end
 append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'started',
              cjson.encode({worker = ARGV[1], attempt = attempts}), now)
-webhook_enqueue(KEYS[1], ARGV[13], ARGV[8], 'started', now, ARGV[7], 0)
+webhook_enqueue(KEYS[1], ARGV[13], ARGV[5], ARGV[8], 'started', now, ARGV[7], 0)
 return {'claimed', attempts}
 """
 )
@@ -224,7 +224,7 @@ count_job(KEYS[5], pipeline, ARGV[2])
 local started = tonumber(redis.call('HGET', KEYS[1], 'started_at'))
 if started then observe(KEYS[5], 'run', pipeline, math.max(0, ARGV[4] - started)) end
 append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[2], ARGV[9], ARGV[4])
-webhook_enqueue(KEYS[1], ARGV[11], ARGV[8], 'completed', ARGV[4], ARGV[7], 0)
+webhook_enqueue(KEYS[1], ARGV[11], ARGV[5], ARGV[8], 'completed', ARGV[4], ARGV[7], 0)
 return 1
 """
 )
@@ -272,7 +272,7 @@ if status == '"queued"' then
   quota_done(KEYS[1], ARGV[7], ARGV[5])
   count_job(KEYS[4], pipeline, 'canceled')
   append_event(KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
-  webhook_enqueue(KEYS[1], ARGV[8], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
+  webhook_enqueue(KEYS[1], ARGV[8], ARGV[2], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
   return 'canceled'
 end
 return 'cancel_requested'
@@ -310,7 +310,7 @@ if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then
   quota_done(KEYS[1], ARGV[9], ARGV[5])
   count_job(KEYS[5], pipeline, 'canceled')
   append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
-  webhook_enqueue(KEYS[1], ARGV[11], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
+  webhook_enqueue(KEYS[1], ARGV[11], ARGV[2], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
   return 'canceled'
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
@@ -321,7 +321,7 @@ if attempts >= max_attempts then
   quota_done(KEYS[1], ARGV[9], ARGV[5])
   count_job(KEYS[5], pipeline, 'failed')
   append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'failed', lost, ARGV[1])
-  webhook_enqueue(KEYS[1], ARGV[11], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
+  webhook_enqueue(KEYS[1], ARGV[11], ARGV[2], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
   return 'failed'
 end
 redis.call('HSET', KEYS[1], 'status', '"queued"', 'worker', 'null')

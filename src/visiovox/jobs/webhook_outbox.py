@@ -12,9 +12,11 @@ Keys (under ``RedisKeys.webhook_prefix``, passed in as ``hooks``; the rest are
 derived here, as ``jobs/scripts.py`` derives the queued sets): ``msg_<job>_<n>``,
 a delivery's hash (its id is the ``webhook-id`` header, stable across retries);
 ``job:<job>``, the job's delivery ids; ``due``, pending deliveries scored by when
-each is next tried; ``wake``, the channel that announces a new one;
-``throttle:<job>``, which lets one ``progress`` delivery through per interval
+each is next tried; ``throttle:<job>``, which lets one ``progress`` delivery through per interval
 (the others are skipped: progress is advisory, the next one carries the latest).
+A new delivery is announced as the notice ``webhooks`` on the deployment's
+notice channel, which every gateway already reads (``api/hub.py``): it wakes
+the delivery loop at once, without another subscription.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ class WebhookEvent(enum.StrEnum):
 
 
 DEFAULT_EVENTS = (WebhookEvent.COMPLETED,)
+# The notice (in place of a job id, which is 32 hex digits) that wakes the deliverer.
+WAKE_NOTICE = "webhooks"
 
 WEBHOOK_ENQUEUE_LUA = """
-local function webhook_enqueue(job_key, hooks, job_id, event, now, ttl, throttle_ms)
+local function webhook_enqueue(job_key, hooks, channel, job_id, event, now, ttl, throttle_ms)
   local wanted = redis.call('HGET', job_key, 'webhook_events')
   if not wanted or not string.find(wanted, '"' .. event .. '"', 1, true) then return end
   if event == 'progress' and tonumber(throttle_ms) > 0 then
@@ -49,6 +53,6 @@ local function webhook_enqueue(job_key, hooks, job_id, event, now, ttl, throttle
              'attempts', 0, 'created_at', now, 'next_at', now)
   redis.call('EXPIRE', hooks .. id, ttl)
   redis.call('ZADD', hooks .. 'due', now, id)
-  redis.call('PUBLISH', hooks .. 'wake', id)
+  redis.call('PUBLISH', channel, 'webhooks')
 end
 """

@@ -3,8 +3,9 @@
 Every gateway process runs one ``WebhookDeliverer``; one of them holds
 ``webhook:lease`` (``outbox.py``) and delivers, the others look again every
 ``webhooks.poll_s`` and take over once a dead holder's lease lapses
-(``webhooks.lease_s``). The holder wakes on the ``wake`` channel the enqueueing
-scripts publish on, and otherwise when the next retry is due. Each delivery
+(``webhooks.lease_s``). The holder wakes on the ``webhooks`` notice the
+enqueueing scripts publish (read by the gateway's notice hub, so the loop holds
+no subscription of its own), and otherwise when the next retry is due. Each delivery
 runs as its own task, at most ``webhooks.max_concurrency`` at once, so a slow
 receiver holds one slot for at most ``webhooks.timeout_s`` and never a worker.
 
@@ -25,8 +26,9 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio
 from redis.exceptions import RedisError
@@ -35,6 +37,7 @@ from visiovox.config_webhooks import WebhookSettings
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.model import Job
 from visiovox.jobs.records import decode_job
+from visiovox.jobs.webhook_outbox import WAKE_NOTICE
 from visiovox.webhooks.client import Attempt, WebhookClient
 from visiovox.webhooks.outbox import Delivery, DeliveryStatus, Outbox, Outcome
 from visiovox.webhooks.retry import backoff_s, is_retried
@@ -47,6 +50,20 @@ log = logging.getLogger(__name__)
 Render = Callable[[Job], dict[str, Any]]
 # Seconds past a send's timeout before a taken delivery is due again (its sender died).
 IN_FLIGHT_MARGIN_S = 5.0
+
+
+class Waiter(Protocol):
+    """A watch on one notice (``api/hub.py``'s ``Watch``)."""
+
+    def clear(self) -> None: ...
+
+    async def wait(self, timeout_s: float) -> bool: ...
+
+
+class Notices(Protocol):
+    """Where notices are watched (``api/hub.py``'s ``NoticeHub``)."""
+
+    def watch(self, job_id: str) -> AbstractContextManager[Waiter]: ...
 
 
 def _now_iso() -> str:
@@ -66,8 +83,10 @@ class WebhookDeliverer:
         secrets: SigningSecrets,
         sender: WebhookClient,
         render: Render,
+        notices: Notices,
     ) -> None:
         self._redis = client
+        self._notices = notices
         self._keys = keys
         self._settings = settings
         self._outbox = outbox
@@ -78,22 +97,32 @@ class WebhookDeliverer:
         self._wake = asyncio.Event()
         self._sending: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run()), asyncio.create_task(self._listen())]
 
     async def stop(self) -> None:
-        """Stop sending and hand the lease on (a send cut short is sent again by the next)."""
-        for task in [*self._tasks, *self._sending]:
-            task.cancel()
-        await asyncio.gather(*self._tasks, *self._sending, return_exceptions=True)
+        """Stop sending and hand the lease on (a send cut short is sent again by the next).
+
+        A cancel that lands as a timeout fires can come out as the timeout
+        (``api/hub.py``'s ``stop`` has the story): the loops also check a flag,
+        and the cancel is repeated until every task has ended.
+        """
+        self._stopping = True
+        tasks = [*self._tasks, *self._sending]
+        while not all(task.done() for task in tasks):
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks, timeout=0.1)
+        await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(RedisError, OSError):
             await self._outbox.release_lease(self._holder)
         await self._sender.aclose()
 
     async def _run(self) -> None:
         cap_s = min(self._settings.poll_s, self._settings.lease_s / 3)
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self._secrets.deployment()
@@ -108,18 +137,11 @@ class WebhookDeliverer:
 
     async def _listen(self) -> None:
         """Sets ``_wake`` whenever a delivery is enqueued (pub/sub: a miss waits for the poll)."""
-        while True:
-            try:
-                async with self._redis.pubsub() as pubsub:
-                    await pubsub.subscribe(self._keys.webhook_wake)
-                    while True:
-                        message = await pubsub.get_message(
-                            ignore_subscribe_messages=True, timeout=self._settings.poll_s
-                        )
-                        if message is not None:
-                            self._wake.set()
-            except (RedisError, OSError):
-                await asyncio.sleep(self._settings.poll_s)
+        with self._notices.watch(WAKE_NOTICE) as watch:
+            while not self._stopping:
+                if await watch.wait(self._settings.poll_s):
+                    watch.clear()
+                    self._wake.set()
 
     async def _send_due(self, cap_s: float) -> float:
         """Start the due deliveries there are slots for; seconds until the loop looks again."""

@@ -104,7 +104,7 @@ end
 return attempts
 """
 
-# KEYS: job. ARGV: webhook prefix, job id, now. A new ``completed`` delivery of a
+# KEYS: job. ARGV: webhook prefix, job id, now, notice channel. A new ``completed`` delivery of a
 # finished job that asked for it; its log lives as long as the job.
 _REDELIVER = (
     COMMON_LUA
@@ -115,7 +115,7 @@ if not is_terminal(status) then return 'running' end
 local wanted = redis.call('HGET', KEYS[1], 'webhook_events')
 if not wanted or not string.find(wanted, '"completed"', 1, true) then return 'none' end
 local ttl = math.max(60, redis.call('TTL', KEYS[1]))
-webhook_enqueue(KEYS[1], ARGV[1], ARGV[2], 'completed', ARGV[3], ttl, 0)
+webhook_enqueue(KEYS[1], ARGV[1], ARGV[4], ARGV[2], 'completed', ARGV[3], ttl, 0)
 return redis.call('LINDEX', ARGV[1] .. 'job:' .. ARGV[2], -1)
 """
 )
@@ -199,7 +199,7 @@ class Outbox:
     async def redeliver(self, job_id: str, *, now: float) -> str:
         """A new ``completed`` delivery of a finished job: its id, or ``missing``,
         ``running`` (not finished) or ``none`` (it asked for no ``completed`` webhook)."""
-        args = [self._keys.webhook_prefix, job_id, repr(now)]
+        args = [self._keys.webhook_prefix, job_id, repr(now), self._keys.notices]
         return as_text(await self._redeliver(keys=[self._keys.job(job_id)], args=args))
 
     async def stats(self) -> dict[str, float]:

@@ -35,6 +35,8 @@ JOB_KEYS = {
     "error",
     "attempts",
     "worker",
+    "webhook",
+    "webhook_events",
 }
 
 

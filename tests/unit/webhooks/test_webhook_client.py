@@ -84,7 +84,8 @@ def receiver() -> Iterator[WebhookReceiver]:
 def test_private_targets_are_refused_before_any_socket(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    resolver = StubResolver({"loopback.example": "127.0.0.1", "metadata.example": "169.254.169.254"})
+    table = {"loopback.example": "127.0.0.1", "metadata.example": "169.254.169.254"}
+    resolver = StubResolver(table)
     client = WebhookClient(WebhookSettings(), resolver=resolver)
     attempt = _post(client, url, patch=monkeypatch)
     assert attempt.refused and attempt.status_code is None
