@@ -9,6 +9,7 @@ as one comma-separated value, a repeated form field, or a JSON list: 422
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,11 @@ def _events(raw: Any) -> list[str]:
 
 def _bad_events(message: str) -> ApiError:
     return ApiError(422, "invalid_webhook_events", message)
+
+
+def webhook_params(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The webhook options among ``values`` (a facade's body), to pass on with its params."""
+    return {name: values[name] for name in (WEBHOOK_FIELD, EVENTS_FIELD) if values.get(name)}
 
 
 def take_webhook(params: dict[str, Any], settings: WebhookSettings) -> WebhookOption | None:

@@ -81,3 +81,17 @@ def test_the_log_of_a_job_without_webhooks_is_empty_and_redeliver_is_409(
     assert log == {"webhook": None, "webhook_events": [], "data": []}
     assert_error(client.post(f"/v1/jobs/{job_id}/webhooks/redeliver"), 409, "job_not_finished")
     assert_error(client.get("/v1/jobs/" + "0" * 32 + "/webhooks"), 404, "job_not_found")
+
+
+def test_the_openai_facades_take_the_webhook_options_through_the_same_door(
+    client: TestClient,
+) -> None:
+    chat = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "webhook": "https://10.0.0.1/hook",
+    }
+    assert_error(client.post("/v1/chat/completions", json=chat), 422, "invalid_webhook")
+    speech = {"model": "m", "input": "hi", "voice": "alloy", "webhook": "https://h.example/h"}
+    speech["webhook_events"] = "x"
+    assert_error(client.post("/v1/audio/speech", json=speech), 422, "invalid_webhook_events")

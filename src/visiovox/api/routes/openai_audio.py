@@ -24,6 +24,7 @@ from visiovox.api.deps import CallerDep, FilesDep, FollowDep, SubmitDep
 from visiovox.api.errors import invalid_params
 from visiovox.api.schemas import ErrorBody
 from visiovox.api.uploads import discard_job_files
+from visiovox.api.webhook_options import webhook_params
 from visiovox.config import SPEECH_MAX_CHARS
 from visiovox.jobs.model import Job
 from visiovox.jobs.queues import Priority
@@ -60,6 +61,9 @@ class SpeechRequest(BaseModel):
 
     model: str = Field(min_length=1, max_length=200)
     input: str = Field(min_length=1, max_length=SPEECH_MAX_CHARS)
+    # VisioVox's own: the job's webhook (``api/webhook_options.py``).
+    webhook: str | None = None
+    webhook_events: str | list[str] | None = None
     voice: str = Field(min_length=1, max_length=64)
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
@@ -101,6 +105,7 @@ async def speech(
         "format": request.response_format,
         "speed": request.speed,
         "voice": request.voice,
+        **webhook_params(request.model_dump(include={"webhook", "webhook_events"})),
     }
     job, _ = await submissions.submit(
         submissions.intake("tts"), caller=caller, params=params, priority=Priority.HIGH
@@ -159,6 +164,7 @@ async def transcriptions(
     }
     if fields.language:
         params["language"] = fields.language
+    params.update(webhook_params(received.params))
     job, _ = await submissions.submit(
         intake, caller=caller, params=params, inputs=received.inputs, priority=Priority.HIGH
     )

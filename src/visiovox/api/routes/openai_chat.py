@@ -32,6 +32,7 @@ from visiovox.api.deps import CallerDep, FollowDep, SubmitDep
 from visiovox.api.errors import ApiError, error_body
 from visiovox.api.job_follow import JobFollower
 from visiovox.api.schemas import ErrorBody
+from visiovox.api.webhook_options import webhook_params
 from visiovox.jobs.model import EventType, Job, JobEvent
 from visiovox.jobs.queues import Priority
 
@@ -84,6 +85,9 @@ class ChatCompletionRequest(BaseModel):
 
     model: str = Field(min_length=1, max_length=200)
     messages: list[ChatMessageIn] = Field(min_length=1)
+    # VisioVox's own: the job's webhook (``api/webhook_options.py``).
+    webhook: str | None = None
+    webhook_events: str | list[str] | None = None
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
@@ -178,6 +182,7 @@ async def chat_completions(
         params["max_tokens"] = max_tokens
     if request.temperature is not None:
         params["temperature"] = request.temperature
+    params.update(webhook_params(request.model_dump(include={"webhook", "webhook_events"})))
     job, _ = await submissions.submit(
         submissions.intake("chat"), caller=caller, params=params, priority=Priority.HIGH
     )
