@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -62,12 +61,10 @@ from starlette.websockets import WebSocketDisconnect
 from visiovox.api.assistant_turns import find_session
 from visiovox.api.deps import AuthDep, FollowDep, RelaysDep, SessionsDep, SettingsDep, SubmitDep
 from visiovox.api.errors import ApiError, invalid_params
-from visiovox.api.job_follow import JobFollower
-from visiovox.api.json_body import parse_json
-from visiovox.api.live_relay import LiveRelay
+from visiovox.api.live_session import ClientSocket, relay_session, start_message
 from visiovox.api.security import Caller
 from visiovox.api.submission import Submissions
-from visiovox.jobs.live_streams import EntryKind, FrameNumbers, LiveEntry
+from visiovox.jobs.live_streams import FrameNumbers
 from visiovox.jobs.model import Job
 from visiovox.jobs.queues import Priority
 from visiovox.jobs.sessions import Session, SessionOptions, SessionStore
@@ -79,22 +76,6 @@ router = APIRouter(prefix="/v1/live", tags=["live"])
 
 PIPELINE = "assistant-live"
 FACE_SWAP_PIPELINE = "face-swap-live"
-# How long a client may take to send start_session after connecting.
-START_TIMEOUT_S = 30.0
-# Longest wait for the worker's output before checking the job is still alive.
-PULL_BLOCK_MS = 1_000
-
-
-async def _start_message(websocket: WebSocket) -> dict[str, Any]:
-    with anyio.move_on_after(START_TIMEOUT_S):
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(message.get("code", 1000))
-        with contextlib.suppress(ValueError):
-            command = parse_json(message.get("text") or "")
-            if isinstance(command, dict) and command.get("type") == "start_session":
-                return command
-    raise ApiError(400, "start_session_expected", 'send {"type": "start_session"} first')
 
 
 def _text(command: dict[str, Any], name: str) -> str | None:
@@ -158,155 +139,6 @@ async def _host(
     return job
 
 
-class _Socket:
-    """Serialises sends: the two relay directions both write to the client."""
-
-    def __init__(self, websocket: WebSocket) -> None:
-        self.websocket = websocket
-        self._lock = anyio.Lock()
-
-    async def send(self, entry: LiveEntry) -> None:
-        async with self._lock:
-            if entry.kind is not EntryKind.MESSAGE:
-                await self.websocket.send_bytes(entry.data)
-            else:
-                await self.websocket.send_text(entry.data.decode())
-
-    async def send_json(self, payload: dict[str, Any]) -> None:
-        await self.send(LiveEntry.message(payload))
-
-    async def close(self, code: int, reason: str = "") -> None:
-        async with self._lock:
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await self.websocket.close(code=code, reason=reason)
-
-
-def _command_problem(command: Any) -> str | None:
-    """What is wrong with a client's command, before it is relayed (the worker answers
-    an unknown ``type``); None when nothing is."""
-    if not isinstance(command, dict):
-        return "send a JSON object"
-    if command.get("type") == "text" and not isinstance(command.get("text", ""), str):
-        return "text: must be a string"
-    return None
-
-
-async def _inbound(
-    socket: _Socket,
-    relay: LiveRelay,
-    *,
-    limit: int,
-    on_end: Callable[[], Awaitable[None]] | None = None,
-    numbers: FrameNumbers | None = None,
-) -> None:
-    """Client → input stream; ping is answered here, end_session (after ``on_end``) is
-    relayed to the worker, which ends the session. With ``numbers``, every entry is
-    stamped with the client's frame count (a binary message over ``limit`` is counted
-    too, then refused here: the worker lists its seq as dropped)."""
-    stamp = numbers.stamp if numbers is not None else (lambda entry: entry)
-    while True:
-        message = await socket.websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        data = message.get("bytes")
-        if data is not None:
-            entry = stamp(LiveEntry.audio(data))
-            if len(data) > limit:
-                await socket.send_json(
-                    {"type": "error", "code": "too_large", "message": f"over {limit} bytes"}
-                )
-            else:
-                await relay.push(entry)
-            continue
-        try:
-            command = parse_json(message.get("text") or "")
-        except ValueError:
-            command = None
-        problem = _command_problem(command)
-        if problem is not None:
-            await socket.send_json({"type": "error", "code": "invalid_message", "message": problem})
-            continue
-        assert isinstance(command, dict)
-        if command.get("type") == "ping":
-            await socket.send_json({"type": "pong"})
-            continue
-        if command.get("type") == "end_session" and on_end is not None:
-            await on_end()
-        await relay.push(stamp(LiveEntry.message(command)))
-
-
-async def _outbound(
-    socket: _Socket,
-    relay: LiveRelay,
-    follower: JobFollower,
-    job: Job,
-    *,
-    refusals: frozenset[str] = frozenset(),
-) -> None:
-    """Output stream → client, until the worker ends the session or the job ends; a job
-    failed with one of ``refusals`` closes 4422 (the request cannot be served), others 1011."""
-    while True:
-        entries = await relay.pull(block_ms=PULL_BLOCK_MS)
-        for entry in entries:
-            kind = entry.payload().get("type") if entry.kind is EntryKind.MESSAGE else None
-            if kind == "complete":
-                await socket.send_json({**entry.payload(), "dropped_out": relay.dropped})
-            else:
-                await socket.send(entry)
-            if kind == "session_ended":
-                await socket.close(1000, "session_ended")
-                return
-        if entries:
-            continue
-        if await follower.ended(job):
-            try:
-                await follower.outcome(job)
-                await socket.close(1000, "session_ended")
-            except ApiError as exc:
-                await socket.send_json({"type": "error", "code": exc.code, "message": exc.message})
-                await socket.close(4422 if exc.code in refusals else 1011, exc.code)
-            return
-
-
-async def _relay_session(
-    socket: _Socket,
-    relay: LiveRelay,
-    follower: JobFollower,
-    job: Job,
-    *,
-    limit: int,
-    on_end: Callable[[], Awaitable[None]] | None = None,
-    refusals: frozenset[str] = frozenset(),
-    numbers: FrameNumbers | None = None,
-) -> None:
-    """Relay a session both ways until either side ends, then stop following its job and
-    close its streams (``on_end``, ``numbers``, ``refusals``: as ``_inbound``,
-    ``_outbound``)."""
-    try:
-        await _both_ways(
-            lambda: _inbound(socket, relay, limit=limit, on_end=on_end, numbers=numbers),
-            lambda: _outbound(socket, relay, follower, job, refusals=refusals),
-        )
-    finally:
-        with anyio.CancelScope(shield=True):
-            await follower.cancel(job)
-            await relay.close()
-
-
-async def _both_ways(*directions: Callable[[], Awaitable[None]]) -> None:
-    """Run the relay's directions until either ends."""
-    async with anyio.create_task_group() as group:
-
-        async def one_way(direction: Callable[[], Awaitable[None]]) -> None:
-            try:
-                await direction()
-            finally:
-                group.cancel_scope.cancel()  # either side ending ends the session
-
-        for direction in directions:
-            group.start_soon(one_way, direction)
-
-
 @router.websocket("/assistant")
 async def live_assistant(
     websocket: WebSocket,
@@ -322,7 +154,7 @@ async def live_assistant(
     await websocket.accept()
     try:
         caller = await auth.caller(websocket, allow_query=True)
-        command = await _start_message(websocket)
+        command = await start_message(websocket)
         session, created = await _open_session(sessions, caller.owner, command, session_id)
         try:
             job = await _host(
@@ -337,11 +169,11 @@ async def live_assistant(
                 with anyio.CancelScope(shield=True):
                     await sessions.delete(session)
             raise
-        socket, relay = _Socket(websocket), relays.open(job.id)
+        socket, relay = ClientSocket(websocket), relays.open(job.id)
         await socket.send_json(
             {"type": "session_started", "session_id": session.id, "job_id": job.id}
         )
-        await _relay_session(
+        await relay_session(
             socket,
             relay,
             follower,
@@ -388,16 +220,16 @@ async def live_face_swap(
     await websocket.accept()
     try:
         caller = await auth.caller(websocket, allow_query=True)
-        params = _face_swap_params(await _start_message(websocket))
+        params = _face_swap_params(await start_message(websocket))
         job, _ = await submissions.submit(
             submissions.intake(FACE_SWAP_PIPELINE),
             caller=caller,
             params=params,
             priority=Priority.HIGH,
         )
-        socket, relay = _Socket(websocket), relays.open(job.id)
+        socket, relay = ClientSocket(websocket), relays.open(job.id)
         await socket.send_json({"type": "session_started", "session_id": job.id, "job_id": job.id})
-        await _relay_session(
+        await relay_session(
             socket,
             relay,
             follower,
