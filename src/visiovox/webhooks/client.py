@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -68,7 +69,14 @@ class TargetRefused(Exception):
 class WebhookClient:
     """Sends deliveries: resolve once, check, connect to the checked address."""
 
-    def __init__(self, settings: WebhookSettings, *, resolver: Resolver = system_resolver) -> None:
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        *,
+        resolver: Resolver = system_resolver,
+        trust: ssl.SSLContext | None = None,
+    ) -> None:
+        """``trust``: the certificates HTTPS is verified against (None: the system's)."""
         self._settings = settings
         self._resolver = resolver
         timeout = httpx.Timeout(settings.timeout_s)
@@ -80,6 +88,7 @@ class WebhookClient:
             limits=httpx.Limits(max_connections=cap, max_keepalive_connections=cap),
         )
         self._tls = httpx.AsyncClient(
+            verify=trust if trust is not None else True,
             trust_env=False,
             follow_redirects=False,
             timeout=timeout,
