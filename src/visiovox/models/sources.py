@@ -20,6 +20,7 @@ from visiovox.models.hf_source import HFDownloadFailed, download_hf
 from visiovox.models.http_download import DownloadFailed, download_url
 from visiovox.models.manifest import (
     HFSource,
+    ModelEntry,
     ModelFile,
     ModelSource,
     PackagePart,
@@ -106,6 +107,21 @@ def package_part_path(part: PackagePart) -> Path:
         if candidate.is_file():
             return candidate
     raise SourceFailed(f"pip package {part.pip_name} has no file {part.path}")
+
+
+def is_bundled(entry: ModelEntry) -> bool:
+    """Whether an installed package carries every file of ``entry`` (no download needed)."""
+    for source in entry.sources:
+        if not isinstance(source, PackageSource):
+            continue
+        try:
+            for parts in source.files.values():
+                for part in parts:
+                    package_part_path(part)
+        except SourceFailed:
+            continue
+        return True
+    return False
 
 
 def _from_package(source: PackageSource, *, item: ModelFile, dest: Path) -> None:

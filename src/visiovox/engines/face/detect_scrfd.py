@@ -215,16 +215,18 @@ def hog_like_box(points: Array, *, width: int, height: int) -> FaceBox | None:
 
 
 def preferred_detector(settings: Settings) -> str:
-    """The detector engine ``face.detector`` names; auto: the best one whose weights are cached.
+    """The detector engine ``face.detector`` names; auto: the best one at hand.
 
-    SCRFD first, then BlazeFace full range (``detect_blazeface``), then dlib's
-    HOG, which needs no file.
+    SCRFD when its weights are cached, then BlazeFace full range
+    (``detect_blazeface``) when cached or carried by an installed package (VisioVox
+    bundles it), then dlib's HOG, which needs no file.
     """
     from visiovox.engines.face.detect_blazeface import MODEL as BLAZEFACE_MODEL
     from visiovox.engines.face.detect_blazeface import BlazeFaceDetector
     from visiovox.models.cache import is_ready
     from visiovox.models.errors import UnknownModel
     from visiovox.models.manifest import get_manifest
+    from visiovox.models.sources import is_bundled
 
     named = {
         "hog": FaceDetector.name,
@@ -237,8 +239,9 @@ def preferred_detector(settings: Settings) -> str:
     manifest = get_manifest(settings)
     for model, engine in ((MODEL, ScrfdDetector.name), (BLAZEFACE_MODEL, BlazeFaceDetector.name)):
         try:
-            if is_ready(manifest.get(model), settings.models.cache_dir):
-                return engine
+            entry = manifest.get(model)
         except UnknownModel:
             continue
+        if is_ready(entry, settings.models.cache_dir) or is_bundled(entry):
+            return engine
     return FaceDetector.name

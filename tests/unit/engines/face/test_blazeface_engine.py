@@ -1,50 +1,37 @@
 """The BlazeFace full-range engine on the real model file, and ``face.detector``'s choice.
 
-The file is the one the manifest pins (``blazeface-full-range``), taken out of
-the ``mediapipe`` 0.10.21 wheel that pip downloads from PyPI (the manifest's
-URL hosts may be unreachable here) and put in a temporary model cache, where
-it is checked by size and sha256 offline (``prepare_model``, as ``visiovox
-models pull`` does with a file already in place). Without PyPI the
-tests skip (fail under CI).
+The file is the one the manifest pins (``blazeface-full-range``), bundled in
+VisioVox's own package and put in a temporary model cache offline, checked by
+size and sha256 (``prepare_model``, as ``visiovox models pull`` does).
 """
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from bench.blazeface import model_bytes
 
 from tests.face_set import load_portraits, rotated, single
-from tests.tools import missing_tool
 from visiovox.config import Settings, load_settings
-from visiovox.engines.face.blazeface_decode import FULL_RANGE
 from visiovox.engines.face.detect import FaceDetector
-from visiovox.engines.face.detect_blazeface import MODEL, MODEL_FILE, BlazeFaceDetector
+from visiovox.engines.face.detect_blazeface import MODEL, BlazeFaceDetector
 from visiovox.engines.face.detect_scrfd import preferred_detector
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.pool import EnginePool
+from visiovox.models import sources
 from visiovox.models.cache import prepare_model
+from visiovox.models.sources import SourceFailed
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    root = tmp_path_factory.mktemp("blazeface-engine")
-    try:
-        data = model_bytes(FULL_RANGE, cache=root / "download")
-    except subprocess.CalledProcessError:
-        missing_tool("the mediapipe 0.10.21 wheel from PyPI (pip download mediapipe==0.10.21)")
-        raise
-    cache = root / "cache"
-    (cache / MODEL).mkdir(parents=True)
-    (cache / MODEL / MODEL_FILE).write_bytes(data)
+    cache = tmp_path_factory.mktemp("blazeface-engine") / "cache"
     settings = load_settings(models={"cache_dir": cache, "offline": True})
-    prepare_model(settings, MODEL)  # checks the file in place and marks it verified
+    prepare_model(settings, MODEL)  # from the package, checked and marked verified
     return settings
 
 
@@ -84,7 +71,9 @@ def test_it_finds_a_face_turned_past_hogs_reach(pool: EnginePool) -> None:
     assert blazeface.detect(np.zeros((480, 640, 3), np.uint8)) == []
 
 
-def test_auto_prefers_it_to_hog_once_cached(settings: Settings, tmp_path: Path) -> None:
+def test_auto_takes_it_bundled_or_cached_and_hog_without_it(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert preferred_detector(settings) == "face.detect_blazeface"
     for choice, name in (
         ("hog", "face.detect"),
@@ -98,4 +87,11 @@ def test_auto_prefers_it_to_hog_once_cached(settings: Settings, tmp_path: Path) 
     empty = settings.model_copy(
         update={"models": settings.models.model_copy(update={"cache_dir": tmp_path})}
     )
+    assert preferred_detector(empty) == "face.detect_blazeface"  # the package carries it
+
+    def not_in_package(part: object) -> Path:
+        raise SourceFailed("an install without the bundled file")
+
+    monkeypatch.setattr(sources, "package_part_path", not_in_package)
     assert preferred_detector(empty) == "face.detect"
+    assert preferred_detector(settings) == "face.detect_blazeface"  # cached still counts
