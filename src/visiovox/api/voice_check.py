@@ -21,7 +21,7 @@ from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.reader import JobReader
 from visiovox.jobs.voices import VoiceFiles, VoiceRegistry, VoiceStatus
 
-REGISTERED_VOICE_PIPELINES = frozenset({"voice-convert"})
+REGISTERED_VOICE_PIPELINES = frozenset({"voice-convert", "voice-convert-live"})
 
 
 async def require_ready_voice(

@@ -28,6 +28,7 @@ PIPELINES: dict[str, str] = {
     "face-swap-live": "visiovox.pipelines.face_swap_live.spec",
     "voice-validate": "visiovox.pipelines.voice_validate.spec",
     "voice-convert": "visiovox.pipelines.voice_convert.spec",
+    "voice-convert-live": "visiovox.pipelines.voice_convert_live.spec",
 }
 
 

@@ -1,5 +1,6 @@
-"""``WS /v1/live/assistant`` and ``WS /v1/live/face-swap``: sessions hosted by a worker,
-relayed by the gateway (the face swap's protocol is on its route, ``live_face_swap``).
+"""``WS /v1/live/assistant``, ``WS /v1/live/face-swap`` and ``WS /v1/live/voice``: sessions
+hosted by a worker, relayed by the gateway (the face swap's and the voice's protocols are
+on their routes, ``live_face_swap`` and ``live_voice``).
 
 Protocol (``api_key`` in the query when auth is on):
 
@@ -55,7 +56,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, WebSocket
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from visiovox.api.assistant_turns import find_session
@@ -69,6 +70,7 @@ from visiovox.jobs.model import Job
 from visiovox.jobs.queues import Priority
 from visiovox.jobs.sessions import Session, SessionOptions, SessionStore
 from visiovox.pipelines.face_swap_live.spec import LiveFaceSwapParams
+from visiovox.pipelines.voice_convert_live.spec import LiveVoiceParams
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ router = APIRouter(prefix="/v1/live", tags=["live"])
 
 PIPELINE = "assistant-live"
 FACE_SWAP_PIPELINE = "face-swap-live"
+VOICE_PIPELINE = "voice-convert-live"
 
 
 def _text(command: dict[str, Any], name: str) -> str | None:
@@ -189,11 +192,11 @@ async def live_assistant(
         return
 
 
-def _face_swap_params(command: dict[str, Any]) -> dict[str, Any]:
-    """The start_session choices of a live face swap, checked; 422 ``invalid_params``."""
+def _start_params(command: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """The start_session choices checked against ``model``; 422 ``invalid_params``."""
     chosen = {name: value for name, value in command.items() if name != "type"}
     try:
-        return LiveFaceSwapParams.model_validate(chosen).model_dump()
+        return model.model_validate(chosen).model_dump(exclude_none=True)
     except ValidationError as exc:
         raise invalid_params(exc) from None
 
@@ -220,7 +223,7 @@ async def live_face_swap(
     await websocket.accept()
     try:
         caller = await auth.caller(websocket, allow_query=True)
-        params = _face_swap_params(await start_message(websocket))
+        params = _start_params(await start_message(websocket), LiveFaceSwapParams)
         job, _ = await submissions.submit(
             submissions.intake(FACE_SWAP_PIPELINE),
             caller=caller,
@@ -237,6 +240,58 @@ async def live_face_swap(
             limit=settings.live.max_message_bytes,
             refusals=frozenset({"model_unavailable", "unsupported_on_device"}),
             numbers=FrameNumbers(),
+        )
+    except ApiError as exc:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code=4000 + exc.status, reason=exc.code)
+    except WebSocketDisconnect:
+        return
+
+
+@router.websocket("/voice")
+async def live_voice(
+    websocket: WebSocket,
+    auth: AuthDep,
+    settings: SettingsDep,
+    submissions: SubmitDep,
+    follower: FollowDep,
+    relays: RelaysDep,
+) -> None:
+    """Live voice conversion: PCM16 mono chunks in, the same speech in another voice out.
+
+    ``start_session`` takes ``voice`` (a registered RVC voice of the caller's:
+    another owner's or an unknown id closes 4404 ``voice_not_found``),
+    ``sample_rate`` (16000 or 48000) and ``pitch_shift`` (a bad one closes 4422
+    ``invalid_params``); the session is the job (``session_id`` is its id).
+    Without a ``voice`` the next binary message is the reference, a WAV file of
+    the target voice (3-60 s; ``reference_too_short`` or ``no_speech`` is an
+    ``error`` and the next binary message is taken as the reference again);
+    ``ready`` follows. Each later binary message is a PCM16 mono chunk at
+    ``sample_rate``; a worker (``voice-convert-live`` job) sends the converted
+    PCM16 back in order, at the same rate and of the same total length, and
+    ``stats`` (``chunks_in``, ``chunks_out``, ``latency_ms_p50``/``p95``,
+    ``dropped``) about once a second. RVC's shared models missing from the
+    worker's cache close 4422 ``model_unavailable``.
+    """
+    await websocket.accept()
+    try:
+        caller = await auth.caller(websocket, allow_query=True)
+        params = _start_params(await start_message(websocket), LiveVoiceParams)
+        job, _ = await submissions.submit(
+            submissions.intake(VOICE_PIPELINE),
+            caller=caller,
+            params=params,
+            priority=Priority.HIGH,
+        )
+        socket, relay = ClientSocket(websocket), relays.open(job.id)
+        await socket.send_json({"type": "session_started", "session_id": job.id, "job_id": job.id})
+        await relay_session(
+            socket,
+            relay,
+            follower,
+            job,
+            limit=settings.live.max_message_bytes,
+            refusals=frozenset({"model_unavailable"}),
         )
     except ApiError as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):

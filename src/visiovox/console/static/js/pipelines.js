@@ -4,7 +4,7 @@ import { getJson, submitJob } from "./api.js";
 import { h, uniqueId } from "./dom.js";
 import { rememberUploads } from "./job_view.js";
 
-const SKIPPED = new Set(["assistant-live", "face-swap-live"]);
+const SKIPPED = new Set(["assistant-live", "face-swap-live", "voice-convert-live"]);
 
 // A schema property without its `anyOf: [X, null]` wrapper, and whether null is allowed.
 function unwrap(property) {
