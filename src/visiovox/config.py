@@ -163,7 +163,7 @@ class WorkerSettings(BaseModel):
     # conversation (live sessions, assistant and chat turns, speech, transcription), so
     # batch work beside it does not slow the answer (worker/cpu_priority.py); needs
     # CAP_SYS_NICE (root, or cap_add: [SYS_NICE]); 0: the normal share.
-    cpu_priority: int = Field(default=-10, ge=-20, le=0)
+    cpu_priority: int = Field(default=-15, ge=-20, le=0)
 
 
 class SupervisorSettings(BaseModel):
