@@ -95,3 +95,12 @@ def test_the_openai_facades_take_the_webhook_options_through_the_same_door(
     speech = {"model": "m", "input": "hi", "voice": "alloy", "webhook": "https://h.example/h"}
     speech["webhook_events"] = "x"
     assert_error(client.post("/v1/audio/speech", json=speech), 422, "invalid_webhook_events")
+
+
+def test_an_assistant_turn_takes_the_webhook_options(client: TestClient) -> None:
+    session = client.post("/v1/assistant/sessions").json()["id"]
+    turns = f"/v1/assistant/sessions/{session}/turns"
+    refused = client.post(turns, data={"text": "hi", "webhook": "https://169.254.169.254/"})
+    assert_error(refused, 422, "invalid_webhook")
+    events = {"text": "hi", "webhook": "https://hooks.example/h", "webhook_events": "done"}
+    assert_error(client.post(turns, data=events), 422, "invalid_webhook_events")
