@@ -15,7 +15,15 @@ from tests.integration.stack import Stack, wait_for_job, wait_until
 pytestmark = pytest.mark.slow
 
 QUESTION = "What is the capital of France?"
-PAGES = ("pipelines", "jobs", "workers", "models", "live-assistant", "live-face-swap")
+PAGES = (
+    "pipelines",
+    "jobs",
+    "workers",
+    "models",
+    "live-assistant",
+    "live-face-swap",
+    "live-voice",
+)
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +222,32 @@ def test_the_live_face_swap_draws_swapped_frames(
         screenshot(browser, tmp_path, "live-face-swap")
     finally:
         open_page(browser, stack, "jobs")
+    assert severe_logs(browser) == []
+
+
+def test_the_live_voice_plays_converted_microphone_audio(
+    browser: Any, stack: Stack, devices: tuple[Path, Path], tmp_path: Path
+) -> None:
+    open_page(browser, stack, "live-voice")
+    reference = wait_until(
+        lambda: browser.find_elements("id", "voice-reference"), timeout_s=20, what="tab"
+    )
+    reference[0].send_keys(str(devices[0]))  # the question, in Piper joe's voice
+    browser.find_element("id", "voice-start").click()
+    try:
+        wait_until(
+            lambda: float(browser.find_element("id", "voice-converted").text) >= 1.0,
+            timeout_s=120,
+            what="a second of converted audio played",
+        )
+        wait_until(
+            lambda: browser.find_element("id", "voice-latency").text != "–",
+            timeout_s=30,
+            what="the session's stats",
+        )
+        screenshot(browser, tmp_path, "live-voice")
+    finally:
+        open_page(browser, stack, "jobs")  # leaving the tab ends the session
     assert severe_logs(browser) == []
 
 

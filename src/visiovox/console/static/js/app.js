@@ -4,6 +4,7 @@ import { apiKey, consoleConfig, setApiKey } from "./api.js";
 import { showJob } from "./job_view.js";
 import { showAssistant } from "./live_assistant.js";
 import { showFaceSwap } from "./live_face_swap.js";
+import { showVoice } from "./live_voice.js";
 import { showJobs, showModels, showWorkers } from "./lists.js";
 import { showPipelines } from "./pipelines.js";
 
@@ -14,6 +15,7 @@ const PAGES = {
   models: showModels,
   "live-assistant": showAssistant,
   "live-face-swap": showFaceSwap,
+  "live-voice": showVoice,
 };
 
 const main = document.getElementById("main");
