@@ -93,3 +93,10 @@ class VoiceConverter(Engine):
         self, samples: npt.NDArray[np.float32], *, sample_rate: int, plan: ConversionPlan
     ) -> npt.NDArray[np.float32]:
         """``samples`` spoken as the plan says, the same length and rate."""
+
+    @abc.abstractmethod
+    def voiced_f0(
+        self, samples: npt.NDArray[np.float32], *, sample_rate: int
+    ) -> npt.NDArray[np.float64]:
+        """F0 (Hz) of the voiced frames of ``samples``, as ``convert`` measures it (may be
+        empty): a live session follows its speaker's level with it."""

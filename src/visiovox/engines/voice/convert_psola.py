@@ -84,6 +84,16 @@ class PsolaConverter(VoiceConverter):
             voiced_s=voiced_s,
         )
 
+    def voiced_f0(
+        self, samples: npt.NDArray[np.float32], *, sample_rate: int
+    ) -> npt.NDArray[np.float64]:
+        import parselmouth
+
+        sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=sample_rate)
+        pitch = sound.to_pitch(pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ)
+        f0 = np.asarray(pitch.selected_array["frequency"], np.float64)
+        return f0[f0 > 0]
+
     def convert(
         self, samples: npt.NDArray[np.float32], *, sample_rate: int, plan: ConversionPlan
     ) -> npt.NDArray[np.float32]:

@@ -39,6 +39,7 @@ from visiovox.pipelines.voice_convert.rvc import RVC_ENGINE
 from visiovox.pipelines.voice_convert.spec import OFFLINE_ENGINE, VAD
 from visiovox.pipelines.voice_convert.speech import VAD_RATE
 from visiovox.pipelines.voice_convert_live.blocks import BlockConverter, Samples
+from visiovox.pipelines.voice_convert_live.pitch import PitchLevel
 from visiovox.pipelines.voice_convert_live.reference import reference_plan
 from visiovox.pipelines.voice_convert_live.spec import LiveVoiceParams
 
@@ -133,8 +134,9 @@ class LiveVoice:
         except PipelineError as exc:
             self._error(exc.code, exc.message)
             return
+        level = PitchLevel(self._engine, plan, rate=self._rate)
         self._blocks = BlockConverter(
-            lambda window: self._psola(window, plan),
+            lambda window: self._psola(window, level.plan_for(window)),
             rate=self._rate,
             lookahead_s=self._engine.lookahead_s,
         )
