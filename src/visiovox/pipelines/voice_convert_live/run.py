@@ -43,8 +43,9 @@ from visiovox.pipelines.voice_convert_live.pitch import PitchLevel
 from visiovox.pipelines.voice_convert_live.reference import reference_plan
 from visiovox.pipelines.voice_convert_live.spec import LiveVoiceParams
 
-# How long one wait for client messages lasts (a block is converted between waits).
-POLL_S = 0.01
+# Longest wait for client messages (it ends as soon as one comes, so a chunk never waits
+# for it); also how soon a cancel or the idle timeout is noticed.
+POLL_S = 0.1
 # Seconds between two ``stats`` messages.
 STATS_EVERY_S = 1.0
 # RVC's windows need more of the past than PSOLA's: its content encoder's receptive field.
