@@ -18,15 +18,11 @@ from visiovox.engines.face.tracker import FaceTracker
 from visiovox.engines.face.types import Face, Image
 from visiovox.errors import PipelineError
 from visiovox.media.errors import MediaError
-from visiovox.media.image import IMAGE_CONTENT_TYPES, output_extension, read_image, write_image
-from visiovox.media.video import VIDEO_FORMATS, map_video
+from visiovox.media.image import read_image
 from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.face_edit import EditOutput, edit_image, edit_video, image_faces
 from visiovox.pipelines.face_enhance.choices import ENHANCERS
 from visiovox.pipelines.face_swap.spec import EMBED, LANDMARKS, SWAP_ENGINES, FaceSwapParams
-
-IMAGE_EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
-# Progress after detection; swapping the faces takes it to SWAP_DONE, encoding to 100.
-DETECT_DONE, SWAP_DONE = 10.0, 95.0
 
 
 class _Swapper:
@@ -81,14 +77,13 @@ class _Swapper:
 
     def image_faces(self, picture: Image) -> list[Face]:
         """The faces of a still to replace (no_face_found when there are none)."""
-        if self.params.mode == "largest":
-            largest = self.detector.largest(picture, min_score=self.min_score)
-            boxes = [] if largest is None else [largest]
-        else:
-            boxes = self.detector.detect(picture, min_score=self.min_score)
-        if not boxes:
-            raise PipelineError("no_face_found", "the target image has no face")
-        faces = [self.landmarker.landmarks(picture, box) for box in boxes]
+        faces = image_faces(
+            picture,
+            detector=self.detector,
+            landmarker=self.landmarker,
+            largest_only=self.params.mode == "largest",
+            min_score=self.min_score,
+        )
         if self.reference is None:
             return faces
         distances = [self.distance(picture, face) for face in faces]
@@ -133,83 +128,22 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     ctx.stage("detect")
     swapper = _Swapper(ctx, params)
     ctx.check_cancelled()
+    output = EditOutput(
+        stage="swap",
+        done="swapped",
+        image_format=params.image_format,
+        video_format=params.video_format,
+        keep_audio=params.keep_audio,
+    )
     target = ctx.input("target")
     if target is not None and target.content_type.startswith("video/"):
-        return _swap_video(ctx, swapper)
-    return _swap_image(ctx, swapper, target_name=target.name if target else "target.png")
 
+        def swap_in_video(frame: Image, face: Face) -> Image:
+            return swapper.swap(frame, face, video=True)
 
-def _swap_image(ctx: RunContext, swapper: _Swapper, *, target_name: str) -> dict[str, Any]:
-    result = swapper.read(ctx, "target")
-    faces = swapper.image_faces(result)
-    ctx.progress(DETECT_DONE, stage="detect", message=f"{len(faces)} face(s) in target")
-
-    ctx.stage("swap")
-    for index, face in enumerate(faces):
-        ctx.check_cancelled()
-        result = swapper.swap(result, face)
-        done = DETECT_DONE + (SWAP_DONE - DETECT_DONE) * (index + 1) / len(faces)
-        ctx.progress(done, stage="swap", message=f"face {index + 1} of {len(faces)}")
-
-    ctx.stage("encode")
-    wanted = swapper.params.image_format
-    ext = output_extension(target_name) if wanted == "same" else IMAGE_EXTENSIONS[wanted]
-    name = f"swapped.{ext}"
-    write_image(ctx.output_path(name), result)
-    ctx.add_output(name, IMAGE_CONTENT_TYPES[ext])
-    ctx.progress(100.0, stage="encode")
-    height, width = result.shape[:2]
-    return {"faces": len(faces), "width": width, "height": height}
-
-
-def _swap_video(ctx: RunContext, swapper: _Swapper) -> dict[str, Any]:
-    ctx.stage("swap")
-    tracker = swapper.tracker()
-    swapped_frames = 0
-
-    def transform(_index: int, frame: Image) -> Image:
-        nonlocal swapped_frames
-        ctx.check_cancelled()
-        faces = tracker.faces(frame)
-        swapped_frames += bool(faces)
-        for face in faces:
-            frame = swapper.swap(frame, face, video=True)
-        return frame
-
-    def progress(done: int, total: int | None) -> None:
-        share = min(1.0, done / total) if total else 0.0
-        percent = DETECT_DONE + (SWAP_DONE - DETECT_DONE) * share
-        ctx.progress(percent, stage="swap", message=f"frame {done}")
-
-    fmt = VIDEO_FORMATS[swapper.params.video_format]
-    name = f"swapped.{fmt.extension}"
-    path = ctx.output_path(name)
-    caps = swapper.settings.video
-    try:
-        written = map_video(
-            ctx.input_path("target"),
-            path,
-            transform=transform,
-            progress=progress,
-            keep_audio=swapper.params.keep_audio,
-            output_format=swapper.params.video_format,
-            max_frames=caps.max_frames,
-            max_pixels=caps.max_pixels,
-        )
-    except MediaError as exc:
-        path.unlink(missing_ok=True)
-        raise PipelineError(exc.code, exc.message) from exc
-    if swapped_frames == 0:
-        path.unlink(missing_ok=True)
-        raise PipelineError("no_face_found", "no frame of the target video has a face to swap")
-    ctx.add_output(name, fmt.content_type)
-    ctx.progress(100.0, stage="swap")
-    return {
-        "frames": written.frames,
-        "frames_swapped": swapped_frames,
-        "detections": tracker.detections,
-        "duration_s": written.duration_s,
-        "width": written.width,
-        "height": written.height,
-        "audio": written.audio,
-    }
+        caps = swapper.settings.video
+        return edit_video(ctx, swapper.tracker(), swap_in_video, output=output, caps=caps)
+    picture = swapper.read(ctx, "target")
+    faces = swapper.image_faces(picture)
+    name = target.name if target else "target.png"
+    return edit_image(ctx, picture, faces, swapper.swap, output=output, target_name=name)
