@@ -107,6 +107,17 @@ def test_an_image_without_a_face_fails(tmp_path: Path, pool: EnginePool) -> None
     assert caught.value.code == "no_face_found"
 
 
+def test_a_video_without_a_face_fails_and_leaves_no_output(
+    tmp_path: Path, pool: EnginePool
+) -> None:
+    grey = np.full((256, 256, 3), 90, dtype=np.uint8)
+    clip = write_face_video(tmp_path / "grey.mp4", grey, frames=3)
+    with pytest.raises(PipelineError) as caught:
+        enhance(tmp_path / "job", pool, clip)
+    assert caught.value.code == "no_face_found"
+    assert not list((tmp_path / "job").rglob("enhanced.*"))
+
+
 def test_a_model_not_pulled_is_model_unavailable_naming_the_pull(tmp_path: Path) -> None:
     offline = EnginePool(
         settings=load_settings(models={"cache_dir": tmp_path / "m", "offline": True}),
