@@ -15,8 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from visiovox.engines.pool import EnginePool
-from visiovox.engines.tts.base import TTSEngine
 from visiovox.media.audio import encode_audio
+from visiovox.models.cache import prepare_model
+from visiovox.models.manifest import get_manifest
 
 PIPER_RATE = 22_050
 YIN_RATE = 16_000
@@ -28,12 +29,22 @@ QUIET = 0.1
 
 
 def piper_speech(pool: EnginePool, text: str) -> npt.NDArray[np.float32]:
-    """``text`` spoken by Piper joe at 22.05 kHz."""
-    tts = pool.get("tts.piper", TTSEngine)  # type: ignore[type-abstract]
-    try:
-        return np.concatenate([chunk.samples for chunk in tts.synthesize(text)]).astype(np.float32)
-    finally:
-        pool.release("tts.piper")
+    """``text`` spoken by Piper joe at 22.05 kHz, the same samples on every run.
+
+    Piper samples noise for its prosody and durations, so the engine's speech
+    differs from run to run (once, in CI, enough to land a converted pitch
+    1.51 semitones off its reference); without that noise a test's input is fixed.
+    """
+    from piper import PiperVoice, SynthesisConfig
+
+    settings = pool.settings
+    model_id = get_manifest(settings).voices("tts.piper")[settings.tts.voice]
+    model = next(prepare_model(settings, model_id).glob("*.onnx"))
+    voice = PiperVoice.load(model)
+    fixed = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    return np.concatenate(
+        [chunk.audio_float_array for chunk in voice.synthesize(text, fixed)]
+    ).astype(np.float32)
 
 
 def tape_speed(samples: npt.NDArray[np.float32], factor: float) -> npt.NDArray[np.float32]:

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -62,9 +63,12 @@ from starlette.websockets import WebSocketDisconnect
 from visiovox.api.assistant_turns import find_session
 from visiovox.api.deps import AuthDep, FollowDep, RelaysDep, SessionsDep, SettingsDep, SubmitDep
 from visiovox.api.errors import ApiError, invalid_params
+from visiovox.api.job_follow import JobFollower
+from visiovox.api.live_relay import LiveRelays
 from visiovox.api.live_session import ClientSocket, relay_session, start_message
-from visiovox.api.security import Caller
+from visiovox.api.security import Authenticator, Caller
 from visiovox.api.submission import Submissions
+from visiovox.config import Settings
 from visiovox.jobs.live_streams import FrameNumbers
 from visiovox.jobs.model import Job
 from visiovox.jobs.queues import Priority
@@ -201,6 +205,58 @@ def _start_params(command: dict[str, Any], model: type[BaseModel]) -> dict[str, 
         raise invalid_params(exc) from None
 
 
+@dataclass(frozen=True)
+class MediaSession:
+    """What a face swap or voice session's route needs from the gateway."""
+
+    auth: Authenticator
+    settings: Settings
+    submissions: Submissions
+    follower: JobFollower
+    relays: LiveRelays
+
+
+async def _relay_media_session(
+    websocket: WebSocket,
+    gateway: MediaSession,
+    *,
+    pipeline: str,
+    params_model: type[BaseModel],
+    refusals: frozenset[str],
+    numbers: FrameNumbers | None = None,
+) -> None:
+    """A face swap or voice session: ``start_session`` checked against ``params_model``
+    (4422 ``invalid_params``), a ``pipeline`` job created for it (the session's id), then
+    relayed both ways until either side ends (``refusals``: the worker's errors that close
+    4422)."""
+    await websocket.accept()
+    try:
+        caller = await gateway.auth.caller(websocket, allow_query=True)
+        params = _start_params(await start_message(websocket), params_model)
+        job, _ = await gateway.submissions.submit(
+            gateway.submissions.intake(pipeline),
+            caller=caller,
+            params=params,
+            priority=Priority.HIGH,
+        )
+        socket, relay = ClientSocket(websocket), gateway.relays.open(job.id)
+        await socket.send_json({"type": "session_started", "session_id": job.id, "job_id": job.id})
+        await relay_session(
+            socket,
+            relay,
+            gateway.follower,
+            job,
+            limit=gateway.settings.live.max_message_bytes,
+            refusals=refusals,
+            numbers=numbers,
+        )
+    except ApiError as exc:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code=4000 + exc.status, reason=exc.code)
+    except WebSocketDisconnect:
+        return
+
+
 @router.websocket("/face-swap")
 async def live_face_swap(
     websocket: WebSocket,
@@ -220,32 +276,14 @@ async def live_face_swap(
     model closes 4422 ``model_unavailable``; ``enhance`` on a CPU worker closes
     4422 ``unsupported_on_device``.
     """
-    await websocket.accept()
-    try:
-        caller = await auth.caller(websocket, allow_query=True)
-        params = _start_params(await start_message(websocket), LiveFaceSwapParams)
-        job, _ = await submissions.submit(
-            submissions.intake(FACE_SWAP_PIPELINE),
-            caller=caller,
-            params=params,
-            priority=Priority.HIGH,
-        )
-        socket, relay = ClientSocket(websocket), relays.open(job.id)
-        await socket.send_json({"type": "session_started", "session_id": job.id, "job_id": job.id})
-        await relay_session(
-            socket,
-            relay,
-            follower,
-            job,
-            limit=settings.live.max_message_bytes,
-            refusals=frozenset({"model_unavailable", "unsupported_on_device"}),
-            numbers=FrameNumbers(),
-        )
-    except ApiError as exc:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(code=4000 + exc.status, reason=exc.code)
-    except WebSocketDisconnect:
-        return
+    await _relay_media_session(
+        websocket,
+        MediaSession(auth, settings, submissions, follower, relays),
+        pipeline=FACE_SWAP_PIPELINE,
+        params_model=LiveFaceSwapParams,
+        refusals=frozenset({"model_unavailable", "unsupported_on_device"}),
+        numbers=FrameNumbers(),
+    )
 
 
 @router.websocket("/voice")
@@ -273,28 +311,10 @@ async def live_voice(
     ``dropped``) about once a second. RVC's shared models missing from the
     worker's cache close 4422 ``model_unavailable``.
     """
-    await websocket.accept()
-    try:
-        caller = await auth.caller(websocket, allow_query=True)
-        params = _start_params(await start_message(websocket), LiveVoiceParams)
-        job, _ = await submissions.submit(
-            submissions.intake(VOICE_PIPELINE),
-            caller=caller,
-            params=params,
-            priority=Priority.HIGH,
-        )
-        socket, relay = ClientSocket(websocket), relays.open(job.id)
-        await socket.send_json({"type": "session_started", "session_id": job.id, "job_id": job.id})
-        await relay_session(
-            socket,
-            relay,
-            follower,
-            job,
-            limit=settings.live.max_message_bytes,
-            refusals=frozenset({"model_unavailable"}),
-        )
-    except ApiError as exc:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(code=4000 + exc.status, reason=exc.code)
-    except WebSocketDisconnect:
-        return
+    await _relay_media_session(
+        websocket,
+        MediaSession(auth, settings, submissions, follower, relays),
+        pipeline=VOICE_PIPELINE,
+        params_model=LiveVoiceParams,
+        refusals=frozenset({"model_unavailable"}),
+    )
