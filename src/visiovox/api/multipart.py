@@ -1,12 +1,14 @@
-"""A streaming ``multipart/form-data`` reader that writes file parts straight to disk.
+"""A streaming ``multipart/form-data`` reader that writes file parts straight to storage.
 
 Starlette's own parser spools file parts with no total cap, so the gateway
 parses ``request.stream()`` itself with python-multipart's callback parser:
 every body byte is counted as it arrives and the request stops at once past
-the cap. File parts are written under server-chosen names (the field name)
-and hashed (SHA-256) as they are written; text parts are kept in memory, each
-capped. A text field sent twice is refused (422 ``repeated_field``): every param
-is one value, so 10,000 copies of one are an attack, not a request; only names
+the cap. File parts are written under server-chosen names (the field name),
+each into a ``FileSink`` (a local file, or an upload to the storage backend
+that keeps a local copy), and hashed (SHA-256) as they are written; text parts
+are kept in memory, each capped. A text field sent twice is refused (422
+``repeated_field``): every param is one value, so 10,000 copies of one are an
+attack, not a request; only names
 ending in ``[]`` (OpenAI's ``timestamp_granularities[]``) and ``webhook_events``
 (``api/webhook_options.py``) are lists.
 """
@@ -18,7 +20,7 @@ import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import anyio.to_thread
 from python_multipart import MultipartParser
@@ -43,16 +45,54 @@ def invalid_multipart(message: str) -> ApiError:
     return ApiError(400, "invalid_multipart", message)
 
 
+class FileSink(Protocol):
+    """Where one file part goes; ``path`` is a local file holding what was written."""
+
+    path: Path
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None:
+        """All of the part is in."""
+
+    def abort(self) -> None:
+        """The body failed: drop what was written."""
+
+
+class LocalFileSink:
+    """A file part written to a local file (its folder made)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._handle: BinaryIO = path.open("wb")
+
+    def write(self, data: bytes) -> None:
+        self._handle.write(data)
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def abort(self) -> None:
+        self._handle.close()
+        self.path.unlink(missing_ok=True)
+
+
 @dataclass
 class ReceivedFile:
-    """A file part now on disk under ``path``; ``filename`` is the client's, metadata only."""
+    """A file part now stored through ``sink``; ``filename`` is the client's, metadata only."""
 
     field: str
-    path: Path
+    sink: FileSink
     filename: str | None
     size: int = 0
     # dataclasses.field: the name ``field`` is this class's first attribute.
     digest: hashlib._Hash = dataclasses.field(default_factory=hashlib.sha256, repr=False)
+
+    @property
+    def path(self) -> Path:
+        """A local file with the part's bytes (to sniff and probe)."""
+        return self.sink.path
 
     @property
     def sha256(self) -> str:
@@ -94,8 +134,8 @@ async def capped_chunks(chunks: AsyncIterator[bytes], *, max_bytes: int) -> Asyn
 class _FormCollector:
     """python-multipart callbacks: collects text parts, queues file data for writing."""
 
-    def __init__(self, *, file_path: Callable[[str], Path]) -> None:
-        self._file_path = file_path
+    def __init__(self, *, open_file: Callable[[str], FileSink]) -> None:
+        self._open_file = open_file
         self.form = ReceivedForm()
         self.ended = False
         self._header_name = bytearray()
@@ -104,9 +144,9 @@ class _FormCollector:
         self._text: bytearray | None = None
         self._text_name = ""
         self._file: ReceivedFile | None = None
-        self._handle: BinaryIO | None = None
-        self._pending: list[tuple[BinaryIO, ReceivedFile, bytes | None]] = []
-        self._opened: list[BinaryIO] = []
+        self._handle: FileSink | None = None
+        self._pending: list[tuple[FileSink, ReceivedFile, bytes | None]] = []
+        self._opened: list[FileSink] = []
         self.pending_bytes = 0
 
     def callbacks(self) -> dict[str, Callable[..., None]]:
@@ -142,13 +182,12 @@ class _FormCollector:
             return
         if any(f.field == field_name for f in self.form.files):
             raise ApiError(400, "duplicate_input", f"the file field {field_name!r} was sent twice")
-        path = self._file_path(field_name)  # raises for fields the pipeline does not take
-        path.parent.mkdir(parents=True, exist_ok=True)
+        sink = self._open_file(field_name)  # raises for fields the pipeline does not take
+        self._opened.append(sink)
         filename = options[b"filename"].decode("utf-8", errors="replace")
-        self._file = ReceivedFile(field=field_name, path=path, filename=filename[-255:] or None)
+        self._file = ReceivedFile(field=field_name, sink=sink, filename=filename[-255:] or None)
         self.form.files.append(self._file)
-        self._handle = path.open("wb")
-        self._opened.append(self._handle)
+        self._handle = sink
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._text is not None:
@@ -192,21 +231,21 @@ class _FormCollector:
                 handle.write(data)
                 received.digest.update(data)
 
-    def close_all(self) -> None:
-        """Close every file this form opened (closing twice is harmless)."""
+    def abort_all(self) -> None:
+        """Drop every file this form opened (a worker thread: an abort may be a network call)."""
         self._pending, self.pending_bytes, self._handle = [], 0, None
-        for handle in self._opened:
-            handle.close()
+        for sink in self._opened:
+            sink.abort()
 
 
 async def read_multipart(
-    chunks: AsyncIterator[bytes], *, boundary: bytes, file_path: Callable[[str], Path]
+    chunks: AsyncIterator[bytes], *, boundary: bytes, open_file: Callable[[str], FileSink]
 ) -> ReceivedForm:
-    """Parse a multipart body from ``chunks``; ``file_path(field)`` says where a file part goes.
+    """Parse a multipart body from ``chunks``; ``open_file(field)`` says where a file part goes.
 
-    The caller removes the written files when this raises.
+    When this raises, every sink opened is aborted first (shielded from cancellation).
     """
-    collector = _FormCollector(file_path=file_path)
+    collector = _FormCollector(open_file=open_file)
     try:
         parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     except FormParserError as exc:
@@ -223,6 +262,8 @@ async def read_multipart(
             await anyio.to_thread.run_sync(collector.flush)
         if not collector.ended:
             raise invalid_multipart("the multipart body ended before its closing boundary")
-    finally:
-        collector.close_all()
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(collector.abort_all)
+        raise
     return collector.form

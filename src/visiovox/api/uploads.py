@@ -5,7 +5,8 @@ Bodies may be ``multipart/form-data`` (files and text fields),
 only). The size cap applies while the body streams in. Each file's type comes
 from its bytes (never its name or header), is matched against what the
 pipeline accepts, then probed for duration and dimensions; the file is renamed
-to its field name plus the sniffed extension.
+to its field name plus the sniffed extension. Files go to the storage backend
+as they stream (``JobFiles.receive_input``), with a local copy to check.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from visiovox.api.multipart import (
 from visiovox.config import UploadSettings
 from visiovox.jobs.disk import is_disk_full
 from visiovox.jobs.model import InputFile
-from visiovox.jobs.storage import JobFiles
+from visiovox.jobs.storage import IncomingFile, JobFiles
 from visiovox.media.errors import MediaError
 from visiovox.media.kinds import MediaKind
 from visiovox.media.probe import MediaInfo, probe_media
@@ -86,7 +87,7 @@ async def receive_submission(
             form = await read_multipart(
                 capped_chunks(request.stream(), max_bytes=limits.max_bytes),
                 boundary=boundary,
-                file_path=lambda field: _upload_path(spec, files, job_id=job_id, field=field),
+                open_file=lambda field: _receive_upload(spec, files, job_id=job_id, field=field),
             )
             inputs = await _check_files(form, spec=spec, limits=limits)
         except BaseException as exc:
@@ -128,7 +129,9 @@ async def discard_job_files(files: JobFiles, job_id: str) -> None:
         await anyio.to_thread.run_sync(files.delete_job, job_id)
 
 
-def _upload_path(spec: PipelineSpec, files: JobFiles, *, job_id: str, field: str) -> Path:
+def _receive_upload(
+    spec: PipelineSpec, files: JobFiles, *, job_id: str, field: str
+) -> IncomingFile:
     if spec.input(field) is None:
         accepted = ", ".join(i.field for i in spec.inputs) or "none"
         raise ApiError(
@@ -136,7 +139,7 @@ def _upload_path(spec: PipelineSpec, files: JobFiles, *, job_id: str, field: str
             "unknown_input",
             f"{spec.name} takes no file field {field!r} (file fields: {accepted})",
         )
-    return files.input_path(job_id, field)
+    return files.receive_input(job_id, field)
 
 
 async def _read_small_body(request: Request) -> bytes:
@@ -209,7 +212,8 @@ async def _check_file(
     if info.kind not in input_spec.kinds:
         raise _unsupported(received.field, input_spec.kinds, info.kind.value)
     name = f"{received.field}.{sniffed.extension}"
-    await anyio.to_thread.run_sync(received.path.rename, received.path.with_name(name))
+    assert isinstance(received.sink, IncomingFile)  # receive_submission opened every sink
+    await anyio.to_thread.run_sync(received.sink.keep, name)
     content_type = sniffed.content_type
     if info.kind is MediaKind.AUDIO and sniffed.kind is MediaKind.VIDEO:
         content_type = "audio/" + content_type.partition("/")[2]

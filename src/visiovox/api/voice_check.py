@@ -19,7 +19,7 @@ from visiovox.config import Settings
 from visiovox.jobs.ids import is_issued_id
 from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.reader import JobReader
-from visiovox.jobs.voices import VoiceFiles, VoiceRegistry, VoiceStatus
+from visiovox.jobs.voices import VoiceRegistry, VoiceStatus, voice_files
 
 REGISTERED_VOICE_PIPELINES = frozenset({"voice-convert", "voice-convert-live"})
 
@@ -40,7 +40,7 @@ async def require_ready_voice(
     registry = VoiceRegistry(
         client,
         prefix=prefix,
-        files=VoiceFiles(settings.storage.root),
+        files=voice_files(settings.storage),
         reader=JobReader(client, keys=RedisKeys(prefix=prefix)),
     )
     voice = await registry.get(str(voice_id), owner) if is_issued_id(str(voice_id)) else None

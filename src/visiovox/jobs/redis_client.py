@@ -20,6 +20,7 @@ from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.redis_pool import AsyncBlockingPool, BlockingPool
 from visiovox.jobs.storage import JobFiles
 from visiovox.jobs.store import JobStore
+from visiovox.storage.choose import open_backend
 
 
 def redis_url(settings: Settings) -> str:
@@ -93,5 +94,9 @@ def build_domain(settings: Settings, client: redis.Redis | None = None) -> JobDo
         lease_s=settings.jobs.lease_s,
         max_attempts=settings.jobs.max_attempts,
     )
-    files = JobFiles(settings.storage.root, min_free_bytes=settings.storage.min_free_bytes)
+    files = JobFiles(
+        settings.storage.root,
+        min_free_bytes=settings.storage.min_free_bytes,
+        backend=open_backend(settings.storage),
+    )
     return JobDomain(redis=client, keys=keys, events=events, store=store, files=files)

@@ -1,7 +1,11 @@
-"""Owners' registered RVC voices: records in Redis, files under ``<storage root>/voices/<id>/``.
+"""Owners' registered RVC voices: records in Redis, files under ``voices/<id>/`` in storage.
 
 The folder holds ``model.onnx``, the optional ``bank.npy`` and ``voice.json``
-(the rate and median F0, for the workers, which read no voice record).
+(the rate and median F0, for the workers, which read no voice record). With
+the local backend it is ``<storage root>/voices/<id>/``; with S3 the gateway
+writes the files there, then puts them in the bucket, and each worker fetches
+a voice's files into the same local folder on first use (a voice's files never
+change once registered, so that copy stays valid).
 
 A voice is stored apart from jobs (job retention never removes it) and
 belongs to its owner: reading another owner's voice answers None, so ids do
@@ -17,17 +21,25 @@ per-owner caps (count and bytes) are checked and taken in one Lua step.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import redis.asyncio
 
+from visiovox.config import StorageSettings
 from visiovox.jobs.model import JobStatus
 from visiovox.jobs.reader import JobReader
+from visiovox.storage.backend import BlobNotFound, StorageBackend
+from visiovox.storage.choose import open_backend
+from visiovox.storage.local import LocalBackend
 
 MODEL_FILE = "model.onnx"
 META_FILE = "voice.json"
@@ -99,23 +111,56 @@ class VoiceLimit(Exception):
         self.which = which
 
 
-class VoiceFiles:
-    """Where voices lie: ``<root>/voices/<id>/model.onnx`` and ``bank.npy``."""
+def voice_files(settings: StorageSettings) -> VoiceFiles:
+    """The voices of the configured storage backend."""
+    return VoiceFiles(settings.root, backend=open_backend(settings))
 
-    def __init__(self, storage_root: Path) -> None:
+
+class VoiceFiles:
+    """Where voices lie: ``voices/<id>/model.onnx`` and ``bank.npy``, with a local copy."""
+
+    def __init__(self, storage_root: Path, *, backend: StorageBackend | None = None) -> None:
         self.root = storage_root.resolve() / "voices"
+        self._backend = backend or LocalBackend(storage_root)
 
     def folder(self, voice_id: str) -> Path:
+        """The voice's local folder (the gateway writes an upload into it)."""
         return self.root / voice_id
 
+    def _key(self, voice_id: str, name: str = "") -> str:
+        return f"voices/{voice_id}/{name}"
+
+    def _local(self, voice_id: str, name: str) -> Path:
+        """The local file ``name`` of the voice, fetched from the backend when missing."""
+        path = self.folder(voice_id) / name
+        if self._backend.local_path(self._key(voice_id)) is None and not path.exists():
+            # Fetched beside, then renamed: a concurrent reader never sees half a file.
+            partial = path.with_name(f".{name}.{uuid.uuid4().hex[:8]}")
+            try:
+                self._backend.get_file(self._key(voice_id, name), partial)
+                os.replace(partial, path)
+            except BlobNotFound:
+                pass
+            finally:
+                partial.unlink(missing_ok=True)
+        return path
+
     def model(self, voice_id: str) -> Path:
-        return self.folder(voice_id) / MODEL_FILE
+        return self._local(voice_id, MODEL_FILE)
 
     def bank(self, voice_id: str) -> Path:
-        return self.folder(voice_id) / BANK_FILE
+        return self._local(voice_id, BANK_FILE)
+
+    def publish(self, voice_id: str) -> None:
+        """Put the files written into the voice's local folder into the backend."""
+        if self._backend.local_path(self._key(voice_id)) is not None:
+            return
+        for path in sorted(self.folder(voice_id).iterdir()):
+            self._backend.put_file(self._key(voice_id, path.name), path)
 
     def delete(self, voice_id: str) -> None:
         shutil.rmtree(self.folder(voice_id), ignore_errors=True)
+        self._backend.delete_prefix(self._key(voice_id))
 
     def write_meta(self, voice_id: str, *, sample_rate: int, f0_median_hz: float | None) -> None:
         """What a worker needs beside the files: the rate and the owner's median F0."""
@@ -125,7 +170,7 @@ class VoiceFiles:
     def read_meta(self, voice_id: str) -> VoiceMeta | None:
         """The voice's rate and median F0; None when the voice is gone."""
         try:
-            meta = json.loads((self.folder(voice_id) / META_FILE).read_text())
+            meta = json.loads(self._local(voice_id, META_FILE).read_text())
         except (OSError, ValueError):
             return None
         median = meta.get("f0_median_hz")
@@ -199,7 +244,8 @@ class VoiceRegistry:
         keys = [self._record(voice_id), self._index(owner), self._bytes(owner)]
         removed = await self._redis.eval(_DELETE, 3, *keys, owner)
         if removed:
-            self._files.delete(voice_id)
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._files.delete, voice_id)
         return bool(removed)
 
     async def _settle(self, voice: Voice) -> Voice | None:

@@ -1,5 +1,8 @@
 """The worker's ``RunContext``: progress and outputs go to Redis, cancel is polled from it.
 
+Pipelines read and write local paths in the job's ``JobWorkspace``; an output is
+put into the storage backend when the pipeline adds it, before its ``output`` event.
+
 ``check_cancelled`` also enforces the worker's memory ceiling (``worker/memory.py``):
 it is where every pipeline pauses between units of work.
 """
@@ -18,6 +21,7 @@ from visiovox.engines.pool import EnginePool
 from visiovox.errors import JobCanceled
 from visiovox.jobs.model import EventType, InputFile, Job, OutputFile, Progress
 from visiovox.jobs.redis_client import JobDomain
+from visiovox.jobs.storage import JobWorkspace
 from visiovox.jobs.workers import LiveFigures
 from visiovox.models.catalog import human_size
 from visiovox.models.transfer import TransferProgress
@@ -35,6 +39,7 @@ class JobContext:
         self,
         *,
         job: Job,
+        workspace: JobWorkspace,
         settings: Settings,
         domain: JobDomain,
         pool: EnginePool,
@@ -46,6 +51,7 @@ class JobContext:
         memory: MemoryCeiling | None = None,
     ) -> None:
         self._job = job
+        self._workspace = workspace
         self._on_live_figures = on_live_figures
         self._settings = settings
         self._memory = memory
@@ -64,7 +70,6 @@ class JobContext:
         self._outputs: dict[str, OutputFile] = {}
         self._inputs = {item.field: item for item in job.inputs}
         self._held_engines: list[str] = []
-        domain.files.output_dir(job.id).mkdir(parents=True, exist_ok=True)
 
     @property
     def job_id(self) -> str:
@@ -89,15 +94,16 @@ class JobContext:
         item = self._inputs.get(field)
         if item is None:
             raise KeyError(f"job {self._job.id} has no input {field!r}")
-        return self._domain.files.input_path(self._job.id, item.name)
+        return self._workspace.input_path(item.name)
 
     def output_path(self, name: str) -> Path:
-        return self._domain.files.output_path(self._job.id, name)
+        return self._workspace.output_path(name)
 
     def add_output(self, name: str, content_type: str | None = None) -> OutputFile:
         path = self.output_path(name)
         guessed = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         output = OutputFile(name=name, content_type=guessed, size=path.stat().st_size)
+        self._workspace.publish(name)
         self._outputs[name] = output
         self._domain.events.append(self._job.id, EventType.OUTPUT, output.model_dump(mode="json"))
         return output

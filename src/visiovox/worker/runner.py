@@ -32,6 +32,7 @@ from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
 from visiovox.jobs.quotas import Quotas
 from visiovox.jobs.records import ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
+from visiovox.jobs.storage import JobWorkspace
 from visiovox.pipelines.registry import get_spec, resolve_run
 from visiovox.worker.context import JobContext
 from visiovox.worker.cpu_priority import CpuPriority
@@ -160,8 +161,14 @@ class JobRunner:
             log.warning("could not publish the worker state: %s", exc)
 
     def _run_claimed(self, job: Job) -> Outcome:
+        """Run the job on local paths: its folder, or a scratch copy of a remote backend's."""
+        with self._domain.files.workspace(job.id) as workspace:
+            return self._run_in(job, workspace)
+
+    def _run_in(self, job: Job, workspace: JobWorkspace) -> Outcome:
         ctx = JobContext(
             job=job,
+            workspace=workspace,
             settings=self._pool.settings,
             domain=self._domain,
             pool=self._pool,

@@ -17,7 +17,8 @@ def finished_job(client: TestClient, domain: JobDomain) -> str:
     """A job finished through the store with one output on disk, as a worker would."""
     job_id = str(client.post("/v1/jobs/noop", json={}).json()["id"])
     assert domain.store.claim(job_id, "w1").outcome.value == "claimed"
-    path = domain.files.output_path(job_id, "speech.wav")
+    path = domain.files.local_output_path(job_id, "speech.wav")
+    assert path is not None
     path.parent.mkdir(parents=True)
     path.write_bytes(CONTENT)
     output = OutputFile(name="speech.wav", content_type="audio/wav", size=len(CONTENT))
@@ -86,7 +87,7 @@ def test_unknown_names_and_missing_files_are_404(client: TestClient, domain: Job
     assert_error(client.get(f"/v1/jobs/{job_id}/files/other.wav"), 404, "file_not_found")
     assert_error(client.get(f"/v1/jobs/{job_id}/files/..%2Fin"), 404, "not_found")
     assert_error(client.get("/v1/jobs/nope/files/speech.wav"), 404, "job_not_found")
-    domain.files.output_path(job_id, "speech.wav").unlink()
+    domain.files.delete_outputs(job_id)
     assert_error(client.get(f"/v1/jobs/{job_id}/files/speech.wav"), 404, "file_not_found")
 
 

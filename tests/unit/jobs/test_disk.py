@@ -35,9 +35,11 @@ def test_has_room_compares_with_min_free_bytes(tmp_path: Path) -> None:
 
 def test_delete_outputs_keeps_the_inputs(tmp_path: Path) -> None:
     files = JobFiles(tmp_path)
-    for path in (files.input_path("j1", "file.wav"), files.output_path("j1", "part.wav")):
-        path.parent.mkdir(parents=True)
-        path.write_bytes(b"x")
+    for source in ("file.wav", "part.wav"):
+        (tmp_path / source).write_bytes(b"x")
+    files.put_input("j1", "file.wav", tmp_path / "file.wav")
+    files.put_output("j1", "part.wav", tmp_path / "part.wav")
     files.delete_outputs("j1")
-    assert files.input_path("j1", "file.wav").exists()
-    assert not files.output_dir("j1").exists()
+    assert files.output_size("j1", "part.wav") is None
+    assert files.local_input_path("j1", "file.wav") == tmp_path / "jobs" / "j1" / "in" / "file.wav"
+    assert not (tmp_path / "jobs" / "j1" / "out").exists()

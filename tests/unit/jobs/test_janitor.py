@@ -52,16 +52,16 @@ def test_live_lease_is_left_alone(domain: JobDomain) -> None:
 
 
 def test_old_files_and_index_entries_expire(domain: JobDomain) -> None:
-    old = domain.files.output_dir("old")
-    old.mkdir(parents=True)
-    (old / "speech.wav").write_bytes(b"x")
+    jobs = domain.files.root / "jobs"
+    (jobs / "old" / "out").mkdir(parents=True)
+    (jobs / "old" / "out" / "speech.wav").write_bytes(b"x")
     two_hours_ago = time.time() - 7200
-    os.utime(domain.files.job_dir("old"), (two_hours_ago, two_hours_ago))
-    domain.files.output_dir("new").mkdir(parents=True)
+    os.utime(jobs / "old", (two_hours_ago, two_hours_ago))
+    (jobs / "new" / "out").mkdir(parents=True)
     create_job(domain, Job(id="stale", pipeline="noop", owner="o", created_at=two_hours_ago))
     report = make_janitor(domain).sweep()
     assert report.deleted_job_dirs == 1
-    assert not domain.files.job_dir("old").exists() and domain.files.job_dir("new").exists()
+    assert not (jobs / "old").exists() and (jobs / "new").exists()
     assert report.pruned_index_entries == 1
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio
+import anyio.to_thread
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -98,7 +99,7 @@ async def take_turn(
     done = await turns.remember(session, job)
     result = done.result or {}
     (reply,) = [o for o in done.outputs if o.name.startswith("reply.")]
-    audio = await anyio.Path(files.output_path(done.id, reply.name)).read_bytes()
+    audio = await anyio.to_thread.run_sync(files.read_output, done.id, reply.name)
     headers = {
         "X-Transcription": quote(str(result.get("transcription", ""))),
         "X-Response-Text": quote(str(result.get("text", ""))),

@@ -1,9 +1,12 @@
 """Downloading a job's outputs, with single-range ``Range`` support.
 
-Starlette's ``FileResponse`` streams the file and answers ranges; this module
-decides the range first so that an unsatisfiable one gets the standard JSON
-error (416 with ``Content-Range: bytes */size``) and a malformed or
-multi-range header is ignored (a full 200, as RFC 9110 allows).
+On the local backend Starlette's ``FileResponse`` streams the file and answers
+ranges; on S3 the object's range is streamed from a ranged GET, or, with
+``storage.presign_downloads``, the answer is a 307 to a short-lived presigned
+URL (the object store then answers ranges itself). This module decides the
+range first so that an unsatisfiable one gets the standard JSON error (416
+with ``Content-Range: bytes */size``) and a malformed or multi-range header is
+ignored (a full 200, as RFC 9110 allows).
 """
 
 from __future__ import annotations
@@ -13,15 +16,17 @@ import re
 from typing import Any
 
 import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Request
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from visiovox.api.deps import CallerDep, FilesDep, ReaderDep
+from visiovox.api.deps import CallerDep, FilesDep, ReaderDep, SettingsDep
 from visiovox.api.errors import ApiError, job_not_found
 from visiovox.api.ids import JobIdDep
 from visiovox.api.schemas import ErrorBody
-from visiovox.jobs.storage import UnsafeName
+from visiovox.jobs.model import OutputFile
+from visiovox.jobs.storage import JobFiles, UnsafeName
 
 router = APIRouter(prefix="/v1/jobs", tags=["files"])
 
@@ -80,7 +85,10 @@ class OutputFileResponse(FileResponse):
 @router.get(
     "/{job_id}/files/{name}",
     response_class=FileResponse,
-    responses={code: {"model": ErrorBody} for code in (401, 404, 416, 503)},
+    responses={
+        **{code: {"model": ErrorBody} for code in (401, 404, 416, 503)},
+        307: {"description": "storage.presign_downloads: a presigned URL of the object"},
+    },
 )
 async def download_output(
     job_id: JobIdDep,
@@ -89,7 +97,8 @@ async def download_output(
     caller: CallerDep,
     reader: ReaderDep,
     files: FilesDep,
-) -> FileResponse:
+    settings: SettingsDep,
+) -> Response:
     """One output of one of the caller's jobs; ``Range: bytes=a-b`` / ``a-`` / ``-n`` give 206."""
     job = await reader.get_for_owner(job_id, caller.owner)
     if job is None:
@@ -97,24 +106,77 @@ async def download_output(
     output = next((o for o in job.outputs if o.name == name), None)
     if output is None:
         raise ApiError(404, "file_not_found", f"job {job_id!r} has no output {name!r}")
+    gone = ApiError(404, "file_not_found", f"the output {name!r} is no longer stored")
     try:
-        path = files.output_path(job.id, output.name)
-        stat = await anyio.to_thread.run_sync(os.stat, path)
+        local = files.local_output_path(job.id, output.name)
+        stat = await anyio.to_thread.run_sync(os.stat, local) if local is not None else None
+        size = stat.st_size if stat is not None else await _stored_size(files, job.id, output)
     except (UnsafeName, FileNotFoundError):
-        raise ApiError(404, "file_not_found", f"the output {name!r} is no longer stored") from None
+        raise gone from None
+    if size is None:
+        raise gone
+    if local is None and settings.storage.presign_downloads:
+        url = await anyio.to_thread.run_sync(
+            lambda: files.output_url(
+                job.id,
+                output.name,
+                ttl_s=settings.storage.presign_ttl_s,
+                content_type=output.content_type,
+            )
+        )
+        if url is not None:
+            return RedirectResponse(url, status_code=307)
     try:
-        byte_range = parse_range(request.headers.get("range"), stat.st_size)
+        byte_range = parse_range(request.headers.get("range"), size)
     except RangeNotSatisfiable:
         raise ApiError(
             416,
             "range_not_satisfiable",
-            f"the file has {stat.st_size} bytes; the requested range lies outside it",
-            headers={"Content-Range": f"bytes */{stat.st_size}"},
+            f"the file has {size} bytes; the requested range lies outside it",
+            headers={"Content-Range": f"bytes */{size}"},
         ) from None
+    if local is None:
+        return await _stream_object(files, job.id, output, size=size, byte_range=byte_range)
     return OutputFileResponse(
-        path,
+        local,
         media_type=output.content_type,
         filename=output.name,
         stat_result=stat,
         byte_range=byte_range,
+    )
+
+
+async def _stored_size(files: JobFiles, job_id: str, output: OutputFile) -> int | None:
+    return await anyio.to_thread.run_sync(files.output_size, job_id, output.name)
+
+
+async def _stream_object(
+    files: JobFiles,
+    job_id: str,
+    output: OutputFile,
+    *,
+    size: int,
+    byte_range: tuple[int, int] | None,
+) -> StreamingResponse:
+    """The object (or its range) from the backend; each chunk is read in a worker thread."""
+    start, end = byte_range or (0, size)
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Content-Length": str(end - start),
+        "Content-Disposition": f'attachment; filename="{output.name}"',
+    }
+    if byte_range is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    try:
+        # The request (a ranged GET) is made here, so a vanished object is a 404.
+        chunks = await anyio.to_thread.run_sync(files.iter_output, job_id, output.name, start, end)
+    except FileNotFoundError:
+        raise ApiError(
+            404, "file_not_found", f"the output {output.name!r} is no longer stored"
+        ) from None
+    return StreamingResponse(
+        chunks,
+        status_code=206 if byte_range is not None else 200,
+        media_type=output.content_type,
+        headers=headers,
     )

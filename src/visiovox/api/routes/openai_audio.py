@@ -16,6 +16,7 @@ import json
 from typing import Any, Literal
 
 import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -86,7 +87,7 @@ class TranscriptionFields(BaseModel):
 
 
 async def _read_output(files: JobFiles, job: Job, name: str) -> bytes:
-    return await anyio.Path(files.output_path(job.id, name)).read_bytes()
+    return await anyio.to_thread.run_sync(files.read_output, job.id, name)
 
 
 @router.post("/speech", response_class=Response, responses=_ERRORS)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, get_args
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -26,7 +27,7 @@ from python_multipart.multipart import parse_options_header
 
 from visiovox.api.deps import CallerDep, ReaderDep, RedisDep, SettingsDep, SubmitDep
 from visiovox.api.errors import ApiError, invalid_params
-from visiovox.api.multipart import capped_chunks, read_multipart
+from visiovox.api.multipart import LocalFileSink, capped_chunks, read_multipart
 from visiovox.api.schemas import ErrorBody, JobOut
 from visiovox.jobs.ids import is_issued_id, new_id
 from visiovox.jobs.voices import (
@@ -37,6 +38,7 @@ from visiovox.jobs.voices import (
     VoiceLimit,
     VoiceRegistry,
     new_voice,
+    voice_files,
 )
 from visiovox.pipelines.voice_validate.spec import RvcSampleRate
 
@@ -88,7 +90,7 @@ class VoiceRegistered(BaseModel):
 
 
 async def _registry(settings: SettingsDep, client: RedisDep, reader: ReaderDep) -> VoiceRegistry:
-    files = VoiceFiles(settings.storage.root)
+    files = voice_files(settings.storage)
     return VoiceRegistry(client, prefix=settings.redis.prefix, files=files, reader=reader)
 
 
@@ -128,13 +130,13 @@ async def register_voice(
     if declared is not None and declared.isdigit() and int(declared) > room + FORM_OVERHEAD:
         raise _limit("bytes", caps.max_per_owner, caps.max_bytes)
     intake = await submissions.place(submissions.intake(VALIDATION_PIPELINE))
-    files = VoiceFiles(settings.storage.root)
+    files = voice_files(settings.storage)
     voice_id = new_id()
     try:
         form = await read_multipart(
             capped_chunks(request.stream(), max_bytes=room + FORM_OVERHEAD),
             boundary=boundary,
-            file_path=lambda field: _file_path(files, voice_id, field),
+            open_file=lambda field: LocalFileSink(_file_path(files, voice_id, field)),
         )
         fields = _form_fields(form.fields)
         sizes = {item.field: item.size for item in form.files}
@@ -155,12 +157,13 @@ async def register_voice(
             f0_median_hz=fields.f0_median_hz,
         )
         files.write_meta(voice_id, sample_rate=fields.sample_rate, f0_median_hz=fields.f0_median_hz)
+        await anyio.to_thread.run_sync(files.publish, voice_id)
         await registry.create(voice, max_count=caps.max_per_owner, max_bytes=caps.max_bytes)
     except VoiceLimit as exc:
-        files.delete(voice_id)
+        await _discard(files, voice_id)
         raise _limit(exc.which, caps.max_per_owner, caps.max_bytes) from exc
     except BaseException:
-        files.delete(voice_id)
+        await _discard(files, voice_id)
         raise
     try:
         job, _ = await submissions.submit(
@@ -223,6 +226,12 @@ def _boundary(request: Request) -> bytes:
     if not boundary:
         raise ApiError(400, "invalid_multipart", "multipart/form-data needs a boundary")
     return bytes(boundary)
+
+
+async def _discard(files: VoiceFiles, voice_id: str) -> None:
+    """Remove a voice's files; shielded, so a client hanging up cannot skip it."""
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(files.delete, voice_id)
 
 
 def _file_path(files: VoiceFiles, voice_id: str, field: str) -> Path:

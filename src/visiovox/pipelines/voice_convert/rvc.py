@@ -21,7 +21,7 @@ import numpy.typing as npt
 from visiovox.engines.vad.base import VADEngine, VADOptions
 from visiovox.engines.voice.rvc import RvcConverter, RvcSettings, RvcVoice
 from visiovox.errors import PipelineError
-from visiovox.jobs.voices import VoiceFiles
+from visiovox.jobs.voices import voice_files
 from visiovox.media.audio import (
     AUDIO_CONTENT_TYPES,
     AUDIO_EXTENSIONS,
@@ -46,7 +46,7 @@ def run_rvc(ctx: RunContext, params: VoiceConvertParams) -> dict[str, Any]:
         raise PipelineError(
             "engine_unsupported", "a registered voice is an RVC voice: use engine auto or rvc"
         )
-    files = VoiceFiles(ctx.settings.storage.root)
+    files = voice_files(ctx.settings.storage)
     meta = files.read_meta(params.voice)
     if meta is None:
         raise PipelineError("voice_not_found", f"no voice {params.voice!r}")

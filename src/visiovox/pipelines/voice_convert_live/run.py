@@ -29,7 +29,7 @@ from visiovox.engines.vad.base import VADEngine
 from visiovox.engines.voice.base import ConversionPlan, VoiceConverter
 from visiovox.engines.voice.rvc import RvcConverter, RvcSettings, RvcVoice
 from visiovox.errors import PipelineError
-from visiovox.jobs.voices import VoiceFiles
+from visiovox.jobs.voices import voice_files
 from visiovox.media.resample import resample
 from visiovox.pipelines.assistant_live.audio import PcmDecoder
 from visiovox.pipelines.context import LiveLink, RunContext
@@ -152,7 +152,7 @@ class LiveVoice:
     def _rvc_blocks(self, voice_id: str) -> BlockConverter:
         """RVC with the registered voice ``voice_id``: its models must be cached now."""
         require_cached(self._ctx.settings, RVC_ENGINE)
-        files = VoiceFiles(self._ctx.settings.storage.root)
+        files = voice_files(self._ctx.settings.storage)
         meta = files.read_meta(voice_id)
         if meta is None:
             raise PipelineError("voice_not_found", f"no voice {voice_id!r}")

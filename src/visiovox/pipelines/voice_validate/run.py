@@ -8,14 +8,14 @@ from pydantic import BaseModel
 
 from visiovox.engines.voice.rvc_graph import InvalidVoiceModel
 from visiovox.engines.voice.rvc_validate import validate_voice
-from visiovox.jobs.voices import VoiceFiles
+from visiovox.jobs.voices import voice_files
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.voice_validate.spec import VoiceValidateParams
 
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     assert isinstance(params, VoiceValidateParams)
-    files = VoiceFiles(ctx.settings.storage.root)
+    files = voice_files(ctx.settings.storage)
     ctx.stage("validate")
     try:
         check = validate_voice(
