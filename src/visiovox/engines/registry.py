@@ -27,6 +27,7 @@ ENGINES: dict[str, str] = {
     "vad.silero": "visiovox.engines.vad.silero:SileroVAD",
     "voice.convert_psola": "visiovox.engines.voice.convert_psola:PsolaConverter",
     "voice.rvc": "visiovox.engines.voice.rvc:RvcConverter",
+    "visemes.headaudio": "visiovox.engines.visemes.classifier:HeadAudioVisemes",
 }
 
 # Roles a pipeline may ask for instead of an engine name; the settings choose the engine.

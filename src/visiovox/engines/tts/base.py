@@ -21,12 +21,16 @@ class SpeechChunk:
 
     ``text`` is the sentence it speaks. A sentence too long for one call comes
     as several chunks, each with the sentence's text, ``last`` on the final one.
+    ``phonemes`` are the phonemes spoken, in order, each with its seconds of the
+    chunk (they add up to its duration), when the engine knows them: Piper's
+    espeak-ng IPA symbols, with ``^``/``$`` for its start and end; empty otherwise.
     """
 
     text: str
     samples: npt.NDArray[np.float32]
     sample_rate: int
     last: bool = True
+    phonemes: tuple[tuple[str, float], ...] = ()
 
     @property
     def duration_s(self) -> float:

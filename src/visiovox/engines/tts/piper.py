@@ -16,6 +16,15 @@ name). So each sentence's phonemes are cut into calls of at most
 ``MAX_CALL_PHONEMES`` (about 6 s of audio at any speed), and the session's CPU
 arena is shrunk after every run, since it otherwise keeps its high-water mark
 for the life of the worker (issue 11: one request left a worker at 4.9 GB).
+
+Every chunk carries the phonemes it speaks with their durations (for viseme
+timelines). Piper's graph computes each phoneme id's length in frames (its one
+``Ceil`` node) but the pinned voice files do not output it, so each voice is
+patched in memory at load, as piper's own ``include_alignments`` does
+(``piper.patch_voice_with_alignment``): the tensor becomes a second output of a
+copy of the graph, which the session factory loads from bytes. The file on disk
+is never changed. A graph that cannot be patched loads as it is, and its
+chunks carry no phonemes.
 """
 
 from __future__ import annotations
@@ -23,11 +32,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from visiovox.engines.tts.base import SpeechChunk, TTSEngine
 from visiovox.engines.tts.sentences import split_sentences
@@ -39,7 +49,6 @@ from visiovox.models.cache import prepare_model
 from visiovox.models.manifest import get_manifest
 
 if TYPE_CHECKING:
-    import numpy.typing as npt
     import onnxruntime as ort
     from piper import PiperVoice, SynthesisConfig
 
@@ -104,26 +113,41 @@ class PiperTTS(TTSEngine):
                 for part in split_phonemes(phonemes, max_len=max_phonemes)
             ]  # none: nothing speakable, e.g. only punctuation
             for index, phonemes in enumerate(calls):
+                samples, timing = self._speak(piper_voice, phonemes, config)
                 yield SpeechChunk(
                     text=sentence,
-                    samples=self._speak(piper_voice, phonemes, config),
+                    samples=samples,
                     sample_rate=self.sample_rate,
                     last=index == len(calls) - 1,
+                    phonemes=timing,
                 )
 
     def _speak(
         self, voice: PiperVoice, phonemes: list[str], config: SynthesisConfig
-    ) -> npt.NDArray[np.float32]:
-        """One synthesis call, normalised and clipped as Piper's own ``synthesize`` does."""
-        audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(phonemes), config)
-        assert isinstance(audio, np.ndarray)  # a tuple only when alignments are asked for
+    ) -> tuple[npt.NDArray[np.float32], tuple[tuple[str, float], ...]]:
+        """One synthesis call, normalised and clipped as Piper's own ``synthesize`` does.
+
+        Answers the samples and each phoneme's seconds (none when the graph has no
+        duration output).
+        """
+        phoneme_ids = voice.phonemes_to_ids(phonemes)
+        result = voice.phoneme_ids_to_audio(phoneme_ids, config, include_alignments=True)
+        audio, id_samples = result if isinstance(result, tuple) else (result, None)
+        timing: tuple[tuple[str, float], ...] = ()
+        if id_samples is not None:
+            timing = phoneme_seconds(
+                phonemes,
+                id_samples=np.atleast_1d(id_samples),
+                id_map=voice.config.phoneme_id_map,
+                sample_rate=voice.config.sample_rate,
+            )
         peak = float(np.max(np.abs(audio))) if audio.size else 0.0
         scaled = np.clip(audio / peak, -1.0, 1.0) if peak >= 1e-8 else np.zeros_like(audio)
         samples: npt.NDArray[np.float32] = scaled.astype(np.float32, copy=False)
         rate = voice.config.sample_rate
         if rate != self.sample_rate:
             samples = resample(samples, rate=rate, to=self.sample_rate)
-        return samples
+        return samples, timing
 
     def _catalog(self) -> dict[str, str]:
         return get_manifest(self.settings).voices(self.name)
@@ -158,11 +182,59 @@ class PiperTTS(TTSEngine):
             json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8"))
         )
         # Zeros are no valid phoneme input; ``load`` warms up with a real sentence instead.
-        loaded = create_session(model, settings=self.settings, device=self.device, warmup=False)
+        loaded = create_session(
+            with_duration_output(model), settings=self.settings, device=self.device, warmup=False
+        )
         log.info("piper voice %s on %s", model.name, loaded.providers[0])
         session = ArenaShrinkingSession(loaded.session)
         # Piper calls nothing but session.run, which the wrapper provides.
         return PiperVoice(session=session, config=config)
+
+
+def with_duration_output(model: Path) -> Path | bytes:
+    """The voice's graph with each phoneme id's length as a second output, in memory.
+
+    The graph as it is (its path) when it has no single ``Ceil`` node to expose.
+    """
+    import onnx
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    graph = onnx.load(str(model))
+    try:
+        add_alignment_output(graph)
+    except ValueError as exc:  # no single Ceil node, or already an output
+        log.warning("piper voice %s: no phoneme durations (%s)", model.name, exc)
+        return model
+    patched: bytes = graph.SerializeToString()
+    return patched
+
+
+def phoneme_seconds(
+    phonemes: list[str],
+    *,
+    id_samples: npt.NDArray[np.integer],
+    id_map: Mapping[str, Sequence[int]],
+    sample_rate: int,
+) -> tuple[tuple[str, float], ...]:
+    """Each phoneme's seconds: the samples of its ids and the padding after it.
+
+    Piper's input is ``^`` and padding, each phoneme's ids and padding, then
+    ``$`` (``piper.phoneme_ids.phonemes_to_ids``, which skips a phoneme its map
+    lacks); ``id_samples`` has one count per id. Empty when they do not line up.
+    """
+    from piper.const import BOS, EOS, PAD
+
+    pad = len(id_map.get(PAD, []))
+    symbols = [BOS, *(symbol for symbol in phonemes if symbol in id_map), EOS]
+    widths = [len(id_map[symbol]) + (pad if symbol != EOS else 0) for symbol in symbols]
+    if sum(widths) != len(id_samples):
+        log.warning("piper phoneme durations do not line up with the phonemes; none given")
+        return ()
+    ends = np.cumsum(widths)
+    totals = np.add.reduceat(id_samples.astype(np.int64), ends - np.asarray(widths))
+    return tuple(
+        (symbol, float(total) / sample_rate) for symbol, total in zip(symbols, totals, strict=True)
+    )
 
 
 def split_phonemes(phonemes: list[str], *, max_len: int) -> list[list[str]]:

@@ -1,0 +1,1 @@
+"""Visemes: phonemes or audio to a timeline of Oculus visemes and ARKit blendshape weights."""

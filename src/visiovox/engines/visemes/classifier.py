@@ -1,0 +1,60 @@
+"""The audio → viseme engine: HeadAudio's prototypes, bundled, run by the numpy port.
+
+For speech VisioVox did not synthesise (an upload), so no phonemes are known.
+The model is the 14 kB file the npm package ships (``visiovox/assets``), read
+at load; a call keeps no state, so one engine serves every job of a worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from visiovox.assets import headaudio_model
+from visiovox.engines.base import Engine
+from visiovox.engines.visemes.headaudio import HOP, RATE, Prototypes, classify
+from visiovox.engines.visemes.oculus import SILENCE
+from visiovox.engines.visemes.timeline import VisemeSegment, VisemeTimeline
+
+
+class HeadAudioVisemes(Engine):
+    """Visemes heard in speech audio, at HeadAudio's 16 ms steps."""
+
+    name = "visemes.headaudio"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._model: Prototypes | None = None
+
+    def load(self) -> None:
+        self._model = Prototypes.read(headaudio_model())
+
+    def estimated_bytes(self) -> int:
+        return headaudio_model().stat().st_size
+
+    def timeline(self, samples: npt.NDArray[np.floating], *, sample_rate: int) -> VisemeTimeline:
+        """The visemes of ``samples``: each decision holds for its 16 ms step, else ``sil``."""
+        assert self._model is not None, "load() first"
+        duration_s = len(samples) / sample_rate
+        half_step = HOP / RATE / 2
+        segments: list[VisemeSegment] = []
+        for event in classify(samples, sample_rate=sample_rate, model=self._model):
+            start = max(0.0, event.t_s - half_step)
+            end = min(duration_s, event.t_s + half_step)
+            if end <= start:
+                continue
+            previous = segments[-1] if segments else None
+            if previous is not None and start - previous.end_s > 1e-9:
+                segments.append(VisemeSegment(viseme=SILENCE, start_s=previous.end_s, end_s=start))
+            elif previous is None and start > 0:
+                segments.append(VisemeSegment(viseme=SILENCE, start_s=0.0, end_s=start))
+            if segments and segments[-1].viseme == event.viseme:
+                segments[-1] = segments[-1].extended(end_s=end)
+            else:
+                segments.append(VisemeSegment(viseme=event.viseme, start_s=start, end_s=end))
+        tail_start = segments[-1].end_s if segments else 0.0
+        if duration_s > tail_start:
+            segments.append(VisemeSegment(viseme=SILENCE, start_s=tail_start, end_s=duration_s))
+        return VisemeTimeline(segments=tuple(segments), duration_s=duration_s, source="audio")
