@@ -1,12 +1,13 @@
 """The session's ears, on a thread of their own: client messages in, speech events out.
 
 Everything the client sends is read here as it arrives: streamed PCM goes onto
-the tape and through the VAD, whole WAVs are decoded, commands parsed, and each
-becomes a pending item for the conversation's loop, stamped with the moment it
-was heard. Nothing the loop does (transcribing, generating, speaking, a reply
-prepared at a pause) delays this: the end of speech is noticed when the audio
-says so, however busy the loop is. The loop asks ``went_on`` to learn, at once,
-that the user resumed speaking after a pause.
+the tape and through the VAD, whole WAVs are decoded, commands parsed (the binary
+message after ``{"type": "portrait"}`` is the avatar's picture), and each becomes
+a pending item for the conversation's loop, stamped with the moment it was heard.
+Nothing the loop does (transcribing, generating, speaking, a reply prepared at a
+pause) delays this: the end of speech is noticed when the audio says so, however
+busy the loop is. The loop asks ``went_on`` to learn, at once, that the user
+resumed speaking after a pause.
 """
 
 from __future__ import annotations
@@ -26,8 +27,14 @@ from visiovox.pipelines.assistant_live.audio import (
     decode_wav,
     is_wav,
 )
-from visiovox.pipelines.assistant_live.messages import parse_command
-from visiovox.pipelines.assistant_live.turns import Heard, Pending, Rejected, Utterance
+from visiovox.pipelines.assistant_live.messages import PortraitNext, parse_command
+from visiovox.pipelines.assistant_live.turns import (
+    Heard,
+    Pending,
+    PortraitImage,
+    Rejected,
+    Utterance,
+)
 from visiovox.pipelines.context import LiveInput, LiveLink
 
 # Whisper reads 30 s windows; a longer monologue is cut into turns there.
@@ -58,6 +65,7 @@ class Listener:
         self._pauses = 0  # PAUSE events so far
         self._resumed_after = 0  # the last pause after which the speech went on
         self._arrivals: deque[tuple[int, float]] = deque(maxlen=ARRIVALS_KEPT)
+        self._portrait_next = False  # the next binary message is a portrait, not audio
         self.last_input = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="live-listener", daemon=True)
 
@@ -127,7 +135,14 @@ class Listener:
 
     def _hear(self, item: LiveInput) -> None:
         if item.command is not None:
-            self._items.put(parse_command(item.command))
+            command = parse_command(item.command)
+            if isinstance(command, PortraitNext):
+                self._portrait_next = True
+            else:
+                self._items.put(command)
+        elif item.audio is not None and self._portrait_next:
+            self._portrait_next = False
+            self._items.put(PortraitImage(item.audio))
         elif item.audio is not None and is_wav(item.audio):
             try:
                 self._items.put(Utterance(decode_wav(item.audio)))

@@ -43,13 +43,18 @@ class EndSession:
 
 
 @dataclass(frozen=True)
+class PortraitNext:
+    """``{"type": "portrait"}``: the next binary message is the avatar's new portrait."""
+
+
+@dataclass(frozen=True)
 class Unknown:
     """Any other command: answered with ``invalid_message``."""
 
     type: object
 
 
-Command = Say | EndTurn | EndSession | Unknown
+Command = Say | EndTurn | EndSession | PortraitNext | Unknown
 
 
 def parse_command(message: dict[str, Any]) -> Command:
@@ -61,6 +66,8 @@ def parse_command(message: dict[str, Any]) -> Command:
         return EndTurn()
     if kind == "end_session":
         return EndSession()
+    if kind == "portrait":
+        return PortraitNext()
     return Unknown(kind)
 
 
@@ -153,6 +160,18 @@ class Error(Outgoing):
     type: ClassVar[str] = "error"
     code: str
     message: str
+
+
+@dataclass(frozen=True)
+class VideoFrame(Outgoing):
+    """Announces the avatar's next frame, the binary JPEG that follows: frame ``index`` of
+    sentence ``sentence`` at ``pts_ms`` from the start of its audio, or (both null) an
+    idle frame to show at once."""
+
+    type: ClassVar[str] = "video_frame"
+    sentence: int | None
+    index: int
+    pts_ms: int | None
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 Every piece of text goes to the client as a ``response`` delta when the model
 writes it; each sentence, once the next one has begun (or the reply ended), is
-synthesised and sent as one binary WAV message. Between pieces and after each
-sentence ``should_stop`` is asked: a barge-in closes the model's stream (which
-ends the generation) and nothing more of this reply is sent.
+synthesised and sent as one binary WAV message (with the live avatar, its lead
+frames before it and the rest on the avatar's thread: ``avatar_stream.py``).
+Between pieces and after each sentence ``should_stop`` is asked: a barge-in
+closes the model's stream (which ends the generation) and nothing more of this
+reply is sent.
 
 A reply can also be *prepared*: started while the user may still go on talking,
 run up to its first sentence's audio with everything it sends held back, then
@@ -18,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +30,12 @@ from visiovox.engines.tts.sentences import SentenceStream
 from visiovox.pipelines.assistant_live.audio import wav_bytes
 from visiovox.pipelines.assistant_live.messages import Outgoing, ResponseDelta
 from visiovox.pipelines.context import LiveLink
+
+if TYPE_CHECKING:
+    from visiovox.pipelines.assistant_live.avatar_stream import AvatarStream
+
+# What the outbox sends: a message, a binary message, or a delivery to run when released.
+Sendable = Outgoing | bytes | Callable[[], None]
 
 
 @dataclass
@@ -50,15 +59,17 @@ class _Outbox:
 
     def __init__(self, link: LiveLink, *, held: bool) -> None:
         self._link = link
-        self._held: list[Outgoing | bytes] | None = [] if held else None
+        self._held: list[Sendable] | None = [] if held else None
 
-    def send(self, item: Outgoing | bytes) -> None:
+    def send(self, item: Sendable) -> None:
         if self._held is not None:
             self._held.append(item)
         elif isinstance(item, bytes):
             self._link.send_audio(item)
-        else:
+        elif isinstance(item, Outgoing):
             self._link.send(item.to_json())
+        else:
+            item()
 
     def release(self) -> None:
         held, self._held = self._held or [], None
@@ -80,8 +91,10 @@ class LiveReply:
         max_tokens: int,
         temperature: float,
         held: bool = False,
+        avatar: AvatarStream | None = None,
     ) -> None:
         self._llm = llm
+        self._avatar = avatar
         self._tts = tts
         self._voice = voice
         self._outbox = _Outbox(link, held=held)
@@ -158,7 +171,13 @@ class LiveReply:
         if not chunks:
             return
         samples = np.concatenate(chunks)
-        self._outbox.send(wav_bytes(samples, sample_rate=self._tts.sample_rate))
+        wav = wav_bytes(samples, sample_rate=self._tts.sample_rate)
+        if self._avatar is None:
+            self._outbox.send(wav)
+        else:
+            avatar = self._avatar
+            prepared = avatar.prepare(samples, sample_rate=self._tts.sample_rate)
+            self._outbox.send(lambda: avatar.deliver(prepared, wav))
         now = time.perf_counter()
         outcome.synthesize_s += now - started
         outcome.sentences += 1

@@ -3,9 +3,11 @@
 The listener (``listener.py``, its own thread) turns client messages, as they
 arrive, into pending items: VAD events of the streamed PCM, whole-WAV
 utterances and commands. This loop handles each in turn. A turn is STT → LLM →
-TTS (``reply.py``); while a reply runs, new input is polled between pieces, and
-speech (or a new utterance, a text, ``end_session``) interrupts it:
-``interrupted`` is sent, the new utterance becomes the next turn. At the first
+TTS (``reply.py``), with the avatar's frames painted and sent on a thread of
+their own when the session asked for them (``avatar_stream.py``); while a reply
+runs, new input is polled between pieces, and speech (or a new utterance, a
+text, ``end_session``) interrupts it: ``interrupted`` is sent (the avatar's
+unsent frames forgotten first), the new utterance becomes the next turn. At the first
 pause in speech (``live.speculative_pause_ms``) the utterance so far is
 transcribed and the reply prepared up to its first audio while the listener
 keeps waiting for the end of speech; the work is abandoned as soon as the
@@ -34,6 +36,8 @@ from visiovox.engines.vad.base import (
 from visiovox.errors import PipelineError
 from visiovox.pipelines.assistant.spec import LLM, STT, TTS, VAD
 from visiovox.pipelines.assistant_live.audio import RATE, Samples
+from visiovox.pipelines.assistant_live.avatar import AvatarPainter, Portrait, load_portrait
+from visiovox.pipelines.assistant_live.avatar_stream import AvatarStream, SerialLink
 from visiovox.pipelines.assistant_live.listener import POLL_S, Listener
 from visiovox.pipelines.assistant_live.messages import (
     Command,
@@ -58,6 +62,7 @@ from visiovox.pipelines.assistant_live.turns import (
     Guess,
     Heard,
     Pending,
+    PortraitImage,
     Rejected,
     Utterance,
     interrupts,
@@ -84,9 +89,15 @@ class Conversation:
         stt: STTEngine,
         llm: LLMEngine,
         tts: TTSEngine,
+        portrait: Portrait | None = None,
     ) -> None:
         self._ctx = ctx
         self._link: LiveLink = ctx.live()
+        self._avatar: AvatarStream | None = None
+        if portrait is not None:  # the avatar's thread sends too: one send at a time
+            link = SerialLink(self._link)
+            self._link = link
+            self._avatar = AvatarStream(link, AvatarPainter(portrait), fps=params.fps)
         self._params = params
         self._stt = stt
         self._llm = llm
@@ -131,23 +142,36 @@ class Conversation:
             stt=ctx.engine(STT, STTEngine),  # type: ignore[type-abstract]
             llm=ctx.engine(LLM, LLMEngine),  # type: ignore[type-abstract]
             tts=ctx.engine(TTS, TTSEngine),  # type: ignore[type-abstract]
+            portrait=load_portrait(ctx, None, size=params.size) if params.avatar else None,
         )
 
     def run(self) -> dict[str, Any]:
         self._send(Ready())
+        if self._avatar is not None:
+            self._avatar.start()
         self._listener.start()
         try:
             reason = self._loop()
         finally:
             self._listener.stop()
+            if self._avatar is not None:
+                self._avatar.stop()
             self._drop_guess()
         self._send(SessionEnded(reason))
-        return {
+        summary: dict[str, Any] = {
             "turns": self._turns,
             "interruptions": self._interruptions,
             "dropped": self._link.dropped,
             "ended": reason.value,
         }
+        if self._avatar is not None:
+            stats = self._avatar.stats
+            summary["avatar"] = {
+                "frames": stats.talking,
+                "idle_frames": stats.idle,
+                "late": stats.late,
+            }
+        return summary
 
     def _send(self, message: Outgoing) -> None:
         self._link.send(message.to_json())
@@ -156,6 +180,8 @@ class Conversation:
         """Handle input until the session ends; answers why it ended."""
         while True:
             self._ctx.check_cancelled()
+            if self._avatar is not None:
+                self._avatar.check()
             if not self._pending:
                 self._pull(timeout_s=POLL_S)
             if not self._pending:  # nothing, or audio that changed nothing yet
@@ -187,6 +213,8 @@ class Conversation:
             self._on_voice(item)
         elif isinstance(item, Rejected):
             self._error(item.code, item.message)  # the session goes on
+        elif isinstance(item, PortraitImage):
+            self._new_portrait(item.data)
         else:
             return self._on_command(item)
         return False
@@ -303,6 +331,7 @@ class Conversation:
             max_tokens=self._params.max_tokens,
             temperature=self._params.temperature,
             held=held,
+            avatar=self._avatar,
         )
 
     def _answer(
@@ -359,7 +388,21 @@ class Conversation:
 
     def _interrupted(self) -> None:
         self._interruptions += 1
+        if self._avatar is not None:
+            self._avatar.interrupt()  # no frame of the reply after the notice
         self._send(Interrupted())
+
+    def _new_portrait(self, data: bytes) -> None:
+        """Paint the avatar from ``data`` from now on; a bad one keeps the current one."""
+        if self._avatar is None:
+            self._error("invalid_message", "a portrait needs start_session with avatar: true")
+            return
+        try:
+            portrait = load_portrait(self._ctx, data, size=self._params.size)
+        except PipelineError as exc:
+            self._error(exc.code, f"{exc.message}; the avatar keeps its current portrait")
+            return
+        self._avatar.use(portrait)
 
     def _error(self, code: str, message: str) -> None:
         self._send(Error(code, message))

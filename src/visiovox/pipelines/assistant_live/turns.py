@@ -39,6 +39,13 @@ class Rejected:
 
 
 @dataclass(frozen=True)
+class PortraitImage:
+    """The binary message that followed ``{"type": "portrait"}``: the avatar's new picture."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Guess:
     """Work done at a pause, valid while the utterance still ends there: its transcription
     and, when something was heard, the reply prepared up to its first audio (held back)."""
@@ -50,7 +57,7 @@ class Guess:
     reply: LiveReply | None
 
 
-Pending = Heard | Utterance | Rejected | Command
+Pending = Heard | Utterance | Rejected | PortraitImage | Command
 
 
 def interrupts(item: Pending) -> bool:
