@@ -125,6 +125,13 @@ class Job(BaseModel):
     webhook: str | None = None
     webhook_events: list[str] = Field(default_factory=list)
     webhook_key: str | None = None
+    # A segmented job (``jobs/segments.py``): a child names its parent and its segment's
+    # plan; a parent lists its children once split and its phase (None: not split yet,
+    # "segments": waiting for them, "stitch": joining their outputs).
+    parent_id: str | None = None
+    segment: dict[str, Any] | None = None
+    segments: list[str] = Field(default_factory=list)
+    phase: str | None = None
 
 
 @dataclass(frozen=True)

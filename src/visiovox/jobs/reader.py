@@ -36,9 +36,15 @@ class JobReader:
         return decode_job(raw) if raw else None
 
     async def get_for_owner(self, job_id: str, owner: str) -> Job | None:
-        """The job if it exists and belongs to ``owner`` (else None, so ids do not leak)."""
+        """The job if it exists and belongs to ``owner`` (else None, so ids do not leak).
+
+        A segment of a split job (``jobs/segments.py``) is the fleet's, not the owner's:
+        None too; its parent is the one job the owner sees.
+        """
         job = await self.get(job_id)
-        return job if job is not None and job.owner == owner else None
+        if job is None or job.owner != owner or job.parent_id is not None:
+            return None
+        return job
 
     async def list_for_owner(
         self,

@@ -24,6 +24,7 @@ from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.model import JobError
 from visiovox.jobs.quotas import QUOTA_LUA
 from visiovox.jobs.records import encode_fields
+from visiovox.jobs.segment_lua import SETTLE_PARENT_LUA
 from visiovox.jobs.stats import STATS_LUA
 from visiovox.jobs.webhook_outbox import WEBHOOK_ENQUEUE_LUA
 
@@ -80,7 +81,14 @@ local function is_live_session(job_key)
 end
 """
 
-COMMON_LUA = APPEND_EVENT_LUA + STATS_LUA + _TERMINAL_LUA + QUOTA_LUA + WEBHOOK_ENQUEUE_LUA
+COMMON_LUA = (
+    APPEND_EVENT_LUA
+    + STATS_LUA
+    + _TERMINAL_LUA
+    + QUOTA_LUA
+    + WEBHOOK_ENQUEUE_LUA
+    + SETTLE_PARENT_LUA
+)
 
 # A claim by the lease's holder repeats its own claim, whose reply Redis did not send
 # (it stopped right after running the script; the worker retried): the same attempt.
@@ -116,6 +124,7 @@ if cancel then
   count_job(KEYS[5], pipeline, 'canceled')
   append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'canceled', '{}', now)
   webhook_enqueue(KEYS[1], ARGV[13], ARGV[5], ARGV[8], 'completed', now, ARGV[7], 0)
+  settle_parent(KEYS[1], ARGV[8], now, {ARGV[5], ARGV[6], ARGV[7]}, ARGV[11], ARGV[13], KEYS[5])
   return {'canceled', 0}
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
@@ -128,6 +137,7 @@ if attempts >= max_attempts then
   count_job(KEYS[5], pipeline, 'failed')
   append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'failed', lost, now)
   webhook_enqueue(KEYS[1], ARGV[13], ARGV[5], ARGV[8], 'completed', now, ARGV[7], 0)
+  settle_parent(KEYS[1], ARGV[8], now, {ARGV[5], ARGV[6], ARGV[7]}, ARGV[11], ARGV[13], KEYS[5])
   return {'exhausted', attempts}
 end
 quota_move(KEYS[1], ARGV[11], ARGV[8], 'queued', 'running')
@@ -225,6 +235,7 @@ local started = tonumber(redis.call('HGET', KEYS[1], 'started_at'))
 if started then observe(KEYS[5], 'run', pipeline, math.max(0, ARGV[4] - started)) end
 append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[2], ARGV[9], ARGV[4])
 webhook_enqueue(KEYS[1], ARGV[11], ARGV[5], ARGV[8], 'completed', ARGV[4], ARGV[7], 0)
+settle_parent(KEYS[1], ARGV[8], ARGV[4], {ARGV[5], ARGV[6], ARGV[7]}, ARGV[10], ARGV[11], KEYS[5])
 return 1
 """
 )
@@ -275,6 +286,11 @@ if status == '"queued"' then
   webhook_enqueue(KEYS[1], ARGV[8], ARGV[2], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
   return 'canceled'
 end
+if redis.call('HGET', KEYS[1], 'phase') == '"segments"' then
+  end_parent(job_base(KEYS[1], ARGV[5]), KEYS[1], ARGV[5], 'canceled', nil, ARGV[1],
+             {ARGV[2], ARGV[3], ARGV[4]}, ARGV[7], ARGV[8], KEYS[4])
+  return 'canceled'
+end
 return 'cancel_requested'
 """
 )
@@ -311,6 +327,7 @@ if redis.call('HGET', KEYS[1], 'cancel_requested') == 'true' then
   count_job(KEYS[5], pipeline, 'canceled')
   append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'canceled', '{}', ARGV[1])
   webhook_enqueue(KEYS[1], ARGV[11], ARGV[2], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
+  settle_parent(KEYS[1], ARGV[5], ARGV[1], {ARGV[2], ARGV[3], ARGV[4]}, ARGV[9], ARGV[11], KEYS[5])
   return 'canceled'
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') or 0
@@ -322,6 +339,7 @@ if attempts >= max_attempts then
   count_job(KEYS[5], pipeline, 'failed')
   append_event(KEYS[4], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'failed', lost, ARGV[1])
   webhook_enqueue(KEYS[1], ARGV[11], ARGV[2], ARGV[5], 'completed', ARGV[1], ARGV[4], 0)
+  settle_parent(KEYS[1], ARGV[5], ARGV[1], {ARGV[2], ARGV[3], ARGV[4]}, ARGV[9], ARGV[11], KEYS[5])
   return 'failed'
 end
 redis.call('HSET', KEYS[1], 'status', '"queued"', 'worker', 'null')

@@ -84,6 +84,10 @@ class JobStore:
         return self._events
 
     @property
+    def retention_s(self) -> int:
+        return self._retention_s
+
+    @property
     def lease_s(self) -> float:
         return self._lease_ms / 1000
 

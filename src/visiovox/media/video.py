@@ -109,7 +109,7 @@ def map_video(
     ``output_format`` is a key of ``VIDEO_FORMATS``; ``max_frames`` and
     ``max_pixels`` (per frame) are caps, ``None`` for none.
     """
-    fmt = _video_format(output_format)
+    fmt = video_format(output_format)
     caps = _Caps(frames=max_frames, pixels=max_pixels)
     try:
         with (
@@ -146,7 +146,8 @@ class _Caps:
             raise MediaError("too_long", f"the video has over {self.frames} frames (the cap)")
 
 
-def _video_format(name: str) -> VideoFormat:
+def video_format(name: str) -> VideoFormat:
+    """The ``VIDEO_FORMATS`` entry ``name``, checked to have its encoder in this FFmpeg."""
     fmt = VIDEO_FORMATS.get(name)
     if fmt is None:
         known = ", ".join(VIDEO_FORMATS)
@@ -185,12 +186,12 @@ def _map(
     if fmt.codec_tag is not None:
         video_out.codec_tag = fmt.codec_tag
     audio_in = src.streams.audio[0] if src.streams.audio and keep_audio else None
-    audio_out, audio_mode = _audio_stream(out, audio_in, fmt)
+    audio_out, audio_mode = audio_stream(out, audio_in, fmt)
     index = 0
     streams = [video_in] if audio_in is None else [video_in, audio_in]
     for packet in src.demux(streams):
         if packet.stream is audio_in and audio_out is not None:
-            _pass_audio(out, packet, audio_out, copy=audio_mode == "copied")
+            pass_audio(out, packet, audio_out, copy=audio_mode == "copied")
             continue
         for frame in packet.decode():
             assert isinstance(frame, av.VideoFrame)
@@ -226,9 +227,10 @@ def _estimated_frames(src: InputContainer, rate: Fraction) -> int | None:
     return max(1, round(src.duration / av.time_base * float(rate)))
 
 
-def _audio_stream(
+def audio_stream(
     out: OutputContainer, audio_in: AudioStream | None, fmt: VideoFormat
 ) -> tuple[AudioStream | None, str | None]:
+    """The output's audio stream for ``audio_in`` and how it is carried ("copied" or a codec)."""
     if audio_in is None:
         return None, None
     if audio_in.codec_context.name in fmt.copy_audio:
@@ -243,9 +245,10 @@ def _audio_stream(
     return encoded, fmt.audio_codec.removeprefix("lib")
 
 
-def _pass_audio(
+def pass_audio(
     out: OutputContainer, packet: av.Packet[Stream], stream: AudioStream, *, copy: bool
 ) -> None:
+    """Mux one audio packet into ``stream``: as it is, or decoded and re-encoded."""
     if copy:
         if packet.dts is None:
             return  # the demuxer's end-of-stream flush packet

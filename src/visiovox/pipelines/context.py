@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from visiovox.config import Settings
 from visiovox.jobs.model import InputFile, OutputFile
+from visiovox.jobs.segments import SegmentJob, SegmentRole
 from visiovox.jobs.workers import LiveFigures
 
 if TYPE_CHECKING:
@@ -53,6 +54,29 @@ class LiveLink(Protocol):
 
     def remember(self, session_id: str, messages: list[dict[str, str]]) -> None:
         """Append ``messages`` to the session's history, if the session still exists."""
+
+
+class SegmentWork(Protocol):
+    """A job's part in a split across the fleet (``jobs/segments.py``)."""
+
+    @property
+    def role(self) -> SegmentRole:
+        """Whether this attempt may split, runs one segment, or stitches the segments."""
+
+    def split(self, children: list[SegmentJob]) -> NoReturn:
+        """Create the segment jobs and end this run waiting for them (``SegmentsPlanned``)."""
+
+    def report(self, frames_done: int) -> None:
+        """A segment's frames done so far, for its parent's progress bar (throttled)."""
+
+    def child_output(self, child_id: str, name: str) -> Path:
+        """A local file holding the output ``name`` of segment job ``child_id``."""
+
+    def child_result(self, child_id: str) -> dict[str, Any]:
+        """The result segment job ``child_id`` returned."""
+
+    def discard_children(self) -> None:
+        """Remove the segment jobs' files (once their outputs are joined)."""
 
 
 class RunContext(Protocol):
@@ -103,6 +127,9 @@ class RunContext(Protocol):
 
     def engine(self, name: str, engine_type: type[EngineT]) -> EngineT:
         """The loaded engine ``name`` from the process's pool, checked to be ``engine_type``."""
+
+    def segments(self) -> SegmentWork | None:
+        """The job's part in a split across the fleet; None where jobs are never split."""
 
     def live(self) -> LiveLink:
         """The live session this job hosts (only live pipelines call it)."""

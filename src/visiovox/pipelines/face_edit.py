@@ -4,7 +4,10 @@
 rest is shared here: finding a still's faces (``image_faces``), progress
 (detection to ``DETECT_DONE``, the edit to ``EDIT_DONE``, encoding to 100), the
 output's name and format, and the result. A video in which no frame had a face
-fails ``no_face_found``, as a still without one does.
+fails ``no_face_found``, as a still without one does. A segment of a long
+video split across the fleet (``pipelines/segmented.py``) edits its own frames
+only, its tracker warmed on the frames just before them, and leaves the
+verdict on faces to the stitch.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ from visiovox.engines.face.types import Face, Image
 from visiovox.errors import PipelineError
 from visiovox.media.errors import MediaError
 from visiovox.media.image import IMAGE_CONTENT_TYPES, output_extension, write_image
-from visiovox.media.video import VIDEO_FORMATS, map_video
+from visiovox.media.video import VIDEO_FORMATS, VideoResult, map_video
+from visiovox.media.video_cuts import Span
+from visiovox.media.video_segments import map_segment
 from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.segmented import segment_name, segment_span
 
 IMAGE_EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 DETECT_DONE, EDIT_DONE = 10.0, 95.0
@@ -117,23 +123,27 @@ def edit_video(
         ctx.progress(percent, stage=output.stage, message=f"frame {done}")
 
     fmt = VIDEO_FORMATS[output.video_format]
-    name = f"{output.done}.{fmt.extension}"
+    span = segment_span(ctx)
+    name = f"{output.done}.{fmt.extension}" if span is None else segment_name(output.video_format)
     path = ctx.output_path(name)
     try:
-        written = map_video(
-            ctx.input_path("target"),
-            path,
-            transform=transform,
-            progress=progress,
-            keep_audio=output.keep_audio,
-            output_format=output.video_format,
-            max_frames=caps.max_frames,
-            max_pixels=caps.max_pixels,
-        )
+        if span is None:
+            written = map_video(
+                ctx.input_path("target"),
+                path,
+                transform=transform,
+                progress=progress,
+                keep_audio=output.keep_audio,
+                output_format=output.video_format,
+                max_frames=caps.max_frames,
+                max_pixels=caps.max_pixels,
+            )
+        else:
+            written = _edit_segment(ctx, span, tracker, transform, output=output, caps=caps)
     except MediaError as exc:
         path.unlink(missing_ok=True)
         raise PipelineError(exc.code, exc.message) from exc
-    if edited_frames == 0:
+    if edited_frames == 0 and span is None:
         path.unlink(missing_ok=True)
         raise PipelineError("no_face_found", "no frame of the target video has a face")
     ctx.add_output(name, fmt.content_type)
@@ -147,3 +157,35 @@ def edit_video(
         "height": written.height,
         "audio": written.audio,
     }
+
+
+def _edit_segment(
+    ctx: RunContext,
+    span: Span,
+    tracker: FaceTracker,
+    transform: Callable[[int, Image], Image],
+    *,
+    output: EditOutput,
+    caps: VideoSettings,
+) -> VideoResult:
+    """Edit one segment's frames into its segment file; progress goes to the parent."""
+    work = ctx.segments()
+
+    def warm(frame: Image) -> None:
+        ctx.check_cancelled()
+        tracker.faces(frame)
+
+    def progress(done: int, _total: int | None) -> None:
+        if work is not None:
+            work.report(done)
+
+    return map_segment(
+        ctx.input_path("target"),
+        ctx.output_path(segment_name(output.video_format)),
+        span=span,
+        transform=transform,
+        warm=warm,
+        progress=progress,
+        output_format=output.video_format,
+        max_pixels=caps.max_pixels,
+    )

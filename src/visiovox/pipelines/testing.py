@@ -250,6 +250,10 @@ class LocalContext:
         else:
             self.progress(update.percent, stage="download", message=update.path)
 
+    def segments(self) -> None:
+        """In-process runs are never split: a long video runs whole."""
+        return None
+
     def live(self) -> MemoryLiveLink:
         return self.link
 

@@ -25,6 +25,7 @@ from visiovox.jobs.storage import JobWorkspace
 from visiovox.jobs.workers import LiveFigures
 from visiovox.models.catalog import human_size
 from visiovox.models.transfer import TransferProgress
+from visiovox.pipelines.context import SegmentWork
 from visiovox.worker.live_link import LiveLinkFactory, RedisLiveLink
 from visiovox.worker.memory import MemoryCeiling
 from visiovox.worker.redis_outage import OUTAGE_ERRORS
@@ -49,8 +50,10 @@ class JobContext:
         live_links: LiveLinkFactory | None = None,
         on_live_figures: Callable[[LiveFigures], None] | None = None,
         memory: MemoryCeiling | None = None,
+        segment_work: SegmentWork | None = None,
     ) -> None:
         self._job = job
+        self._segment_work = segment_work
         self._workspace = workspace
         self._on_live_figures = on_live_figures
         self._settings = settings
@@ -94,7 +97,23 @@ class JobContext:
         item = self._inputs.get(field)
         if item is None:
             raise KeyError(f"job {self._job.id} has no input {field!r}")
+        if self._job.parent_id is not None:
+            return self._parent_input(item.name)
         return self._workspace.input_path(item.name)
+
+    def _parent_input(self, name: str) -> Path:
+        """A segment job's input: its parent's upload (``jobs/segments.py``), read in place
+        on the local folder, else fetched into this attempt's workspace once."""
+        parent_id = self._job.parent_id
+        assert parent_id is not None
+        files = self._domain.files
+        stored = files.local_input_path(parent_id, name)
+        if stored is not None:
+            return stored
+        path = self._workspace.folder / "in" / name
+        if not path.exists():
+            files.fetch_input(parent_id, name, path)
+        return path
 
     def output_path(self, name: str) -> Path:
         return self._workspace.output_path(name)
@@ -176,6 +195,9 @@ class JobContext:
         if self._live is not None:
             self._live.close()
             self._live = None
+
+    def segments(self) -> SegmentWork | None:
+        return self._segment_work
 
     def live(self) -> RedisLiveLink:
         if self._live_links is None:

@@ -146,6 +146,7 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
         cpu_priority=CpuPriority(settings.worker.cpu_priority, cores=free_cores()),
         memory=memory,
         on_recycle=recycle,
+        workers=registry,
     )
     celery = make_celery(settings)
     register_run_job(celery, runner)

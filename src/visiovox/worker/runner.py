@@ -27,12 +27,16 @@ from typing import Any, Protocol
 from visiovox.engines.pool import EnginePool
 from visiovox.errors import JobCanceled
 from visiovox.jobs.dispatch import Dispatcher
-from visiovox.jobs.janitor import dispatch_held
+from visiovox.jobs.janitor import dispatch_held, fallback_queue
 from visiovox.jobs.model import Job, JobError, JobStatus, OutputFile, Progress
+from visiovox.jobs.queues import DeviceClass, Route, shared_queue
 from visiovox.jobs.quotas import Quotas
 from visiovox.jobs.records import ClaimOutcome
 from visiovox.jobs.redis_client import JobDomain
+from visiovox.jobs.scheduler import NoCapableWorker, place
+from visiovox.jobs.segments import FanOut, SegmentsPlanned
 from visiovox.jobs.storage import JobWorkspace
+from visiovox.jobs.workers import WorkerRegistry
 from visiovox.pipelines.registry import get_spec, resolve_run
 from visiovox.worker.context import JobContext
 from visiovox.worker.cpu_priority import CpuPriority
@@ -40,6 +44,7 @@ from visiovox.worker.failures import STORAGE_FULL, job_error
 from visiovox.worker.live_link import LiveLinkFactory
 from visiovox.worker.memory import MIB, MemoryCeiling, release_memory, rss_bytes
 from visiovox.worker.redis_outage import OUTAGE_ERRORS, until_redis_answers
+from visiovox.worker.segment_work import RedisSegmentWork
 from visiovox.worker.state import WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,8 @@ class Outcome:
     error: JobError | None = None
     # Redis went away under the attempt: handed back, not recorded.
     interrupted: bool = False
+    # The job was split into segment jobs and waits for them (``jobs/segments.py``).
+    waiting: bool = False
 
 
 class JobRunner:
@@ -85,8 +92,16 @@ class JobRunner:
         cpu_priority: CpuPriority | None = None,
         memory: MemoryCeiling | None = None,
         on_recycle: Callable[[], None] | None = None,
+        workers: WorkerRegistry | None = None,
     ) -> None:
         self._domain = domain
+        self._workers = workers
+        self._fan_out = FanOut(
+            domain.redis,
+            keys=domain.keys,
+            events=domain.events,
+            retention_s=domain.store.retention_s,
+        )
         self._memory = memory
         self._on_recycle = on_recycle or (lambda: None)
         self._pool = pool
@@ -178,6 +193,7 @@ class JobRunner:
             live_links=self._live_links,
             on_live_figures=self._status.live_figures,
             memory=self._memory,
+            segment_work=self._segment_work(job),
         )
         started = time.perf_counter()
         status = JobStatus.SUCCEEDED
@@ -195,6 +211,9 @@ class JobRunner:
             result = dict(returned) if returned is not None else None
         except JobCanceled:
             status = JobStatus.CANCELED
+        except SegmentsPlanned:
+            # Its segments are queued and its lease given up: nothing to record now.
+            return Outcome(status=JobStatus.RUNNING, outputs=[], waiting=True)
         except OUTAGE_ERRORS as exc:
             # Not the job's failure: ``_record`` hands it back for another attempt.
             log.warning("job %s interrupted: Redis unreachable (%s)", job.id, exc)
@@ -217,6 +236,31 @@ class JobRunner:
             outputs = []
         return Outcome(status=status, outputs=outputs, result=result, error=error)
 
+    def _segment_work(self, job: Job) -> RedisSegmentWork:
+        return RedisSegmentWork(
+            job=job,
+            domain=self._domain,
+            worker=self._status.name,
+            fan_out=self._fan_out,
+            place=lambda: self._segment_route(job),
+            report_interval_s=1.0 / self._progress_max_hz if self._progress_max_hz > 0 else 0.0,
+        )
+
+    def _segment_route(self, job: Job) -> Route:
+        """Where ``job``'s segments go: the scheduler's device class, its shared queue."""
+        prefix = self._domain.keys.prefix
+        workers = self._workers.live() if self._workers is not None else []
+        try:
+            route = place(get_spec(job.pipeline).needs, workers, prefix=prefix)
+        except NoCapableWorker:
+            queue = fallback_queue(job, prefix=prefix)
+            device = DeviceClass(job.device_class or DeviceClass.CPU)
+            return Route(device_class=device, queue=queue, priority=job.priority, prefix=prefix)
+        queue = shared_queue(route.device_class, prefix=prefix)
+        return Route(
+            device_class=route.device_class, queue=queue, priority=job.priority, prefix=prefix
+        )
+
     @staticmethod
     def _log_failure(job_id: str, exc: Exception, error: JobError) -> None:
         """The full text for the operator (the job's error has no paths)."""
@@ -229,6 +273,8 @@ class JobRunner:
         if outcome is None:
             return
         store, worker = self._domain.store, self._status.name
+        if outcome.waiting:
+            return
         if outcome.interrupted:
             # Once Redis is back the janitor re-dispatches it at once (no lease to wait out).
             until_redis_answers(lambda: store.release_lease(job.id, worker), what="handing back")

@@ -20,6 +20,7 @@ from visiovox.pipelines.face_edit import EditOutput, edit_image, edit_video, ima
 from visiovox.pipelines.face_enhance.choices import ENHANCERS
 from visiovox.pipelines.face_enhance.spec import FaceEnhanceParams
 from visiovox.pipelines.face_swap.spec import LANDMARKS
+from visiovox.pipelines.segmented import split_or_stitch
 
 
 class _Restorer:
@@ -63,6 +64,15 @@ class _Restorer:
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     assert isinstance(params, FaceEnhanceParams)
+    target = ctx.input("target")
+    if target is not None and target.content_type.startswith("video/"):
+        # A long video is split across the fleet before any engine loads; its stitch
+        # needs none either.
+        stitched = split_or_stitch(
+            ctx, done="enhanced", video_format=params.video_format, keep_audio=params.keep_audio
+        )
+        if stitched is not None:
+            return stitched
     ctx.stage("detect")
     restorer = _Restorer(ctx, params)
     ctx.check_cancelled()
@@ -73,7 +83,6 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         video_format=params.video_format,
         keep_audio=params.keep_audio,
     )
-    target = ctx.input("target")
     if target is not None and target.content_type.startswith("video/"):
         caps = restorer.settings.video
         return edit_video(ctx, restorer.tracker(), restorer.restore, output=output, caps=caps)

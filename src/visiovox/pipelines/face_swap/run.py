@@ -23,6 +23,7 @@ from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.face_edit import EditOutput, edit_image, edit_video, image_faces
 from visiovox.pipelines.face_enhance.choices import ENHANCERS
 from visiovox.pipelines.face_swap.spec import EMBED, LANDMARKS, SWAP_ENGINES, FaceSwapParams
+from visiovox.pipelines.segmented import split_or_stitch
 
 
 class _Swapper:
@@ -125,6 +126,15 @@ class _Swapper:
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     assert isinstance(params, FaceSwapParams)
+    target = ctx.input("target")
+    if target is not None and target.content_type.startswith("video/"):
+        # A long video is split across the fleet before any engine loads; its stitch
+        # needs none either.
+        stitched = split_or_stitch(
+            ctx, done="swapped", video_format=params.video_format, keep_audio=params.keep_audio
+        )
+        if stitched is not None:
+            return stitched
     ctx.stage("detect")
     swapper = _Swapper(ctx, params)
     ctx.check_cancelled()
@@ -135,7 +145,6 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         video_format=params.video_format,
         keep_audio=params.keep_audio,
     )
-    target = ctx.input("target")
     if target is not None and target.content_type.startswith("video/"):
 
         def swap_in_video(frame: Image, face: Face) -> Image:
