@@ -20,7 +20,7 @@ the viseme their mouth shape is closest to:
 | RR | ``r ɹ ɻ ʀ ɚ ɝ`` |
 | aa | ``a ɑ ɐ æ ʌ ä ɶ`` |
 | E | ``e ɛ ə ɜ ɘ ɤ`` |
-| I | ``i ɪ ɨ ɯ j`` |
+| I | ``i ɪ ɨ ᵻ ɯ j`` |
 | O | ``o ɔ ɒ ɞ ø œ ɵ`` |
 | U | ``u ʊ ʉ y ʏ w ɥ ʍ`` |
 
@@ -29,7 +29,9 @@ mark (``ˈ ˌ``) gives its time to the phoneme after it; a length mark (``ː ˑ`
 a diacritic (combining marks such as Portuguese nasal ``◌̃``), a modifier letter
 (Russian palatal ``ʲ``, aspiration ``ʰ``), a tone letter or digit, a word
 space shorter than ``PAUSE_S`` and any symbol the table lacks give their time
-to the phoneme before it. A longer space is a pause (``sil``).
+to the phoneme before it. A longer space is a pause (``sil``). Mandarin's
+tones come as digits after the syllable, so they lengthen its last phoneme;
+espeak writes the retroflex ``ʈʂ`` as ``ts.``, whose dot reads as a short ``sil``.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ VISEME_SYMBOLS: Final = {
     "RR": "rɹɻʀɚɝ",
     "aa": "aɑɐæʌäɶ",
     "E": "eɛəɜɘɤ",
-    "I": "iɪɨɯj",
+    "I": "iɪɨᵻɯj",
     "O": "oɔɒɞøœɵ",
     "U": "uʊʉyʏwɥʍ",
 }
@@ -68,8 +70,16 @@ PAUSE_S: Final = 0.08
 
 
 def phoneme_viseme(symbol: str) -> str | None:
-    """The viseme of one phoneme symbol; None for one that modifies a neighbour."""
-    return SYMBOL_VISEMES.get(symbol)
+    """The viseme of one phoneme symbol; None for one that modifies a neighbour.
+
+    A voice that joins vowel clusters into one phoneme (``aɪ``) takes the viseme
+    of the cluster's first symbol the table knows.
+    """
+    for part in symbol:
+        viseme = SYMBOL_VISEMES.get(part)
+        if viseme is not None:
+            return viseme
+    return None
 
 
 def phoneme_segments(phonemes: Iterable[tuple[str, float]]) -> list[VisemeSegment]:
