@@ -7,7 +7,10 @@ Protocol (``api_key`` in the query when auth is on):
 1. The client sends ``{"type": "start_session"}``, optionally with
    ``session_id`` (resume one of its sessions; also accepted in the query),
    ``system_prompt``, ``voice`` and ``language`` (for a new session; voice and
-   language also override a resumed one). The server answers
+   language also override a resumed one), and ``avatar`` (true: the reply
+   also comes as a talking portrait's frames, see 6.) with its ``fps`` (5-30,
+   default 25) and ``size`` (the frames' longer side, 128-1024, default 512),
+   for this socket only. The server answers
    ``{"type": "session_started", "session_id", "job_id"}``; a worker then
    hosts the session (an ``assistant-live`` job) and sends ``{"type": "ready"}``.
 2. The client streams binary PCM16 16 kHz mono chunks (e.g. 20 ms each), or
@@ -33,6 +36,18 @@ Protocol (``api_key`` in the query when auth is on):
 5. ``{"type": "ping"}`` → ``{"type": "pong"}``. ``{"type": "end_session"}``
    deletes the session and closes (1000). An idle session
    (``live.idle_timeout_s``) gets ``{"type": "session_ended"}`` and a 1000.
+6. The avatar (``avatar``: true): every frame is ``{"type": "video_frame",
+   "sentence", "index", "pts_ms"}`` followed by its JPEG as a binary message.
+   Sentence S (counted over the session from 0, in the order of the WAVs)
+   has frames 0..n-1 at ``fps`` covering its audio, ``pts_ms`` from the start
+   of that audio; its first frames come just before its WAV and the rest
+   ahead of their play time (at most 1 s ahead). Between replies the avatar
+   idles (blinks, sways, mouth closed) at 5 frames a second: ``sentence`` and
+   ``pts_ms`` null, show each at once. ``{"type": "portrait"}`` followed by
+   one binary image (JPEG, PNG or WebP) changes the portrait (default: the
+   bundled one); one without a face is an ``error`` ``no_face_found`` and the
+   avatar keeps its portrait. A barge-in's ``interrupted`` comes after the
+   last frame of the cut reply: drop the frames and audio not yet shown.
 
 Closing the socket cancels the session's job. Failures before the session
 starts close with 4000 + the HTTP status and the error code as the reason:
@@ -40,7 +55,8 @@ starts close with 4000 + the HTTP status and the error code as the reason:
 4400 (no start_session: a first message that is binary, not JSON, nested too
 deeply or of another type), 4422 (a ``system_prompt``, ``voice`` or
 ``language`` that ``POST /v1/assistant/sessions`` would refuse, or one that is
-not a string; a query parameter sent twice, ``repeated_field``; nothing is
+not a string; an ``avatar`` that is not a boolean, an ``fps`` or ``size`` out
+of range; a query parameter sent twice, ``repeated_field``; nothing is
 stored), 4503 (no worker can host it; a session created for this socket is
 removed). In a session, a command that is not a JSON object, or a ``text``
 that is not a string, is answered ``{"type": "error", "code":
@@ -73,6 +89,7 @@ from visiovox.jobs.live_streams import FrameNumbers
 from visiovox.jobs.model import Job
 from visiovox.jobs.queues import Priority
 from visiovox.jobs.sessions import Session, SessionOptions, SessionStore
+from visiovox.pipelines.assistant_live.spec import AVATAR_FIELDS
 from visiovox.pipelines.face_swap_live.spec import LiveFaceSwapParams
 from visiovox.pipelines.voice_convert_live.spec import LiveVoiceParams
 
@@ -140,6 +157,7 @@ async def _host(
         value = getattr(options, name) or getattr(session, name)
         if value:
             params[name] = value
+    params.update({name: command[name] for name in AVATAR_FIELDS if name in command})
     job, _ = await submissions.submit(
         submissions.intake(PIPELINE), caller=caller, params=params, priority=Priority.HIGH
     )

@@ -226,8 +226,10 @@ class AvatarStream:
             while not self._stopping:
                 now = time.monotonic()
                 if self._queue:
-                    item = self._queue[0]
-                    due = item.sent_at + item.next_index / self._fps - AHEAD_S
+                    # The earliest due: a sentence's frames keep its own audio's clock, even
+                    # while an earlier one's frames still go out.
+                    item = min(self._queue, key=self._due)
+                    due = self._due(item)
                     if due <= now:
                         return self._talking_frame(item)
                     wait = due - now
@@ -240,12 +242,16 @@ class AvatarStream:
                 self._cond.wait(timeout=wait)
         return None
 
+    def _due(self, item: _Queued) -> float:
+        """When ``item``'s next frame may go: ``AHEAD_S`` before its play time."""
+        return item.sent_at + item.next_index / self._fps - AHEAD_S
+
     def _talking_frame(self, item: _Queued) -> Callable[[], None]:
         """Take frame ``item.next_index`` off the queue (called under the condition)."""
         index = item.next_index
         item.next_index += 1
         if item.next_index >= item.prepared.frames:
-            self._queue.popleft()
+            self._queue.remove(item)
         t = self._clock(item.starts_at) + index / self._fps
         pts = pts_ms(index, self._fps)
 
