@@ -17,6 +17,7 @@ PIPELINES: dict[str, str] = {
     "noop": "visiovox.pipelines.noop.spec",
     "noop-gpu": "visiovox.pipelines.noop.spec:GPU_SPEC",
     "tts": "visiovox.pipelines.tts.spec",
+    "visemes": "visiovox.pipelines.visemes.spec",
     "stt": "visiovox.pipelines.stt.spec",
     "face-swap": "visiovox.pipelines.face_swap.spec",
     "face-enhance": "visiovox.pipelines.face_enhance.spec",

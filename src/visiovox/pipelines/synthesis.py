@@ -69,12 +69,14 @@ def speak_text(
     voice: str | None,
     speed: float,
     on_progress: Callable[[float, int], None],
+    on_chunk: Callable[[SpeechChunk], None] | None = None,
 ) -> tuple[npt.NDArray[np.float32], int]:
     """The whole speech of one job's ``text`` and its number of sentences.
 
     Checks ``tts.max_chars`` first; ``on_progress(share, sentence)`` follows the
-    sentences (share 0-1 of the text spoken). A text that made no audio at all
-    fails with ``nothing_to_say``.
+    sentences (share 0-1 of the text spoken), ``on_chunk`` sees every chunk (its
+    phonemes, for visemes). A text that made no audio at all fails with
+    ``nothing_to_say``.
     """
     settings = ctx.settings.tts
     if len(text) > settings.max_chars:
@@ -86,6 +88,8 @@ def speak_text(
 
     def progress(chunk: SpeechChunk) -> None:
         nonlocal spoken_chars, sentences
+        if on_chunk is not None:
+            on_chunk(chunk)
         if chunk.last:
             spoken_chars += len(chunk.text)
             sentences += 1

@@ -23,6 +23,7 @@ from visiovox.media.audio import decode_audio
 from visiovox.pipelines.assistant.spec import INPUT, LLM, STT, TTS, VAD, AssistantParams
 from visiovox.pipelines.assistant.speech import SentenceSpeaker
 from visiovox.pipelines.context import RunContext
+from visiovox.pipelines.viseme_output import spoken_timeline, write_visemes
 from visiovox.pipelines.voice_choice import answer_in, choose_voice
 
 
@@ -110,6 +111,9 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     ctx.stage("encode")
     reply = "".join(pieces).strip()
     duration_s = speaker.write_reply(params.format)
+    if params.visemes and speaker.chunks:
+        timeline = spoken_timeline(ctx, speaker.chunks, sample_rate=speaker.sample_rate)
+        write_visemes(ctx, timeline, fps=params.visemes_fps)
     timings["total"] = time.perf_counter() - started
     result = {
         "transcription": heard,

@@ -7,7 +7,8 @@ event a live client can fetch while the model still writes), then ``encode``
 writes the whole reply as ``reply.<format>``. The conversation so far comes in
 ``history`` (the gateway keeps sessions); the result, also written as
 ``turn.json``, carries the transcription, the reply, token usage and stage
-timings in seconds.
+timings in seconds. With ``visemes``, ``visemes.json`` times the reply's
+visemes and blendshapes (``pipelines/viseme_output.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ class AssistantParams(BaseModel):
     format: Literal["wav", "mp3", "ogg", "opus", "flac", "aac", "pcm"] = "wav"
     max_tokens: int = Field(default=96, ge=1, le=1_024)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    visemes: bool = Field(
+        default=False,
+        description="Also write visemes.json: Oculus visemes and ARKit blendshape weights "
+        "of the speech, from the phonemes Piper spoke.",
+    )
+    visemes_fps: float = Field(
+        default=30.0, ge=1.0, le=120.0, description="Frames a second of visemes.json."
+    )
 
     @model_validator(mode="after")
     def _no_empty_text(self) -> AssistantParams:

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from visiovox.engines.tts.base import TTSEngine
+from visiovox.engines.tts.base import SpeechChunk, TTSEngine
 from visiovox.engines.tts.sentences import SentenceStream
 from visiovox.media.audio import AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, AudioFormat, encode_audio
 from visiovox.pipelines.assistant.spec import TTS
@@ -29,9 +29,15 @@ class SentenceSpeaker:
         self._budget = AudioBudget(max_s=ctx.settings.tts.max_audio_s)
         self._sentences = SentenceStream()
         self._audio: list[npt.NDArray[np.float32]] = []
+        # Every chunk spoken, with its phonemes: the reply's visemes.
+        self.chunks: list[SpeechChunk] = []
         self.count = 0
         self.seconds = 0.0
         self.first_audio_at: float | None = None
+
+    @property
+    def sample_rate(self) -> int:
+        return self._engine.sample_rate
 
     def feed(self, piece: str) -> None:
         """Add streamed text; speak every sentence that is now complete."""
@@ -62,6 +68,7 @@ class SentenceSpeaker:
             voice=self._voice,
             speed=1.0,
             budget=self._budget,
+            on_chunk=self.chunks.append,
         )
         if not chunks:
             return

@@ -6,12 +6,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from visiovox.engines.tts.base import TTSEngine
+from visiovox.engines.tts.base import SpeechChunk, TTSEngine
 from visiovox.errors import PipelineError
 from visiovox.media.audio import AUDIO_CONTENT_TYPES, AUDIO_EXTENSIONS, AudioFormat, encode_audio
 from visiovox.pipelines.context import RunContext
 from visiovox.pipelines.synthesis import speak_text
 from visiovox.pipelines.tts.spec import ENGINE, TTSParams
+from visiovox.pipelines.viseme_output import spoken_timeline, write_visemes
 from visiovox.pipelines.voice_choice import voice_for_language
 
 # Share of the progress bar synthesis takes; encoding takes the rest.
@@ -41,8 +42,15 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     def progress(share: float, sentence: int) -> None:
         ctx.progress(SYNTHESIS_SHARE * share, stage="synthesize", message=f"sentence {sentence}")
 
+    chunks: list[SpeechChunk] = []
     samples, sentences = speak_text(
-        ctx, engine=engine, text=params.text, voice=voice, speed=params.speed, on_progress=progress
+        ctx,
+        engine=engine,
+        text=params.text,
+        voice=voice,
+        speed=params.speed,
+        on_progress=progress,
+        on_chunk=chunks.append if params.visemes else None,
     )
 
     ctx.stage("encode")
@@ -52,6 +60,9 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         samples, sample_rate=engine.sample_rate, fmt=fmt, path=ctx.output_path(name)
     )
     ctx.add_output(name, AUDIO_CONTENT_TYPES[fmt])
+    if params.visemes:
+        timeline = spoken_timeline(ctx, chunks, sample_rate=engine.sample_rate)
+        write_visemes(ctx, timeline, fps=params.visemes_fps)
     ctx.progress(100.0, stage="encode")
     return {
         "duration_s": round(len(samples) / engine.sample_rate, 3),

@@ -7,6 +7,7 @@ between them, and the job fails with ``audio_too_long`` past
 ``tts.max_audio_s`` of speech (``pipelines/synthesis.py``). With ``language``
 and no ``voice``, the voice ``tts.language_voices`` gives that language speaks
 (``pipelines/voice_choice.py``); a language it lacks fails ``unsupported_language``.
+With ``visemes``, ``visemes.json`` (``pipelines/viseme_output.py``) comes too.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ class TTSParams(BaseModel):
         default="wav",
         description="Audio format of speech.<ext>: ogg and opus are both Opus in Ogg, "
         "aac is ADTS, pcm is raw 16-bit little-endian mono.",
+    )
+    visemes: bool = Field(
+        default=False,
+        description="Also write visemes.json: Oculus visemes and ARKit blendshape weights "
+        "of the speech, from the phonemes Piper spoke.",
+    )
+    visemes_fps: float = Field(
+        default=30.0, ge=1.0, le=120.0, description="Frames a second of visemes.json."
     )
 
     @field_validator("text")
