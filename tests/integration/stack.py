@@ -59,10 +59,17 @@ class Stack:
         root: Path,
         *,
         settings: dict[str, str] | None = None,
+        worker_settings: dict[str, str] | None = None,
         persist_redis: bool = False,
         redis: EmbeddedRedis | None = None,
     ) -> None:
+        """``worker_settings``: environment for the workers only, over ``settings``.
+
+        A worker given its own ``VISIOVOX_STORAGE__ROOT`` (with an S3 backend in
+        ``settings``) shares nothing with the gateway but Redis and the bucket.
+        """
         self.root = root
+        self.worker_settings = worker_settings or {}
         # Persistent only for tests that restart Redis and expect everything back.
         # ``redis``: another stack's, running, shared (this stack neither starts nor stops it).
         self.owns_redis = redis is None
@@ -105,11 +112,13 @@ class Stack:
         self.gateway.wait(timeout=30)
         self.gateway = None
 
-    def _spawn(self, args: list[str], label: str) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, args: list[str], label: str, *, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = (self.root / f"{label}.log").open("ab")
         return subprocess.Popen(
             [sys.executable, "-m", "visiovox", *args],
-            env=self.env,
+            env=env or self.env,
             cwd=self.root,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -129,7 +138,7 @@ class Stack:
         args = ["worker", "--device", "cpu", "--name", name]
         if metrics_port is not None:
             args += ["--metrics-port", str(metrics_port)]
-        process = self._spawn(args, f"worker-{name}")
+        process = self._spawn(args, f"worker-{name}", env={**self.env, **self.worker_settings})
         self.workers[name] = process
         if wait:
             wait_until(lambda: self.worker_info(name), timeout_s=60, what=f"worker {name}")

@@ -42,6 +42,7 @@ from visiovox.media.kinds import MediaKind
 from visiovox.media.probe import MediaInfo, probe_media
 from visiovox.media.sniff import Sniffed, sniff_file
 from visiovox.pipelines.spec import PipelineSpec
+from visiovox.storage.backend import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,9 @@ async def receive_submission(
             await discard_job_files(files, job_id)
             if is_disk_full(exc):
                 raise _insufficient_storage() from exc
+            if isinstance(exc, StorageUnavailable):
+                log.error("job %s: upload not stored: %s", job_id, exc)
+                raise storage_unavailable() from exc
             raise
         return Submission(params=dict(form.fields), inputs=inputs)
     _check_required(spec, sent=set())
@@ -118,6 +122,11 @@ async def receive_submission(
     )
 
 
+def storage_unavailable() -> ApiError:
+    """The storage backend (an S3 bucket) did not take or give a file: retry later."""
+    return ApiError(503, "storage_unavailable", "the server's storage is unavailable; retry later")
+
+
 def _insufficient_storage() -> ApiError:
     # Never the error's own text: it names the server's path.
     return ApiError(507, "insufficient_storage", "the server's storage is full; retry later")
@@ -126,7 +135,10 @@ def _insufficient_storage() -> ApiError:
 async def discard_job_files(files: JobFiles, job_id: str) -> None:
     """Remove a job's stored uploads; shielded, so a client hanging up cannot skip it."""
     with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(files.delete_job, job_id)
+        try:
+            await anyio.to_thread.run_sync(files.delete_job, job_id)
+        except StorageUnavailable as exc:  # retention removes them once the backend answers
+            log.warning("job %s: stored uploads not removed yet: %s", job_id, exc)
 
 
 def _receive_upload(

@@ -152,11 +152,12 @@ class VoiceFiles:
         return self._local(voice_id, BANK_FILE)
 
     def publish(self, voice_id: str) -> None:
-        """Put the files written into the voice's local folder into the backend."""
+        """Move the files written into the voice's local folder into a remote backend."""
         if self._backend.local_path(self._key(voice_id)) is not None:
             return
         for path in sorted(self.folder(voice_id).iterdir()):
             self._backend.put_file(self._key(voice_id, path.name), path)
+        shutil.rmtree(self.folder(voice_id), ignore_errors=True)
 
     def delete(self, voice_id: str) -> None:
         shutil.rmtree(self.folder(voice_id), ignore_errors=True)

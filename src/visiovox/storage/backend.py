@@ -17,6 +17,10 @@ class BlobNotFound(FileNotFoundError):
     """No blob under the key (never stored, or removed by retention)."""
 
 
+class StorageUnavailable(OSError):
+    """The backend did not answer or refused a request (a network error, a 5xx, a bad key)."""
+
+
 class BlobWriter(ABC):
     """One blob being written in pieces; visible under its key only after ``close``."""
 

@@ -4,12 +4,17 @@ Credentials come from boto's usual chain (``AWS_ACCESS_KEY_ID`` /
 ``AWS_SECRET_ACCESS_KEY``, a profile, an instance role). Uploads that stream
 in go up as a multipart upload, one ``storage.s3.part_size_bytes`` part at a
 time (at most 10,000 parts: 80 GB at the default 8 MiB); one that fails is
-aborted. Retention also aborts multipart uploads a crash left behind.
+aborted. Retention also aborts multipart uploads a crash left behind (a bucket
+lifecycle rule ``AbortIncompleteMultipartUpload`` does the same server-side).
+botocore's errors surface as ``BlobNotFound`` or ``StorageUnavailable``.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,18 +22,37 @@ from typing import Any
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from visiovox.config import S3Settings
-from visiovox.storage.backend import CHUNK_BYTES, BlobNotFound, BlobWriter, StorageBackend
+from visiovox.storage.backend import (
+    CHUNK_BYTES,
+    BlobNotFound,
+    BlobWriter,
+    StorageBackend,
+    StorageUnavailable,
+)
 
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchUpload"})
 # DeleteObjects takes at most this many keys per call.
 _DELETE_BATCH = 1000
 
 
 def _is_missing(exc: ClientError) -> bool:
     return str(exc.response.get("Error", {}).get("Code")) in _MISSING
+
+
+@contextmanager
+def _answering(key: str) -> Iterator[None]:
+    """botocore's errors as ``BlobNotFound`` (no such key) or ``StorageUnavailable``."""
+    try:
+        yield
+    except ClientError as exc:
+        if _is_missing(exc):
+            raise BlobNotFound(key) from None
+        raise StorageUnavailable(f"S3 refused a request for {key}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise StorageUnavailable(f"S3 did not answer a request for {key}: {exc}") from exc
 
 
 class S3Writer(BlobWriter):
@@ -51,6 +75,10 @@ class S3Writer(BlobWriter):
             del self._buffer[: self._part_size]
 
     def _send_part(self, body: bytes) -> None:
+        with _answering(self._key):
+            self._send_part_unchecked(body)
+
+    def _send_part_unchecked(self, body: bytes) -> None:
         if self._upload_id is None:
             created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key)
             self._upload_id = created["UploadId"]
@@ -68,28 +96,36 @@ class S3Writer(BlobWriter):
         if self._stored:
             return
         if self._upload_id is None:
-            self._client.put_object(Bucket=self._bucket, Key=self._key, Body=bytes(self._buffer))
+            with _answering(self._key):
+                self._client.put_object(
+                    Bucket=self._bucket, Key=self._key, Body=bytes(self._buffer)
+                )
         else:
             if self._buffer:
                 self._send_part(bytes(self._buffer))
-            self._client.complete_multipart_upload(
-                Bucket=self._bucket,
-                Key=self._key,
-                UploadId=self._upload_id,
-                MultipartUpload={"Parts": self._parts},
-            )
+            with _answering(self._key):
+                self._client.complete_multipart_upload(
+                    Bucket=self._bucket,
+                    Key=self._key,
+                    UploadId=self._upload_id,
+                    MultipartUpload={"Parts": self._parts},
+                )
         self._buffer.clear()
         self._stored = True
 
     def abort(self) -> None:
         self._buffer.clear()
-        if self._stored:
-            self._client.delete_object(Bucket=self._bucket, Key=self._key)
-        elif self._upload_id is not None:
-            self._client.abort_multipart_upload(
-                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id
-            )
-            self._upload_id = None
+        try:
+            with _answering(self._key):
+                if self._stored:
+                    self._client.delete_object(Bucket=self._bucket, Key=self._key)
+                elif self._upload_id is not None:
+                    self._client.abort_multipart_upload(
+                        Bucket=self._bucket, Key=self._key, UploadId=self._upload_id
+                    )
+        except BlobNotFound:
+            pass  # already gone (NoSuchUpload: retention or another abort came first)
+        self._upload_id = None
 
 
 class S3Backend(StorageBackend):
@@ -118,6 +154,9 @@ class S3Backend(StorageBackend):
             ),
         )
 
+        self._uploads_seen: dict[str, float] = {}
+        self._seen_lock = threading.Lock()
+
     def _object(self, key: str) -> str:
         return self._prefix + key
 
@@ -127,28 +166,27 @@ class S3Backend(StorageBackend):
         )
 
     def put_file(self, key: str, source: Path) -> None:
+        with _answering(key):
+            self._upload_file(key, source)
+
+    def _upload_file(self, key: str, source: Path) -> None:
         self._client.upload_file(
             str(source), self._bucket, self._object(key), Config=self._transfer
         )
 
     def get_file(self, key: str, dest: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with _answering(key):
             self._client.download_file(
                 self._bucket, self._object(key), str(dest), Config=self._transfer
             )
-        except ClientError as exc:
-            if _is_missing(exc):
-                raise BlobNotFound(key) from None
-            raise
 
     def size(self, key: str) -> int | None:
         try:
-            head = self._client.head_object(Bucket=self._bucket, Key=self._object(key))
-        except ClientError as exc:
-            if _is_missing(exc):
-                return None
-            raise
+            with _answering(key):
+                head = self._client.head_object(Bucket=self._bucket, Key=self._object(key))
+        except BlobNotFound:
+            return None
         return int(head["ContentLength"])
 
     def iter_range(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -157,26 +195,19 @@ class S3Backend(StorageBackend):
         request: dict[str, Any] = {"Bucket": self._bucket, "Key": self._object(key)}
         if start > 0 or end is not None:
             request["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
-        try:
+        with _answering(key):
             body = self._client.get_object(**request)["Body"]
-        except ClientError as exc:
-            if _is_missing(exc):
-                raise BlobNotFound(key) from None
-            raise
         return _closing_chunks(body)
 
     def rename(self, source: str, dest: str) -> None:
         copy_source = {"Bucket": self._bucket, "Key": self._object(source)}
-        try:
+        with _answering(source):
             self._client.copy(copy_source, self._bucket, self._object(dest), Config=self._transfer)
-        except ClientError as exc:
-            if _is_missing(exc):
-                raise BlobNotFound(source) from None
-            raise
         self.delete(source)
 
     def delete(self, key: str) -> None:
-        self._client.delete_object(Bucket=self._bucket, Key=self._object(key))
+        with _answering(key):
+            self._client.delete_object(Bucket=self._bucket, Key=self._object(key))
 
     def _list(self, prefix: str) -> Iterator[dict[str, Any]]:
         pages = self._client.get_paginator("list_objects_v2").paginate(
@@ -193,9 +224,14 @@ class S3Backend(StorageBackend):
             )
 
     def delete_prefix(self, prefix: str) -> None:
-        self._delete_objects([item["Key"] for item in self._list(prefix)])
+        with _answering(prefix):
+            self._delete_objects([item["Key"] for item in self._list(prefix)])
 
     def delete_stale_folders(self, prefix: str, age_s: float) -> int:
+        with _answering(prefix):
+            return self._delete_stale_folders(prefix, age_s)
+
+    def _delete_stale_folders(self, prefix: str, age_s: float) -> int:
         cutoff = datetime.now(UTC) - timedelta(seconds=age_s)
         newest: dict[str, datetime] = {}
         keys: dict[str, list[str]] = {}
@@ -206,20 +242,33 @@ class S3Backend(StorageBackend):
             newest[folder] = max(newest.get(folder, item["LastModified"]), item["LastModified"])
         stale = [folder for folder, modified in newest.items() if modified < cutoff]
         self._delete_objects([key for folder in stale for key in keys[folder]])
-        self._abort_uploads_before(prefix, cutoff)
+        self._abort_stale_uploads(prefix, age_s)
         return len(stale)
 
-    def _abort_uploads_before(self, prefix: str, cutoff: datetime) -> None:
-        """Abort multipart uploads started before ``cutoff`` (a gateway died mid-upload)."""
+    def _abort_stale_uploads(self, prefix: str, age_s: float) -> None:
+        """Abort multipart uploads this process has seen open for ``age_s`` (a gateway died).
+
+        Timed from this process's first sighting, not the server's ``Initiated``
+        (emulators report a fixed date there): a stale upload goes at the first
+        sweep ``age_s`` after one that saw it.
+        """
         pages = self._client.get_paginator("list_multipart_uploads").paginate(
             Bucket=self._bucket, Prefix=self._object(prefix)
         )
-        for page in pages:
-            for upload in page.get("Uploads", []):
-                if upload["Initiated"] < cutoff:
+        now = time.time()
+        uploads = [upload for page in pages for upload in page.get("Uploads", [])]
+        listed = {upload["UploadId"]: upload["Key"] for upload in uploads}
+        with self._seen_lock:
+            self._uploads_seen = {upload: self._uploads_seen.get(upload, now) for upload in listed}
+            stale = [upload for upload, seen in self._uploads_seen.items() if seen <= now - age_s]
+        for upload in stale:
+            try:
+                with _answering(listed[upload]):
                     self._client.abort_multipart_upload(
-                        Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        Bucket=self._bucket, Key=listed[upload], UploadId=upload
                     )
+            except BlobNotFound:
+                pass
 
     def presigned_url(self, key: str, *, ttl_s: int, filename: str, content_type: str) -> str:
         url: str = self._client.generate_presigned_url(

@@ -11,6 +11,7 @@ ignored (a full 200, as RFC 9110 allows).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from typing import Any
@@ -25,8 +26,13 @@ from visiovox.api.deps import CallerDep, FilesDep, ReaderDep, SettingsDep
 from visiovox.api.errors import ApiError, job_not_found
 from visiovox.api.ids import JobIdDep
 from visiovox.api.schemas import ErrorBody
+from visiovox.api.uploads import storage_unavailable
+from visiovox.config import Settings
 from visiovox.jobs.model import OutputFile
 from visiovox.jobs.storage import JobFiles, UnsafeName
+from visiovox.storage.backend import StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/jobs", tags=["files"])
 
@@ -106,19 +112,33 @@ async def download_output(
     output = next((o for o in job.outputs if o.name == name), None)
     if output is None:
         raise ApiError(404, "file_not_found", f"job {job_id!r} has no output {name!r}")
-    gone = ApiError(404, "file_not_found", f"the output {name!r} is no longer stored")
     try:
-        local = files.local_output_path(job.id, output.name)
+        return await _download(files, job.id, output, request=request, settings=settings)
+    except StorageUnavailable as exc:
+        log.error("job %s: output %s not read: %s", job.id, output.name, exc)
+        raise storage_unavailable() from exc
+
+
+def _gone(name: str) -> ApiError:
+    return ApiError(404, "file_not_found", f"the output {name!r} is no longer stored")
+
+
+async def _download(
+    files: JobFiles, job_id: str, output: OutputFile, *, request: Request, settings: Settings
+) -> Response:
+    """The output from the local folder, the bucket, or a redirect to a presigned URL."""
+    try:
+        local = files.local_output_path(job_id, output.name)
         stat = await anyio.to_thread.run_sync(os.stat, local) if local is not None else None
-        size = stat.st_size if stat is not None else await _stored_size(files, job.id, output)
+        size = stat.st_size if stat is not None else await _stored_size(files, job_id, output)
     except (UnsafeName, FileNotFoundError):
-        raise gone from None
+        raise _gone(output.name) from None
     if size is None:
-        raise gone
+        raise _gone(output.name)
     if local is None and settings.storage.presign_downloads:
         url = await anyio.to_thread.run_sync(
             lambda: files.output_url(
-                job.id,
+                job_id,
                 output.name,
                 ttl_s=settings.storage.presign_ttl_s,
                 content_type=output.content_type,
@@ -136,7 +156,7 @@ async def download_output(
             headers={"Content-Range": f"bytes */{size}"},
         ) from None
     if local is None:
-        return await _stream_object(files, job.id, output, size=size, byte_range=byte_range)
+        return await _stream_object(files, job_id, output, size=size, byte_range=byte_range)
     return OutputFileResponse(
         local,
         media_type=output.content_type,
@@ -171,9 +191,7 @@ async def _stream_object(
         # The request (a ranged GET) is made here, so a vanished object is a 404.
         chunks = await anyio.to_thread.run_sync(files.iter_output, job_id, output.name, start, end)
     except FileNotFoundError:
-        raise ApiError(
-            404, "file_not_found", f"the output {output.name!r} is no longer stored"
-        ) from None
+        raise _gone(output.name) from None
     return StreamingResponse(
         chunks,
         status_code=206 if byte_range is not None else 200,
