@@ -16,28 +16,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import yaml
 from websockets.sync.client import connect
 
 from tests.integration.stack import Stack, wait_for_job
-from tests.unit.engines.voice.rvc_graphs import stand_in_models, synthesizer_graph
+from tests.unit.engines.voice.rvc_graphs import project_manifest_with_stand_ins, synthesizer_graph
 from visiovox.engines.voice.rvc import CONTENT_ENCODER, PITCH_MODEL
 
 RATE = 48_000
 
 
 def test_a_registered_voice_converts_live(make_stack: Callable[..., Stack], tmp_path: Path) -> None:
-    models = stand_in_models(tmp_path / "rvc")
-    manifest = yaml.safe_load(Path("configs/models.yaml").read_text())
-    manifest["models"] += yaml.safe_load(Path(str(models["manifest"])).read_text())["models"]
-    merged = tmp_path / "models.yaml"
-    merged.write_text(yaml.safe_dump(manifest))
-    stack = make_stack(
-        settings={
-            "VISIOVOX_MODELS__MANIFEST": str(merged),
-            "VISIOVOX_MODELS__CACHE_DIR": str(models["cache_dir"]),
-        }
-    )
+    stack = make_stack(settings=project_manifest_with_stand_ins(tmp_path / "rvc"))
     # A live session takes only verified models: pulled (their hashes checked) before it starts.
     subprocess.run(
         [sys.executable, "-m", "visiovox", "models", "pull", CONTENT_ENCODER, PITCH_MODEL],
@@ -54,7 +43,8 @@ def test_a_registered_voice_converts_live(make_stack: Callable[..., Stack], tmp_
             files={"model": ("voice.onnx", graph, "application/octet-stream")},
         )
         assert answer.status_code == 202, answer.text
-        assert wait_for_job(client, answer.json()["job"]["id"])["status"] == "succeeded"
+        done = wait_for_job(client, answer.json()["job"]["id"])
+        assert done["status"] == "succeeded", done
     voice = answer.json()["voice"]["id"]
     t = np.arange(2 * RATE) / RATE
     tone = (0.3 * np.sin(2 * np.pi * 150.0 * t) * 32767).astype("<i2").tobytes()

@@ -11,10 +11,13 @@ import httpx
 import numpy as np
 import pytest
 import redis
-import yaml
 
 from tests.integration.stack import Stack, wait_for_job
-from tests.unit.engines.voice.rvc_graphs import rmvpe_graph, stand_in_models, synthesizer_graph
+from tests.unit.engines.voice.rvc_graphs import (
+    project_manifest_with_stand_ins,
+    rmvpe_graph,
+    synthesizer_graph,
+)
 from visiovox.jobs.storage import JobFiles
 from visiovox.media.audio import decode_audio
 
@@ -189,17 +192,7 @@ def test_a_conversion_with_a_registered_voice(
     make_stack: Callable[..., Stack], graphs: dict[str, bytes], tmp_path: Path
 ) -> None:
     # The worker's manifest: the project's, plus the stand-ins of ContentVec and RMVPE.
-    models = stand_in_models(tmp_path / "rvc")
-    manifest = yaml.safe_load(Path("configs/models.yaml").read_text())
-    manifest["models"] += yaml.safe_load(Path(str(models["manifest"])).read_text())["models"]
-    merged = tmp_path / "models.yaml"
-    merged.write_text(yaml.safe_dump(manifest))
-    stack = make_stack(
-        settings={
-            "VISIOVOX_MODELS__MANIFEST": str(merged),
-            "VISIOVOX_MODELS__CACHE_DIR": str(models["cache_dir"]),
-        }
-    )
+    stack = make_stack(settings=project_manifest_with_stand_ins(tmp_path / "rvc"))
     with stack.client() as client:
         answer = _register(client, graphs["voice"], index=graphs["bank"], f0_median_hz=220)
         voice_id = answer.json()["voice"]["id"]

@@ -129,5 +129,20 @@ def stand_in_models(root: Path) -> dict[str, object]:
     return {"cache_dir": cache, "manifest": manifest, "offline": True}
 
 
+def project_manifest_with_stand_ins(root: Path) -> dict[str, str]:
+    """Worker settings: the project's manifest, its ContentVec and RMVPE entries the stand-ins."""
+    models = stand_in_models(root)
+    stand_ins = yaml.safe_load(Path(str(models["manifest"])).read_text())["models"]
+    replaced = {entry["id"] for entry in stand_ins}
+    manifest = yaml.safe_load(Path("configs/models.yaml").read_text())
+    manifest["models"] = [e for e in manifest["models"] if e["id"] not in replaced] + stand_ins
+    merged = root / "project-models.yaml"
+    merged.write_text(yaml.safe_dump(manifest))
+    return {
+        "VISIOVOX_MODELS__MANIFEST": str(merged),
+        "VISIOVOX_MODELS__CACHE_DIR": str(models["cache_dir"]),
+    }
+
+
 def stand_in_settings(root: Path) -> Settings:
     return load_settings(models=stand_in_models(root))
