@@ -175,6 +175,20 @@ class VideoFrame(Outgoing):
 
 
 @dataclass(frozen=True)
+class Visemes(Outgoing):
+    """Sentence ``sentence``'s visemes and blendshape weights at ``fps``, sent before its
+    audio; ``frames`` as in ``visemes.json`` (``visemes.py``)."""
+
+    type: ClassVar[str] = "visemes"
+    sentence: int
+    fps: int
+    duration_s: float
+    visemes: list[str]
+    blendshapes: list[str]
+    frames: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class SessionEnded(Outgoing):
     """The last message of a session."""
 

@@ -33,6 +33,7 @@ from visiovox.pipelines.context import LiveLink
 
 if TYPE_CHECKING:
     from visiovox.pipelines.assistant_live.avatar_stream import AvatarStream
+    from visiovox.pipelines.assistant_live.visemes import SentenceVisemes
 
 # What the outbox sends: a message, a binary message, or a delivery to run when released.
 Sendable = Outgoing | bytes | Callable[[], None]
@@ -92,9 +93,12 @@ class LiveReply:
         temperature: float,
         held: bool = False,
         avatar: AvatarStream | None = None,
+        visemes: SentenceVisemes | None = None,
     ) -> None:
         self._llm = llm
         self._avatar = avatar
+        self._visemes = visemes
+        self._link = link
         self._tts = tts
         self._voice = voice
         self._outbox = _Outbox(link, held=held)
@@ -167,11 +171,14 @@ class LiveReply:
     def _speak(self, sentence: str) -> None:
         outcome = self.outcome
         started = time.perf_counter()
-        chunks = [c.samples for c in self._tts.synthesize(sentence, voice=self._voice)]
-        if not chunks:
+        spoken = list(self._tts.synthesize(sentence, voice=self._voice))
+        if not spoken:
             return
-        samples = np.concatenate(chunks)
+        samples = np.concatenate([chunk.samples for chunk in spoken])
         wav = wav_bytes(samples, sample_rate=self._tts.sample_rate)
+        if self._visemes is not None:  # numbered when sent, before the audio and its frames
+            visemes, timeline = self._visemes, self._visemes.timeline(spoken)
+            self._outbox.send(lambda: self._link.send(visemes.announce(timeline).to_json()))
         if self._avatar is None:
             self._outbox.send(wav)
         else:

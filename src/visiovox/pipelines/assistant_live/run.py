@@ -33,6 +33,7 @@ from visiovox.engines.vad.base import (
     VoiceEventKind,
     ms_to_samples,
 )
+from visiovox.engines.visemes.classifier import HeadAudioVisemes
 from visiovox.errors import PipelineError
 from visiovox.pipelines.assistant.spec import LLM, STT, TTS, VAD
 from visiovox.pipelines.assistant_live.audio import RATE, Samples
@@ -68,6 +69,7 @@ from visiovox.pipelines.assistant_live.turns import (
     interrupts,
     turn_timings,
 )
+from visiovox.pipelines.assistant_live.visemes import CLASSIFIER, SentenceVisemes
 from visiovox.pipelines.context import LiveLink, RunContext
 from visiovox.pipelines.voice_choice import answer_in, choose_voice
 
@@ -90,8 +92,10 @@ class Conversation:
         llm: LLMEngine,
         tts: TTSEngine,
         portrait: Portrait | None = None,
+        visemes: SentenceVisemes | None = None,
     ) -> None:
         self._ctx = ctx
+        self._visemes = visemes
         self._link: LiveLink = ctx.live()
         self._avatar: AvatarStream | None = None
         if portrait is not None:  # the avatar's thread sends too: one send at a time
@@ -143,6 +147,11 @@ class Conversation:
             llm=ctx.engine(LLM, LLMEngine),  # type: ignore[type-abstract]
             tts=ctx.engine(TTS, TTSEngine),  # type: ignore[type-abstract]
             portrait=load_portrait(ctx, None, size=params.size) if params.avatar else None,
+            visemes=SentenceVisemes(
+                fps=params.fps, classifier=ctx.engine(CLASSIFIER, HeadAudioVisemes)
+            )
+            if params.visemes
+            else None,
         )
 
     def run(self) -> dict[str, Any]:
@@ -332,6 +341,7 @@ class Conversation:
             temperature=self._params.temperature,
             held=held,
             avatar=self._avatar,
+            visemes=self._visemes,
         )
 
     def _answer(

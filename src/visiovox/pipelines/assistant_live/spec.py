@@ -33,14 +33,20 @@ class LiveAssistantParams(BaseModel):
     max_tokens: int = Field(default=96, ge=1, le=1_024)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     avatar: StrictBool = Field(default=False, description="Send the avatar's video frames.")
-    fps: int = Field(default=25, ge=5, le=30, description="The avatar's frames per second.")
+    visemes: StrictBool = Field(
+        default=False, description="Send each sentence's visemes and blendshape weights."
+    )
+    fps: int = Field(
+        default=25, ge=5, le=30, description="The avatar's (and the visemes') frames per second."
+    )
     size: int = Field(
         default=512, ge=128, le=1024, description="The avatar frames' longer side in pixels."
     )
 
 
-# The start_session fields the gateway hands to the job as they are (the job checks them).
-AVATAR_FIELDS = ("avatar", "fps", "size")
+# The start_session fields the gateway hands to the job as they are (the job checks them):
+# the avatar's, and visemes (visemes.py).
+AVATAR_FIELDS = ("avatar", "fps", "size", "visemes")
 
 
 SPEC = PipelineSpec(
