@@ -43,7 +43,7 @@ def compose_command() -> list[str] | None:
     return None
 
 
-@pytest.mark.parametrize("profiles", ["", "gpu"])
+@pytest.mark.parametrize("profiles", ["", "gpu", "s3"])
 def test_docker_compose_config_is_valid(profiles: str) -> None:
     command = compose_command()
     if command is None:
@@ -86,6 +86,19 @@ def test_gpu_worker_reserves_its_card() -> None:
     assert worker["command"][-2:] == ["--device", "cuda:0"]
     assert worker["profiles"] == ["gpu"]
     assert worker["build"]["dockerfile"] == "docker/worker-gpu.Dockerfile"
+
+
+def test_s3_profile_brings_minio_and_its_bucket() -> None:
+    services = compose()["services"]
+    assert services["minio"]["profiles"] == services["minio-bucket"]["profiles"] == ["s3"]
+    assert "test" in services["minio"]["healthcheck"]
+    assert services["minio-bucket"]["depends_on"]["minio"]["condition"] == "service_healthy"
+    assert "mc mb --ignore-existing" in " ".join(services["minio-bucket"]["entrypoint"])
+    for name in ("gateway", "worker-cpu", "worker-gpu"):
+        env = services[name]["environment"]
+        assert env["VISIOVOX_STORAGE__BACKEND"] == "${STORAGE_BACKEND:-local}"
+        assert env["VISIOVOX_STORAGE__S3__ENDPOINT_URL"] == "${S3_ENDPOINT_URL:-http://minio:9000}"
+        assert env["AWS_SECRET_ACCESS_KEY"] == services["minio"]["environment"]["MINIO_ROOT_PASSWORD"]
 
 
 def test_env_example_documents_every_variable() -> None:

@@ -40,7 +40,7 @@ from visiovox.jobs.storage import IncomingFile, JobFiles
 from visiovox.media.errors import MediaError
 from visiovox.media.kinds import MediaKind
 from visiovox.media.probe import MediaInfo, probe_media
-from visiovox.media.sniff import Sniffed, sniff_file
+from visiovox.media.sniff import SNIFF_BYTES, Sniffed, sniff_bytes, sniff_file
 from visiovox.pipelines.spec import PipelineSpec
 from visiovox.storage.backend import StorageUnavailable
 
@@ -151,7 +151,15 @@ def _receive_upload(
             "unknown_input",
             f"{spec.name} takes no file field {field!r} (file fields: {accepted})",
         )
-    return files.receive_input(job_id, field)
+    return files.receive_input(
+        job_id, field, name_for=lambda head: _stored_name(field, head), head_bytes=SNIFF_BYTES
+    )
+
+
+def _stored_name(field: str, head: bytes) -> str | None:
+    """What ``_check_file`` will name the file, guessed from its first bytes."""
+    sniffed = sniff_bytes(head)
+    return f"{field}.{sniffed.extension}" if sniffed is not None else None
 
 
 async def _read_small_body(request: Request) -> bytes:

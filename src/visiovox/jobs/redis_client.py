@@ -98,5 +98,6 @@ def build_domain(settings: Settings, client: redis.Redis | None = None) -> JobDo
         settings.storage.root,
         min_free_bytes=settings.storage.min_free_bytes,
         backend=open_backend(settings.storage),
+        remote_sweep_s=settings.storage.s3.retention_sweep_s,
     )
     return JobDomain(redis=client, keys=keys, events=events, store=store, files=files)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from visiovox.errors import CodedError
 from visiovox.jobs.disk import free_bytes
@@ -43,44 +45,83 @@ class IncomingFile:
 
     ``path`` is a local file holding the bytes written so far (the stored file
     itself on the local backend; a scratch copy on S3) for sniffing and probing.
-    ``close`` ends the stream (the blob is stored under the field's name),
-    ``keep`` gives it its final name and drops the scratch copy.
+    ``close`` ends the stream, ``keep`` gives the blob its final name and drops
+    the scratch copy. On S3 a rename is a server-side copy, so the blob's name
+    is chosen as soon as the first ``head_bytes`` are in: ``name_for(head)``
+    (None: the field's name); ``keep`` then has nothing to move.
     """
 
-    def __init__(self, files: JobFiles, *, job_id: str, field: str) -> None:
+    def __init__(
+        self,
+        files: JobFiles,
+        *,
+        job_id: str,
+        field: str,
+        name_for: Callable[[bytes], str | None] | None = None,
+        head_bytes: int = 0,
+    ) -> None:
         self._files = files
         self._job_id = job_id
+        self._field = field
+        self._name_for = name_for
+        self._head_bytes = head_bytes
+        self._head = bytearray()
         self._key = files.input_key(job_id, field)
-        self._writer: BlobWriter = files.backend.open_writer(self._key)
         local = files.backend.local_path(self._key)
-        self._copy = None if local is not None else files.upload_copy_path(job_id, field).open("wb")
-        self.path = local if local is not None else files.upload_copy_path(job_id, field)
+        self._copy: BinaryIO | None = None
+        self._writer: BlobWriter | None = None
+        if local is not None:
+            self._writer = files.backend.open_writer(self._key)
+            self.path = local
+        else:
+            self.path = files.upload_copy_path(job_id, field)
+            self._copy = self.path.open("wb")
+
+    def _open_writer(self) -> BlobWriter:
+        """The remote blob, named from the head (sniffed) when ``name_for`` knows it."""
+        name = self._name_for(bytes(self._head)) if self._name_for is not None else None
+        self._key = self._files.input_key(self._job_id, name or self._field)
+        writer = self._files.backend.open_writer(self._key)
+        writer.write(bytes(self._head))
+        self._head.clear()
+        return writer
 
     def write(self, data: bytes) -> None:
-        self._writer.write(data)
         if self._copy is not None:
             self._copy.write(data)
+        if self._writer is None:
+            self._head.extend(data)
+            if len(self._head) >= self._head_bytes:
+                self._writer = self._open_writer()
+            return
+        self._writer.write(data)
 
     def close(self) -> None:
         """All bytes are in: finish the blob (an S3 multipart upload completes here)."""
         if self._copy is not None:
             self._copy.close()
+        if self._writer is None:
+            self._writer = self._open_writer()
         self._writer.close()
 
     def abort(self) -> None:
         """Leave nothing behind (an S3 multipart upload is aborted)."""
         if self._copy is not None:
             self._copy.close()
-        self._writer.abort()
+        if self._writer is not None:
+            self._writer.abort()
 
     def keep(self, name: str) -> None:
         """Store the upload as ``name`` (the field plus its sniffed extension)."""
         dest = self._files.input_key(self._job_id, name)
-        self._files.backend.rename(self._key, dest)
-        if self._files.backend.local_path(dest) is None:
+        if dest != self._key:
+            self._files.backend.rename(self._key, dest)
+            self._key = dest
+        local = self._files.backend.local_path(dest)
+        if local is None:
             self.path.unlink(missing_ok=True)
         else:
-            self.path = self._files.backend.local_path(dest) or self.path
+            self.path = local
 
 
 class JobWorkspace:
@@ -118,11 +159,18 @@ class JobFiles:
     """Finds, moves and cleans the files of jobs in one storage backend."""
 
     def __init__(
-        self, root: Path, *, min_free_bytes: int = 0, backend: StorageBackend | None = None
+        self,
+        root: Path,
+        *,
+        min_free_bytes: int = 0,
+        backend: StorageBackend | None = None,
+        remote_sweep_s: float = 0.0,
     ) -> None:
         self._root = root.resolve()
         self._min_free_bytes = min_free_bytes
         self.backend = backend or LocalBackend(self._root)
+        self._remote_sweep_s = remote_sweep_s
+        self._last_remote_sweep = float("-inf")
 
     @property
     def root(self) -> Path:
@@ -162,9 +210,18 @@ class JobFiles:
             return True
         return free_bytes(self._root) >= self._min_free_bytes
 
-    def receive_input(self, job_id: str, field: str) -> IncomingFile:
+    def receive_input(
+        self,
+        job_id: str,
+        field: str,
+        *,
+        name_for: Callable[[bytes], str | None] | None = None,
+        head_bytes: int = 0,
+    ) -> IncomingFile:
         """Start storing an upload of the form field ``field`` (see ``IncomingFile``)."""
-        return IncomingFile(self, job_id=job_id, field=check_name(field))
+        return IncomingFile(
+            self, job_id=job_id, field=check_name(field), name_for=name_for, head_bytes=head_bytes
+        )
 
     @contextmanager
     def workspace(self, job_id: str) -> Iterator[JobWorkspace]:
@@ -222,10 +279,16 @@ class JobFiles:
     def delete_older_than(self, age_s: float) -> int:
         """Remove jobs none of whose files changed for ``age_s`` seconds; returns how many.
 
-        With a remote backend, scratch folders left by a crash that old go too.
+        With a remote backend, scratch folders left by a crash that old go too,
+        and the backend is listed at most once per ``remote_sweep_s`` (0 otherwise).
         """
-        if not self.is_local:
-            scratch = LocalBackend(self._root / SCRATCH)
-            for folder in ("jobs/", "uploads/"):
-                scratch.delete_stale_folders(folder, age_s)
+        if self.is_local:
+            return self.backend.delete_stale_folders(JOBS, age_s)
+        scratch = LocalBackend(self._root / SCRATCH)
+        for folder in ("jobs/", "uploads/"):
+            scratch.delete_stale_folders(folder, age_s)
+        now = time.monotonic()
+        if now - self._last_remote_sweep < self._remote_sweep_s:
+            return 0
+        self._last_remote_sweep = now
         return self.backend.delete_stale_folders(JOBS, age_s)
