@@ -204,6 +204,47 @@ def test_the_live_assistant_hears_the_microphone_and_answers(
         open_page(browser, stack, "jobs")  # leaving the tab ends the session
 
 
+def test_the_live_assistant_avatar_draws_frames_during_a_reply(
+    browser: Any, stack: Stack, tmp_path: Path
+) -> None:
+    open_page(browser, stack, "live-assistant")
+    avatar = wait_until(
+        lambda: browser.find_elements("id", "assistant-avatar"), timeout_s=20, what="tab"
+    )
+    avatar[0].click()
+    browser.find_element("id", "assistant-start").click()
+    try:
+        canvas = browser.find_element("id", "assistant-avatar-view")
+        wait_until(
+            lambda: browser.find_element("id", "assistant-state").text == "listening",
+            timeout_s=120,
+            what="the session ready",
+        )
+        wait_until(  # the idle avatar, before any reply
+            lambda: not is_blank(canvas.screenshot_as_png), timeout_s=30, what="an idle frame"
+        )
+        typed = browser.find_element("id", "assistant-text")
+        typed.send_keys("Tell me about the moon.")
+        typed.submit()
+        wait_until(
+            lambda: int(browser.find_element("id", "assistant-played").text) > 0,
+            timeout_s=120,
+            what="a reply sentence played",
+        )
+        # Frames of the reply, drawn at their times against the sentence's playback.
+        wait_until(
+            lambda: int(browser.find_element("id", "assistant-frames").text) >= 10,
+            timeout_s=30,
+            what="the reply's frames drawn",
+        )
+        assert not is_blank(canvas.screenshot_as_png)
+        assert canvas.size["width"] > 100
+        screenshot(browser, tmp_path, "live-assistant-avatar")
+        assert not severe_logs(browser)
+    finally:
+        open_page(browser, stack, "jobs")  # leaving the tab ends the session
+
+
 def test_the_live_face_swap_draws_swapped_frames(
     browser: Any, stack: Stack, tmp_path: Path
 ) -> None:
