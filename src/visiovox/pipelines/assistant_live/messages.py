@@ -1,7 +1,8 @@
 """What a live session says, either way: the client's commands in, the worker's messages out.
 
 Audio travels as binary messages (PCM16 or a whole WAV in, one WAV per spoken
-sentence out); everything else is a JSON object with a ``type``. The gateway
+sentence out; with the avatar, a portrait in after ``portrait`` and a JPEG out
+after each ``video_frame``); everything else is a JSON object with a ``type``. The gateway
 answers ``start_session`` and ``ping`` itself (``api/routes/live.py``); the
 other commands reach the worker, which parses them here, and each message it
 sends is one of the small frozen dataclasses below, written out by ``to_json``.
