@@ -6,8 +6,9 @@ warm-up turn). The spoken question of ``bench/live.py`` (SPOKEN_QUESTION by
 Piper, ~3 s) is streamed over ``WS /v1/live/assistant`` in 20 ms PCM16
 chunks paced in real time, then real-time silence until ``complete``; the
 system prompt asks for three sentences (the bundled SmolLM2 writes four or
-five), so the model is still writing while the first sentences play. After each turn the client waits for the avatar to
-idle again (its first idle frame after the reply) before asking again.
+five), so the model is still writing while the first sentences play. After
+each turn the client waits for the avatar to idle again (its first idle frame
+after the reply) before asking again.
 
 Measured on the client, by arrival times:
 
