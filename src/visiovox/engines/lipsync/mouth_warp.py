@@ -3,7 +3,9 @@
 Speech gives each frame a mouth opening and a rounding (``drive.mouth_track``);
 the face's 68 landmarks rig the mouth region once per face (``mouth_rig``), so
 a still portrait is rigged once for the whole clip. A closed mouth at rest
-stays as it is in silence; a mouth open at rest is closed in silence.
+stays as it is in silence; a mouth open at rest is closed in silence. Given
+the speech's viseme timeline (``driver(..., visemes=...)``), the shapes follow
+the phonemes instead (``viseme_drive``): lips shut on p/b/m, rounded on o/u.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from visiovox.engines.face.types import Face, Image
 from visiovox.engines.lipsync.base import SPEECH_RATE, FaceFrame, LipSyncDriver, LipSyncEngine
 from visiovox.engines.lipsync.drive import MouthTrack, mouth_track
 from visiovox.engines.lipsync.mouth_rig import MouthRig, rig_mouth
+from visiovox.engines.lipsync.viseme_drive import viseme_mouth_track
+from visiovox.engines.visemes.timeline import VisemeTimeline
 
 
 class MouthWarpDriver(LipSyncDriver):
@@ -56,5 +60,16 @@ class MouthWarp(LipSyncEngine):
     def load(self) -> None:
         """Nothing to load."""
 
-    def driver(self, speech: npt.NDArray[np.float32], *, fps: float, frames: int) -> LipSyncDriver:
-        return MouthWarpDriver(mouth_track(speech, sample_rate=SPEECH_RATE, fps=fps, frames=frames))
+    def driver(
+        self,
+        speech: npt.NDArray[np.float32],
+        *,
+        fps: float,
+        frames: int,
+        visemes: VisemeTimeline | None = None,
+    ) -> LipSyncDriver:
+        """Mouth shapes from the speech's energy, or from ``visemes`` when given."""
+        track = mouth_track(speech, sample_rate=SPEECH_RATE, fps=fps, frames=frames)
+        if visemes is not None:
+            track = viseme_mouth_track(visemes, track)
+        return MouthWarpDriver(track)
