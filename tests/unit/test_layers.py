@@ -5,7 +5,7 @@ never a higher one, nor another package of its own layer):
 
 0. ground vocabulary: ``errors``, then the settings' sections ``config_engines``,
    ``config_limits``, ``config_webhooks``; 1. ``config``; 2. ``process``,
-   ``restart_policy``, ``logs``; 3. ``embedded_redis``; 4. ``media``, ``models``;
+   ``restart_policy``, ``logs``; 3. ``embedded_redis``; 4. ``media``, ``models``, ``storage``;
 5. ``engines``; 6. ``jobs``; 7. ``pipelines``, ``webhooks``; 8. ``worker``, ``api``;
 9. ``supervisor``, ``cli_models``, ``cli_keys``, ``cli_webhooks``, ``cli_jobs`` (a client
 of the HTTP API, importing nothing of the server); 10. ``cli``; 11. ``__main__``.
@@ -32,7 +32,7 @@ LAYERS: list[set[str]] = [
     {"config"},
     {"process", "restart_policy", "logs"},
     {"embedded_redis"},
-    {"media", "models"},
+    {"media", "models", "storage"},
     {"engines"},
     {"jobs"},
     {"pipelines", "webhooks"},
