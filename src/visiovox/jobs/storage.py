@@ -9,6 +9,7 @@ with an S3 backend the bucket has no such limit and ``has_room`` is always true.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import time
@@ -120,6 +121,8 @@ class IncomingFile:
         local = self._files.backend.local_path(dest)
         if local is None:
             self.path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the job's other uploads may still be there
+                self.path.parent.rmdir()
         else:
             self.path = local
 
