@@ -15,6 +15,10 @@ from tests.integration.stack import Stack
 TIMEOUT_S = 60
 
 
+def _ends_turn(item: dict[str, Any] | bytes) -> bool:
+    return isinstance(item, dict) and item["type"] in ("complete", "error")
+
+
 def test_each_reply_sentence_comes_with_its_visemes(stack: Stack) -> None:
     url = stack.base_url.replace("http", "ws", 1) + "/v1/live/assistant"
     with connect(f"{url}?api_key={stack.api_keys['alice']}", max_size=None) as socket:
@@ -24,15 +28,7 @@ def test_each_reply_sentence_comes_with_its_visemes(stack: Stack) -> None:
         assert json.loads(socket.recv(timeout=TIMEOUT_S)) == {"type": "ready"}
         socket.send(json.dumps({"type": "text", "text": "Say hello to Bob and Pam."}))
         received: list[dict[str, Any] | bytes] = []
-        while (
-            not received
-            or not isinstance(received[-1], dict)
-            or received[-1]["type"]
-            not in (
-                "complete",
-                "error",
-            )
-        ):
+        while not received or not _ends_turn(received[-1]):
             message = socket.recv(timeout=TIMEOUT_S)
             received.append(message if isinstance(message, bytes) else json.loads(message))
         socket.send(json.dumps({"type": "end_session"}))
