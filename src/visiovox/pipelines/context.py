@@ -66,6 +66,9 @@ class SegmentWork(Protocol):
     def split(self, children: list[SegmentJob]) -> NoReturn:
         """Create the segment jobs and end this run waiting for them (``SegmentsPlanned``)."""
 
+    def fleet_size(self) -> int:
+        """Live workers that can take the segments (at least 1), for sizing them."""
+
     def report(self, frames_done: int) -> None:
         """A segment's frames done so far, for its parent's progress bar (throttled)."""
 

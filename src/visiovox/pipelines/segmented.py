@@ -13,6 +13,7 @@ harness) edits the whole video.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from visiovox.errors import PipelineError
@@ -30,6 +31,16 @@ _SPAN_FIELDS = tuple(field.name for field in dataclasses.fields(Span))
 def segment_name(video_format: str) -> str:
     """The file a segment job writes its frames to (no audio)."""
     return f"{SEGMENT_OUTPUT}.{VIDEO_FORMATS[video_format].extension}"
+
+
+def balanced_segment(frames: int, *, longest: int, workers: int) -> int:
+    """Frames per segment: at most ``longest``; when there are at least as many segments
+    as workers, their count a multiple of the workers, so the fleet's last round is full
+    (60 s at 20 s on two workers: four segments of 15 s, two rounds, not three of 20 s)."""
+    count = math.ceil(frames / longest)
+    if workers > 1 and count >= workers:
+        count = math.ceil(count / workers) * workers
+    return math.ceil(frames / count)
 
 
 def segment_span(ctx: RunContext) -> Span | None:
@@ -75,7 +86,11 @@ def _split_if_long(ctx: RunContext, work: SegmentWork) -> None:
     if index.frames > ctx.settings.video.max_frames:
         cap = ctx.settings.video.max_frames
         raise PipelineError("too_long", f"the video has over {cap} frames (the cap)")
-    segment_frames = max(1, round(fleet.segment_s * float(index.rate)))
+    segment_frames = balanced_segment(
+        index.frames,
+        longest=max(1, round(fleet.segment_s * float(index.rate))),
+        workers=work.fleet_size(),
+    )
     spans = plan_cuts(
         index,
         segment_frames=segment_frames,

@@ -243,8 +243,17 @@ class JobRunner:
             worker=self._status.name,
             fan_out=self._fan_out,
             place=lambda: self._segment_route(job),
+            fleet_size=lambda: self._fleet_size(job),
             report_interval_s=1.0 / self._progress_max_hz if self._progress_max_hz > 0 else 0.0,
         )
+
+    def _fleet_size(self, job: Job) -> int:
+        """Live workers taking jobs of the device class ``job``'s segments go to."""
+        if self._workers is None:
+            return 1
+        device_class = self._segment_route(job).device_class
+        workers = self._workers.live()
+        return sum(1 for w in workers if w.state.takes_jobs and w.device_class == device_class)
 
     def _segment_route(self, job: Job) -> Route:
         """Where ``job``'s segments go: the scheduler's device class, its shared queue."""

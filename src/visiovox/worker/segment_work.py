@@ -43,6 +43,7 @@ class RedisSegmentWork:
         worker: str,
         fan_out: FanOut,
         place: Callable[[], Route],
+        fleet_size: Callable[[], int],
         report_interval_s: float,
     ) -> None:
         self._job = job
@@ -50,6 +51,7 @@ class RedisSegmentWork:
         self._worker = worker
         self._fan_out = fan_out
         self._place = place
+        self._fleet_size = fleet_size
         self._interval_s = report_interval_s
         self._last_report = 0.0
         self._fetched = domain.files.root / FETCHED / f"{job.id}-segments"
@@ -65,6 +67,9 @@ class RedisSegmentWork:
                 raise JobCanceled(self._job.id) from exc
             raise
         raise SegmentsPlanned(self._job.id)
+
+    def fleet_size(self) -> int:
+        return max(1, self._fleet_size())
 
     def report(self, frames_done: int) -> None:
         frames = int((self._job.segment or {}).get("frames", 0))
