@@ -249,3 +249,26 @@ def test_retention_deletes_old_jobs_objects_and_stale_uploads(
     assert s3.open_uploads(BUCKET) == []
     assert files.output_size("old", "out.bin") is None
     assert files.read_output("new", "out.bin") == sample.read_bytes()
+
+
+def test_a_bucket_that_does_not_answer_is_503_storage_unavailable(
+    s3: S3Server, tmp_path: Path
+) -> None:
+    """A missing bucket stands for any refusal or outage of the store: the upload is 503."""
+    deployment = Stack(tmp_path, settings=s3.settings("no-such-bucket"))
+    try:
+        deployment.start(workers=0)
+        with deployment.client() as client:
+            answer = client.post(
+                "/v1/jobs/face-swap",
+                files={
+                    "source": ("s.jpg", HOPPER.read_bytes()),
+                    "target": ("t.png", ASTRONAUT.read_bytes()),
+                },
+            )
+    finally:
+        deployment.stop()
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "storage_unavailable"
+    assert answer.headers["retry-after"] == "5"
+    assert _local_job_files(tmp_path / "data") == []

@@ -4,7 +4,8 @@ Handlers translate framework errors (unknown route, bad query; a JSON route's
 body sent as another type is 415 ``unsupported_content_type``, one that is not
 JSON or not UTF-8 400 ``invalid_json``), Redis outages (503
 ``redis_unavailable`` with ``Retry-After``, so clients retry), a connection
-pool that stayed full for its whole timeout (503 ``redis_busy``) and
+pool that stayed full for its whole timeout (503 ``redis_busy``), a storage
+backend that does not answer (503 ``storage_unavailable``: an S3 bucket) and
 unexpected exceptions (500, logged with the traceback) into that shape.
 """
 
@@ -24,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from visiovox.errors import param_error_code
 from visiovox.jobs.redis_pool import PoolExhausted
+from visiovox.storage.backend import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ REDIS_RETRY_AFTER_S = 2
 POOL_RETRY_AFTER_S = 1
 # The errors that mean "Redis cannot answer now"; anything else from Redis is a bug.
 REDIS_OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+STORAGE_RETRY_AFTER_S = 5
 
 
 class ApiError(Exception):
@@ -165,6 +168,22 @@ async def _redis_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(error.status, error.code, error.message, headers=error.headers)
 
 
+def storage_unavailable() -> ApiError:
+    """The storage backend (an S3 bucket) did not take or give a file: retry later."""
+    return ApiError(
+        503,
+        "storage_unavailable",
+        "the server's storage is unavailable; retry later",
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
+    )
+
+
+async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("storage unavailable during %s %s: %s", request.method, request.url.path, exc)
+    error = storage_unavailable()
+    return error_response(error.status, error.code, error.message, headers=error.headers)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "an unexpected error occurred")
@@ -179,4 +198,5 @@ def install_error_handlers(app: FastAPI) -> None:
     # Redis errors cover the broker too; no kombu error can reach a handler.
     for outage in REDIS_OUTAGES:
         app.add_exception_handler(outage, _redis_error)
+    app.add_exception_handler(StorageUnavailable, _storage_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -22,7 +22,7 @@ import anyio.to_thread
 from fastapi import Request
 from python_multipart.multipart import parse_options_header
 
-from visiovox.api.errors import ApiError
+from visiovox.api.errors import ApiError, storage_unavailable
 from visiovox.api.json_body import parse_json
 from visiovox.api.multipart import (
     FieldValue,
@@ -120,11 +120,6 @@ async def receive_submission(
         "unsupported_content_type",
         "send multipart/form-data, application/x-www-form-urlencoded or application/json",
     )
-
-
-def storage_unavailable() -> ApiError:
-    """The storage backend (an S3 bucket) did not take or give a file: retry later."""
-    return ApiError(503, "storage_unavailable", "the server's storage is unavailable; retry later")
 
 
 def _insufficient_storage() -> ApiError:

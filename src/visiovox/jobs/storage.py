@@ -271,9 +271,10 @@ class JobFiles:
         )
 
     def delete_job(self, job_id: str) -> None:
-        self.backend.delete_prefix(self.job_prefix(job_id))
+        """Remove every file of a job (and a gateway's copies of its uploads, first)."""
         if not self.is_local:
-            shutil.rmtree(self._root / SCRATCH / "uploads" / job_id, ignore_errors=True)
+            shutil.rmtree(self._root / SCRATCH / "uploads" / check_name(job_id), ignore_errors=True)
+        self.backend.delete_prefix(self.job_prefix(job_id))
 
     def delete_outputs(self, job_id: str) -> None:
         """Remove every output of a job, partial ones included."""

@@ -11,7 +11,6 @@ ignored (a full 200, as RFC 9110 allows).
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from typing import Any
@@ -26,13 +25,9 @@ from visiovox.api.deps import CallerDep, FilesDep, ReaderDep, SettingsDep
 from visiovox.api.errors import ApiError, job_not_found
 from visiovox.api.ids import JobIdDep
 from visiovox.api.schemas import ErrorBody
-from visiovox.api.uploads import storage_unavailable
 from visiovox.config import Settings
 from visiovox.jobs.model import OutputFile
 from visiovox.jobs.storage import JobFiles, UnsafeName
-from visiovox.storage.backend import StorageUnavailable
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/jobs", tags=["files"])
 
@@ -112,11 +107,8 @@ async def download_output(
     output = next((o for o in job.outputs if o.name == name), None)
     if output is None:
         raise ApiError(404, "file_not_found", f"job {job_id!r} has no output {name!r}")
-    try:
-        return await _download(files, job.id, output, request=request, settings=settings)
-    except StorageUnavailable as exc:
-        log.error("job %s: output %s not read: %s", job.id, output.name, exc)
-        raise storage_unavailable() from exc
+    # A bucket that does not answer is 503 storage_unavailable (api/errors.py).
+    return await _download(files, job.id, output, request=request, settings=settings)
 
 
 def _gone(name: str) -> ApiError:
