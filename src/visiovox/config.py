@@ -329,9 +329,10 @@ class FleetSettings(BaseModel):
     # A video job whose output is longer than this is split into segments of about
     # this length, each its own job; shorter ones run whole on one worker.
     segment_s: float = Field(default=20.0, gt=0)
-    # A cut moves to the input's nearest keyframe within this share of a segment;
-    # with none that near, it is a re-encoded boundary (decoded from the keyframe before).
-    keyframe_slack: float = Field(default=0.25, ge=0, le=0.5)
+    # A cut moves to the input's nearest keyframe within this share of a segment; with
+    # none that near, it is a re-encoded boundary (decoded from the keyframe before).
+    # Small, so segments stay even and the fleet's workers finish together.
+    keyframe_slack: float = Field(default=0.1, ge=0, le=0.5)
     # Frames before each cut that the segment's face tracker runs on first.
     warmup_frames: int = Field(default=3, ge=0)
 

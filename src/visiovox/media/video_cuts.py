@@ -3,8 +3,8 @@
 ``frame_index`` reads every video packet's timestamp and keyframe flag
 without decoding a frame (a demux: about a second for an hour of video), so
 frames are numbered in presentation order. ``plan_cuts`` then cuts the
-timeline about every ``segment_frames`` frames: at the keyframe nearest the
-mark when one lies within ``slack_frames`` of it (decoding starts right
+timeline near each multiple of ``segment_frames``: at the keyframe nearest
+the mark when one lies within ``slack_frames`` of it (decoding starts right
 there), else at the mark itself, a boundary the segment's worker reaches by
 decoding from the keyframe before it (every segment is re-encoded anyway, so a
 cut needs no keyframe; a far one only costs decoding). A tail shorter than
@@ -102,13 +102,13 @@ def plan_cuts(
         raise ValueError("segment_frames must be at least 1")
     frames = index.frames
     starts = [0]
-    mark = segment_frames
-    while mark < frames:
+    # Marks at whole multiples of the segment, so a keyframe's pull on one cut does
+    # not move the rest: the count of segments stays what the planner chose.
+    for mark in range(segment_frames, frames, segment_frames):
         cut = _nearest_keyframe(index.keyframes, mark, slack_frames, after=starts[-1]) or mark
         if frames - cut < (segment_frames + 1) // 2:
             break  # a short tail joins the segment before it
         starts.append(cut)
-        mark = cut + segment_frames
     ends = [*starts[1:], frames]
     keyframes = set(index.keyframes)
     return [
