@@ -62,6 +62,7 @@ MODEL_VISEMES: Final = (
 )
 SILENCE_ID: Final = 14
 BATCH_WINDOWS: Final = 2048
+BATCH_SAMPLES: Final = 1 << 20
 RECORD_BYTES: Final = 4 * (2 + COEFFICIENTS + COEFFICIENTS * (COEFFICIENTS + 1) // 2)
 
 
@@ -161,23 +162,44 @@ DCT, LIFTERS = _dct_lifter()
 WINDOW_FUNCTION: Final = _f32(0.54 - 0.46 * np.cos(2 * np.pi * np.arange(WINDOW) / (WINDOW - 1)))
 
 
-def to_model_rate(samples: npt.NDArray[np.floating], sample_rate: int) -> npt.NDArray[np.float64]:
+def to_model_rate(samples: npt.NDArray[np.floating], sample_rate: int) -> npt.NDArray[np.float32]:
     """Pre-emphasised and resampled to 16 kHz, as the worklet does sample by sample.
 
-    At 16 kHz the worklet still runs the filter's phase 0 (a low-pass) on every sample.
+    At 16 kHz the worklet still runs the filter's phase 0 (a low-pass) on every
+    sample. The output is float32, as the worklet's analysis block stores it;
+    it is made in batches, so an hour of 16 kHz audio needs no float64 copy
+    (other rates plan every step at once: the pipelines hear uploads at 16 kHz).
     """
-    x = np.asarray(samples, dtype=np.float32).astype(np.float64)
-    emphasised = x - PREEMPHASIS * np.concatenate([[0.0], x[:-1]])
-    history = np.concatenate([np.zeros(FILTER_TAPS - 1), emphasised])
-    if sample_rate == RATE:
-        sources = np.arange(len(x))
-        phases = np.zeros(len(x), dtype=np.int64)
-    else:
-        sources, phases = _resampling_steps(len(x), sample_rate)
-    out = np.zeros(len(sources))
-    for tap in range(FILTER_TAPS):
-        out += history[sources + tap] * RESAMPLER[phases, tap]
+    x = np.asarray(samples, dtype=np.float32)
+    steps = None if sample_rate == RATE else _resampling_steps(len(x), sample_rate)
+    count = len(x) if steps is None else len(steps[0])
+    out = np.empty(count, dtype=np.float32)
+    for first in range(0, count, BATCH_SAMPLES):
+        last = min(count, first + BATCH_SAMPLES)
+        if steps is None:
+            sources = np.arange(first, last)
+            phases = np.zeros(last - first, dtype=np.int64)
+        else:
+            sources, phases = steps[0][first:last], steps[1][first:last]
+        low = int(sources[0]) - (FILTER_TAPS - 1)
+        history = _emphasised(x, low, int(sources[-1]) + 1)
+        window_start = sources - (FILTER_TAPS - 1) - low
+        acc = np.zeros(last - first)
+        for tap in range(FILTER_TAPS):
+            acc += history[window_start + tap] * RESAMPLER[phases, tap]
+        out[first:last] = acc
     return out
+
+
+def _emphasised(x: npt.NDArray[np.float32], low: int, high: int) -> npt.NDArray[np.float64]:
+    """Samples ``low`` to ``high`` after pre-emphasis, zeros before the first."""
+    index = np.arange(low, high)
+
+    def at(offsets: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        values = x[np.clip(offsets, 0, max(0, len(x) - 1))].astype(np.float64)
+        return np.where(offsets >= 0, values, 0.0)
+
+    return at(index) - PREEMPHASIS * at(index - 1)
 
 
 def _resampling_steps(
@@ -198,7 +220,7 @@ def _resampling_steps(
 
 
 def features(
-    resampled: npt.NDArray[np.float64],
+    resampled: npt.NDArray[np.float32],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per window (one every 256 samples once 512 have come): log10 power and the 12 MFCCs."""
     count = (len(resampled) - WINDOW) // HOP + 1 if len(resampled) >= WINDOW else 0
@@ -236,8 +258,13 @@ def classify(
     """The viseme of every window HeadAudio's worklet would announce while speaking."""
     log_energy, vectors = features(to_model_rate(samples, sample_rate))
     gated = gate(log_energy)
-    diffs = _f32(vectors[:, None, :] - model.means[None, :, :].astype(np.float64))
-    distances = np.einsum("fpi,pij,fpj->fp", diffs, model.precisions, diffs)
+    distances = np.empty((len(vectors), len(model.visemes)))
+    for first in range(0, len(vectors), BATCH_WINDOWS):
+        batch = vectors[first : first + BATCH_WINDOWS]
+        diffs = _f32(batch[:, None, :] - model.means[None, :, :].astype(np.float64))
+        distances[first : first + len(batch)] = np.einsum(
+            "fpi,pij,fpj->fp", diffs, model.precisions, diffs
+        )
     distances[:, model.visemes == SILENCE_ID] /= SILENCE_SENSITIVITY
     events: list[VisemeEvent] = []
     votes = [SILENCE_ID] * VOTES

@@ -20,6 +20,7 @@ from tests.tools import missing_tool
 from visiovox.assets import headaudio_model
 from visiovox.engines.pool import EnginePool
 from visiovox.engines.tts.base import TTSEngine
+from visiovox.engines.visemes import headaudio
 from visiovox.engines.visemes.classifier import HeadAudioVisemes
 from visiovox.engines.visemes.headaudio import (
     MODEL_VISEMES,
@@ -100,3 +101,17 @@ def test_engine_timeline_spans_the_audio(
     assert timeline.segments[-1].end_s == pytest.approx(timeline.duration_s)
     spoken = {segment.viseme for segment in timeline.segments} - {"sil"}
     assert {"PP", "U"} & spoken and len(spoken) >= 6
+
+
+@pytest.mark.parametrize("rate", [16_000, 22_050])
+def test_batches_change_nothing(
+    speech: tuple[npt.NDArray[np.float32], int], rate: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    samples, native = speech
+    samples = resample(samples, rate=native, to=rate) if rate != native else samples
+    model = Prototypes.read(headaudio_model())
+    whole = (to_model_rate(samples, rate), classify(samples, sample_rate=rate, model=model))
+    monkeypatch.setattr(headaudio, "BATCH_SAMPLES", 1000)  # long audio is made in batches
+    monkeypatch.setattr(headaudio, "BATCH_WINDOWS", 7)
+    np.testing.assert_array_equal(to_model_rate(samples, rate), whole[0])
+    assert classify(samples, sample_rate=rate, model=model) == whole[1]
