@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -13,12 +14,14 @@ from pydantic import ValidationError
 
 from visiovox.config import SPEECH_MAX_CHARS, Settings
 from visiovox.engines.pool import EnginePool
+from visiovox.engines.tts.base import TTSEngine
 from visiovox.errors import PipelineError
 from visiovox.jobs.model import EventType
 from visiovox.media.audio import encode_audio
 from visiovox.media.kinds import MediaKind
 from visiovox.media.probe import probe_media
 from visiovox.pipelines.testing import LocalContext, run_pipeline
+from visiovox.pipelines.viseme_output import spoken_timeline
 from visiovox.pipelines.visemes.spec import SPEC, VisemesParams
 
 TEXT = "Bob bought a blue moon boat. Please move it."
@@ -99,3 +102,14 @@ def test_text_caps_are_the_tts_caps(
         run_pipeline(SPEC, {"text": TEXT}, ctx)
     assert too_much.value.code == "audio_too_long"
     assert ctx.outputs == []
+
+
+def test_speech_without_phonemes_is_heard_instead(ctx: LocalContext) -> None:
+    engine = ctx.engine("tts.piper", TTSEngine)  # type: ignore[type-abstract]  # mypy#4717
+    spoken = list(engine.synthesize(TEXT))
+    bare = [dataclasses.replace(chunk, phonemes=()) for chunk in spoken]
+    timed = spoken_timeline(ctx, spoken, sample_rate=engine.sample_rate)
+    heard = spoken_timeline(ctx, bare, sample_rate=engine.sample_rate)
+    assert (timed.source, heard.source) == ("phonemes", "audio")
+    assert heard.duration_s == pytest.approx(timed.duration_s)
+    ctx.release_engines()
