@@ -15,11 +15,14 @@ Cost. The ``visemes`` pipeline in-process (``LocalContext``, warm engines):
 from text (Piper speaks, then the phoneme timeline) and from the same speech as
 a WAV upload (decoded, HeadAudio's classifier); the baseline in the same run is
 the ``tts`` pipeline on the same text. Also the timeline step alone per path.
-Medians of RUNS interleaved runs, per second of audio.
+Medians of RUNS interleaved runs, per second of audio. And what the patched
+voice graph (the phoneme-duration output) costs Piper: the same phoneme ids
+through a session of the pinned file and one of the patched graph, interleaved.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import statistics
@@ -191,12 +194,49 @@ def cost(pool: EnginePool, folder: Path) -> None:
         print(f"| {label} | {per_s[key] * 1000:.1f} | {per_s[key] / per_s['tts']:.2f} |")
 
 
+def patched_graph(pool: EnginePool) -> None:
+    from piper import PiperConfig, PiperVoice, SynthesisConfig
+
+    from visiovox.engines.tts.piper import with_duration_output
+    from visiovox.models.onnx_session import create_session
+
+    settings = pool.settings
+    (model,) = Path(settings.models.cache_dir, "piper-joe-medium").glob("*.onnx")
+    config = PiperConfig.from_dict(json.loads(model.with_name(model.name + ".json").read_text()))
+    voices = {
+        name: PiperVoice(
+            session=create_session(source, settings=settings, device="cpu", warmup=False).session,
+            config=config,
+        )
+        for name, source in (("pinned file", model), ("patched graph", with_duration_output(model)))
+    }
+    phoneme_ids = [
+        voices["pinned file"].phonemes_to_ids(p) for p in voices["pinned file"].phonemize(TEXT)
+    ]
+    synthesis = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    seconds: dict[str, list[float]] = {name: [] for name in voices}
+    for _ in range(RUNS + 1):
+        for name, voice in voices.items():
+            seconds[name].append(
+                timed(lambda v=voice: [v.phoneme_ids_to_audio(i, synthesis) for i in phoneme_ids])[
+                    0
+                ]
+            )
+    pinned = statistics.median(seconds["pinned file"][1:])
+    patched = statistics.median(seconds["patched graph"][1:])
+    print(
+        f"\nPiper on the same phoneme ids, median of {RUNS}: pinned file {pinned:.3f} s, "
+        f"patched graph {patched:.3f} s ({patched / pinned:.2f}x)"
+    )
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         pool = EnginePool(settings=load_settings(models={"cache_dir": folder / "m"}), device="cpu")
         closure(pool)
         cost(pool, folder)
+        patched_graph(pool)
         pool.close()
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
