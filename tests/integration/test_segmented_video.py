@@ -208,3 +208,47 @@ def test_a_segment_whose_worker_dies_is_run_again_alone(
     assert all(count == 1 for child, count in attempts.items() if child != lost), attempts
     assert record(stack, lost)["worker"] == "w1"
     assert time.monotonic() - started < 240
+
+
+def test_a_long_lip_sync_is_split_into_ranges_of_output_frames(
+    make_stack: Callable[..., Stack], tmp_path: Path, engine_pool: EnginePool
+) -> None:
+    """The output follows the audio (the 5 fps face video ping-ponged under it): segments
+    are ranges of output frames, the faces found once by the parent."""
+    from visiovox.pipelines.lip_sync import spec as lip_sync
+
+    face = write_face_video(tmp_path / "face.mp4", read_image(ASTRONAUT), frames=8, side=128)
+    stack, alice = start(make_stack)
+    with alice:
+        response = alice.post(
+            "/v1/jobs/tts",
+            data={"text": "Hello there, how are you today? Fine, thank you.", "format": "wav"},
+        )
+        speech = alice.get(
+            wait_for_job(alice, response.json()["id"], timeout_s=120)["outputs"][0]["url"]
+        ).content
+        (tmp_path / "speech.wav").write_bytes(speech)
+        files = {
+            "face": ("face.mp4", io.BytesIO(face.read_bytes()), "video/mp4"),
+            "audio": ("speech.wav", io.BytesIO(speech), "audio/wav"),
+        }
+        response = alice.post("/v1/jobs/lip-sync", files=files, data={"retime": "pingpong"})
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+        children = children_of(stack, job_id)
+        job = wait_for_job(alice, job_id, timeout_s=240)
+        assert job["status"] == "succeeded", (job["error"], stack.logs())
+        frames, duration = decoded(alice.get(job["outputs"][0]["url"]).content)
+    assert job["result"]["segments"] == len(children) >= 2
+    whole = LocalContext.with_files(
+        root=tmp_path / "whole",
+        pool=engine_pool,
+        files={"face": face, "audio": tmp_path / "speech.wav"},
+    )
+    run_pipeline(lip_sync.SPEC, {"retime": "pingpong"}, whole)
+    reference, reference_duration = decoded(whole.output_path("video.mp4").read_bytes())
+    assert len(frames) == len(reference) == job["result"]["frames"]
+    assert abs(duration - reference_duration) <= 1 / 5
+    for index, frame in enumerate(frames):
+        diff = np.abs(frame.astype(np.int16) - reference[index].astype(np.int16)).mean()
+        assert diff < 6, (index, diff)

@@ -240,9 +240,16 @@ def audio_stream(
     rate = context.sample_rate
     if fmt.audio_codec == "libopus" and rate not in OPUS_RATES:
         rate = 48_000
-    encoded = out.add_stream(fmt.audio_codec, rate=rate, layout=context.layout.name)
+    encoded = out.add_stream(fmt.audio_codec, rate=rate, layout=_named_layout(context.layout))
     assert isinstance(encoded, AudioStream)
     return encoded, fmt.audio_codec.removeprefix("lib")
+
+
+def _named_layout(layout: av.AudioLayout) -> str:
+    """A layout an encoder takes: a WAV's unordered "1 channels" is mono, "2 channels" stereo."""
+    if layout.name.endswith(" channels"):
+        return {1: "mono", 2: "stereo"}.get(layout.nb_channels, layout.name)
+    return str(layout.name)
 
 
 def pass_audio(

@@ -72,6 +72,13 @@ class SegmentWork(Protocol):
     def report(self, frames_done: int) -> None:
         """A segment's frames done so far, for its parent's progress bar (throttled)."""
 
+    def share(self, name: str, path: Path) -> None:
+        """Keep the file ``path`` (written under ``output_path(name)``) for the segments to
+        read; it is no output of the job."""
+
+    def shared(self, name: str) -> Path:
+        """A segment's local copy of the file its parent shared as ``name``."""
+
     def child_output(self, child_id: str, name: str) -> Path:
         """A local file holding the output ``name`` of segment job ``child_id``."""
 

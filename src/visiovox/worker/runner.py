@@ -177,10 +177,14 @@ class JobRunner:
 
     def _run_claimed(self, job: Job) -> Outcome:
         """Run the job on local paths: its folder, or a scratch copy of a remote backend's."""
-        with self._domain.files.workspace(job.id) as workspace:
-            return self._run_in(job, workspace)
+        segment_work = self._segment_work(job)
+        try:
+            with self._domain.files.workspace(job.id) as workspace:
+                return self._run_in(job, workspace, segment_work)
+        finally:
+            segment_work.close()
 
-    def _run_in(self, job: Job, workspace: JobWorkspace) -> Outcome:
+    def _run_in(self, job: Job, workspace: JobWorkspace, segment_work: RedisSegmentWork) -> Outcome:
         ctx = JobContext(
             job=job,
             workspace=workspace,
@@ -193,7 +197,7 @@ class JobRunner:
             live_links=self._live_links,
             on_live_figures=self._status.live_figures,
             memory=self._memory,
-            segment_work=self._segment_work(job),
+            segment_work=segment_work,
         )
         started = time.perf_counter()
         status = JobStatus.SUCCEEDED

@@ -79,13 +79,29 @@ class RedisSegmentWork:
         self._last_report = now
         self._fan_out.segment_progress(self._job, frames_done=frames_done)
 
-    def child_output(self, child_id: str, name: str) -> Path:
+    def share(self, name: str, path: Path) -> None:
         files = self._domain.files
-        local = files.local_output_path(child_id, name)
+        if files.local_output_path(self._job.id, name) is None:
+            files.put_output(self._job.id, name, path)
+
+    def shared(self, name: str) -> Path:
+        parent_id = self._job.parent_id
+        if parent_id is None:
+            raise RuntimeError(f"job {self._job.id} is no segment: it has no parent's files")
+        return self._local_output(parent_id, name)
+
+    def child_output(self, child_id: str, name: str) -> Path:
+        return self._local_output(child_id, name)
+
+    def _local_output(self, job_id: str, name: str) -> Path:
+        """The stored output of ``job_id`` itself on the local folder, else a fetched copy."""
+        files = self._domain.files
+        local = files.local_output_path(job_id, name)
         if local is not None:
             return local
-        dest = self._fetched / f"{child_id}-{name}"
-        files.fetch_output(child_id, name, dest)
+        dest = self._fetched / f"{job_id}-{name}"
+        if not dest.exists():
+            files.fetch_output(job_id, name, dest)
         return dest
 
     def child_result(self, child_id: str) -> dict[str, Any]:
@@ -95,4 +111,8 @@ class RedisSegmentWork:
     def discard_children(self) -> None:
         for child_id in self.role.children:
             self._domain.files.delete_job(child_id)
+        shutil.rmtree(self._fetched, ignore_errors=True)
+
+    def close(self) -> None:
+        """Drop the local copies fetched for this attempt (a remote backend's)."""
         shutil.rmtree(self._fetched, ignore_errors=True)

@@ -43,6 +43,16 @@ OUTPUT = "video.mp4"
 
 
 @dataclass(frozen=True)
+class RenderSpan:
+    """Output frames ``[start, end)`` rendered into ``output``; ``report`` takes the count done."""
+
+    start: int
+    end: int
+    output: str
+    report: Callable[[int], None]
+
+
+@dataclass(frozen=True)
 class Speech:
     """The audio to speak: 16 kHz mono for analysis, and the track written to the video."""
 
@@ -138,26 +148,32 @@ def render_video(
     fps: float,
     frames: int,
     picture: Callable[[int], tuple[Image, Face | None, CropBox | None]],
+    span: RenderSpan | None = None,
 ) -> dict[str, Any]:
     """Stages ``frames`` and ``encode``: render every output frame and write ``video.mp4``.
 
     ``picture(i)`` gives output frame i's picture, its face (None: the frame
     is written unchanged) and the crop box made over the whole video (None:
-    the engine makes it from the face).
+    the engine makes it from the face). With ``span``, only its frames are
+    rendered, into its own file and without audio (a segment of a job split
+    across the fleet, ``pipelines/lip_sync/segments.py``).
     """
-    first, _, _ = picture(0)
+    begin, end = (span.start, span.end) if span else (0, frames)
+    first, _, _ = picture(begin)
     height, width = first.shape[:2]
     clock.start(ctx, "frames")
     moved = 0
-    path = ctx.output_path(OUTPUT)
+    name = span.output if span else OUTPUT
+    path = ctx.output_path(name)
+    audio = None if span else speech.track
     with FrameWriter(
-        path, width=width, height=height, fps=fps, audio=speech.track, sample_rate=speech.track_rate
+        path, width=width, height=height, fps=fps, audio=audio, sample_rate=speech.track_rate
     ) as writer:
-        for start in range(0, frames, driver.batch_size):
+        for start in range(begin, end, driver.batch_size):
             ctx.check_cancelled()
             batch = [
                 (index, *picture(index))
-                for index in range(start, min(frames, start + driver.batch_size))
+                for index in range(start, min(end, start + driver.batch_size))
             ]
             with_face = [
                 FaceFrame(index, image, face, crop)
@@ -169,6 +185,9 @@ def render_video(
             for _index, image, face, _crop in batch:
                 writer.write(next(rendered) if face is not None else image)
             done = start + len(batch)
+            if span is not None:
+                span.report(done - begin)
+                continue
             share = done / frames
             ctx.progress(
                 ANALYSIS_DONE + (FRAMES_DONE - ANALYSIS_DONE) * share,
@@ -178,7 +197,7 @@ def render_video(
         clock.start(ctx, "encode")
         encoded = writer.close()
     clock.stop()
-    ctx.add_output(OUTPUT, "video/mp4")
+    ctx.add_output(name, "video/mp4")
     ctx.progress(100.0, stage="encode")
     # The encoder ran inside the frames stage as frames streamed in; count it as encode.
     streamed = encoded.encode_s - clock.seconds["encode"]

@@ -1,4 +1,8 @@
-"""The lip-sync's work: find the faces of the image or video, re-time them, move the mouths."""
+"""The lip-sync's work: find the faces of the image or video, re-time them, move the mouths.
+
+An output longer than ``fleet.segment_s`` is rendered by segment jobs across
+the fleet (``pipelines/lip_sync/segments.py``).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,12 @@ from visiovox.pipelines.lip_sync.render import (
     lipsync_engine,
     no_face,
     render_video,
+)
+from visiovox.pipelines.lip_sync.segments import (
+    render_span,
+    shared_analysis,
+    split_if_long,
+    stitch,
 )
 from visiovox.pipelines.lip_sync.spec import LipSyncParams
 
@@ -70,6 +80,10 @@ def _same_place(a: Face, b: Face) -> bool:
 
 def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     assert isinstance(params, LipSyncParams)
+    work = ctx.segments()
+    if work is not None and work.role.children:
+        return stitch(ctx, work)
+    span = render_span(work)
     clock = StageClock(seconds={})
     clock.start(ctx, "speech")
     speech = decode_speech(ctx, "audio")
@@ -79,13 +93,19 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     clock.start(ctx, "analysis")
     engine = lipsync_engine(ctx, params.engine)
     pictures, fps = _pictures(ctx, params, max_pixels=ctx.settings.uploads.max_pixels)
-    faces = steady_faces(faces_of(ctx, pictures))
-    if not any(face is not None for face in faces):
-        raise no_face("the face image" if len(pictures) == 1 else "no frame of the face video")
-    height, width = pictures[0].shape[:2]
-    # Wav2Lip's boxes, smoothed over the source frames as its inference.py does.
-    crops = crop_boxes(faces, width=width, height=height)
+    if work is not None and span is not None:
+        # A segment renders with the faces its parent found once for all of them.
+        faces, crops = shared_analysis(work)
+    else:
+        faces = steady_faces(faces_of(ctx, pictures))
+        if not any(face is not None for face in faces):
+            raise no_face("the face image" if len(pictures) == 1 else "no frame of the face video")
+        height, width = pictures[0].shape[:2]
+        # Wav2Lip's boxes, smoothed over the source frames as its inference.py does.
+        crops = crop_boxes(faces, width=width, height=height)
     frames = frame_count(speech, fps)
+    if work is not None and work.role.can_split:
+        split_if_long(ctx, work, frames=frames, fps=fps, faces=faces, crops=crops)
     driver = engine.driver(speech.analysis, fps=fps, frames=frames)
     ctx.progress(ANALYSIS_DONE, stage="analysis", message=f"{len(pictures)} source frame(s)")
 
@@ -94,7 +114,14 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         return pictures[source], faces[source], crops[source]
 
     result = render_video(
-        ctx, clock=clock, driver=driver, speech=speech, fps=fps, frames=frames, picture=picture
+        ctx,
+        clock=clock,
+        driver=driver,
+        speech=speech,
+        fps=fps,
+        frames=frames,
+        picture=picture,
+        span=span,
     )
     return {
         **result,
