@@ -133,7 +133,8 @@ return 'waiting'
 SEGMENT_PROGRESS = (
     APPEND_EVENT_LUA
     + """
-if redis.call('HGET', KEYS[1], 'phase') ~= '"segments"' then return '-1' end
+if redis.call('HGET', KEYS[1], 'phase') ~= '"segments"' or
+   redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return {'-1', 0} end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 local done = 0

@@ -162,6 +162,10 @@ def test_children_move_one_progress_bar_forward_only(domain: JobDomain) -> None:
         if event.type is EventType.PROGRESS
     ]
     assert percents == sorted(percents) and len(percents) == 2
+    domain.store.request_cancel("p")
+    fan.segment_progress(second, frames_done=10)  # the parent has ended: nothing moves
+    after = domain.store.get("p")
+    assert after is not None and after.progress.percent == parent.progress.percent
 
 
 def test_owners_never_see_a_child(domain: JobDomain) -> None:
