@@ -1,4 +1,9 @@
-"""The talking avatar's work: speak the text (or take the audio), move the portrait's mouth."""
+"""The talking avatar's work: speak the text (or take the audio), move the portrait's mouth.
+
+From text, ``mouth_warp`` shapes the mouth by the phonemes Piper spoke (their
+viseme timeline: lips shut on p/b/m, rounded on o/u; docs/benchmarks.md,
+"Visemes"); from uploaded audio, by its energy. The result's ``mouth`` says which.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,10 @@ from pydantic import BaseModel
 from visiovox.assets import default_avatar
 from visiovox.engines.face.types import Face, Image
 from visiovox.engines.lipsync.base import SPEECH_RATE
-from visiovox.engines.tts.base import TTSEngine
+from visiovox.engines.lipsync.mouth_warp import MouthWarp
+from visiovox.engines.tts.base import SpeechChunk, TTSEngine
+from visiovox.engines.visemes.speech import has_phonemes, speech_timeline
+from visiovox.engines.visemes.timeline import VisemeTimeline
 from visiovox.errors import PipelineError
 from visiovox.media.errors import MediaError
 from visiovox.media.image import read_image
@@ -36,7 +44,7 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     assert isinstance(params, TalkingAvatarParams)
     clock = StageClock(seconds={})
     clock.start(ctx, "speech")
-    speech = _speech(ctx, params)
+    speech, visemes = _speech(ctx, params)
     ctx.progress(SPEECH_DONE, stage="speech", message=f"{speech.duration_s:.1f} s of speech")
     ctx.check_cancelled()
 
@@ -44,7 +52,12 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
     engine = lipsync_engine(ctx, params.engine)
     picture, face = _portrait(ctx, params.size, max_pixels=ctx.settings.uploads.max_pixels)
     frames = frame_count(speech, params.fps)
-    driver = engine.driver(speech.analysis, fps=params.fps, frames=frames)
+    if isinstance(engine, MouthWarp) and visemes is not None:
+        driver = engine.driver(speech.analysis, fps=params.fps, frames=frames, visemes=visemes)
+        mouth = "visemes"
+    else:
+        driver = engine.driver(speech.analysis, fps=params.fps, frames=frames)
+        mouth = "energy"
     ctx.progress(ANALYSIS_DONE, stage="analysis")
 
     result = render_video(
@@ -56,22 +69,26 @@ def run(ctx: RunContext, params: BaseModel) -> dict[str, Any]:
         frames=frames,
         picture=lambda _index: (picture, face, None),
     )
-    return {**result, "engine": engine.name}
+    return {**result, "engine": engine.name, "mouth": mouth}
 
 
-def _speech(ctx: RunContext, params: TalkingAvatarParams) -> Speech:
+def _speech(ctx: RunContext, params: TalkingAvatarParams) -> tuple[Speech, VisemeTimeline | None]:
+    """The speech, and its viseme timeline when Piper spoke it."""
     has_audio = ctx.input("audio") is not None
     if has_audio and params.text:
         raise PipelineError("conflicting_inputs", "send text or audio, not both")
     if has_audio:
-        return decode_speech(ctx, "audio")
+        return decode_speech(ctx, "audio"), None
     if not params.text:
         raise PipelineError("missing_speech", "send text to speak or an audio file")
     return _synthesize(ctx, params, params.text)
 
 
-def _synthesize(ctx: RunContext, params: TalkingAvatarParams, text: str) -> Speech:
+def _synthesize(
+    ctx: RunContext, params: TalkingAvatarParams, text: str
+) -> tuple[Speech, VisemeTimeline | None]:
     tts = ctx.engine(TTS, TTSEngine)  # type: ignore[type-abstract]  # mypy#4717: an ABC is a fine isinstance target
+    chunks: list[SpeechChunk] = []
     track, _sentences = speak_text(
         ctx,
         engine=tts,
@@ -79,9 +96,11 @@ def _synthesize(ctx: RunContext, params: TalkingAvatarParams, text: str) -> Spee
         voice=params.voice,
         speed=params.speed,
         on_progress=lambda share, _sentence: ctx.progress(SPEECH_DONE * share, stage="speech"),
+        on_chunk=chunks.append,
     )
     analysis = resample(track, rate=tts.sample_rate, to=SPEECH_RATE)
-    return Speech(analysis=analysis, track=track, track_rate=tts.sample_rate)
+    visemes = speech_timeline(chunks) if has_phonemes(chunks) else None
+    return Speech(analysis=analysis, track=track, track_rate=tts.sample_rate), visemes
 
 
 def _portrait(ctx: RunContext, size: int, *, max_pixels: int) -> tuple[Image, Face]:

@@ -68,6 +68,7 @@ def test_mouth_follows_speech_and_closes_in_the_pauses(
     ctx = AskingContext.with_files(root=tmp_path, pool=engine_pool, files={"audio": paused_speech})
     result = run_pipeline(SPEC, {}, ctx)
     assert result is not None and result["engine"] == "lipsync.mouth_warp"
+    assert result["mouth"] == "energy"  # no phonemes known: the energy shapes the mouth
     assert VAD in ctx.asked  # an upload is checked for speech
     video = ctx.output_path("video.mp4")
     audio = decode_audio(paused_speech, sample_rate=16_000)
@@ -108,6 +109,7 @@ def test_text_is_spoken_with_the_default_avatar_in_four_stages(
     result = run_pipeline(SPEC, {"text": SPOKEN_SENTENCE, "fps": 20, "size": 256}, ctx)
     assert result is not None
     assert VAD not in ctx.asked  # our own TTS output is speech by construction
+    assert result["mouth"] == "visemes"  # Piper's phonemes shape the mouth
     facts = video_facts(ctx.output_path("video.mp4"))
     assert (facts.fps, facts.width, facts.height) == (20, 256, 256)
     assert abs(facts.frames - result["audio_duration_s"] * 20) <= 1
