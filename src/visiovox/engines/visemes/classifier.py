@@ -40,21 +40,20 @@ class HeadAudioVisemes(Engine):
         duration_s = len(samples) / sample_rate
         half_step = HOP / RATE / 2
         segments: list[VisemeSegment] = []
+        reached = 0.0  # where the segments so far end
         for event in classify(samples, sample_rate=sample_rate, model=self._model):
-            start = max(0.0, event.t_s - half_step)
+            start = event.t_s - half_step
+            start = reached if start - reached < 1e-9 else start  # steps meet: no rounding gap
             end = min(duration_s, event.t_s + half_step)
             if end <= start:
                 continue
-            previous = segments[-1] if segments else None
-            if previous is not None and start - previous.end_s > 1e-9:
-                segments.append(VisemeSegment(viseme=SILENCE, start_s=previous.end_s, end_s=start))
-            elif previous is None and start > 0:
-                segments.append(VisemeSegment(viseme=SILENCE, start_s=0.0, end_s=start))
+            if start > reached:  # no decision between: silence
+                segments.append(VisemeSegment(viseme=SILENCE, start_s=reached, end_s=start))
             if segments and segments[-1].viseme == event.viseme:
                 segments[-1] = segments[-1].extended(end_s=end)
             else:
                 segments.append(VisemeSegment(viseme=event.viseme, start_s=start, end_s=end))
-        tail_start = segments[-1].end_s if segments else 0.0
-        if duration_s > tail_start:
-            segments.append(VisemeSegment(viseme=SILENCE, start_s=tail_start, end_s=duration_s))
+            reached = end
+        if duration_s > reached:
+            segments.append(VisemeSegment(viseme=SILENCE, start_s=reached, end_s=duration_s))
         return VisemeTimeline(segments=tuple(segments), duration_s=duration_s, source="audio")

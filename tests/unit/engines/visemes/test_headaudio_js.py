@@ -7,6 +7,7 @@ AudioWorkletGlobalScope provides, in 128-sample render quanta.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -99,6 +100,10 @@ def test_engine_timeline_spans_the_audio(
     assert timeline.duration_s == pytest.approx(len(samples) / rate)
     assert timeline.segments[0].viseme == "sil" and timeline.segments[-1].viseme == "sil"
     assert timeline.segments[-1].end_s == pytest.approx(timeline.duration_s)
+    for before, after in itertools.pairwise(timeline.segments):
+        assert after.start_s == before.end_s  # back to back
+        assert after.viseme != before.viseme  # equal neighbours are one segment
+        assert after.end_s - after.start_s > 1e-6  # no sliver from rounding
     spoken = {segment.viseme for segment in timeline.segments} - {"sil"}
     assert {"PP", "U"} & spoken and len(spoken) >= 6
 
