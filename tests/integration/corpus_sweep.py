@@ -77,6 +77,7 @@ def _file_targets(face: bytes, speech: bytes) -> list[tuple[str, str, dict[str, 
         ("/v1/jobs/assistant", "audio", {}, "audio"),
         ("/v1/jobs/lip-sync", "audio", {"files": {"face": image}}, "audio"),
         ("/v1/jobs/talking-avatar", "audio", {}, "audio"),
+        ("/v1/jobs/visemes", "audio", {}, "audio"),
         ("/v1/jobs/face-swap", "source", {"files": {"target": image}}, "image"),
         ("/v1/jobs/face-swap", "target", {"files": {"source": image}}, "visual"),
         (
@@ -121,6 +122,7 @@ def _send_texts(client: httpx.Client) -> None:
         for path, body in (
             ("/v1/jobs/tts", {"data": {"text": text}}),
             ("/v1/jobs/talking-avatar", {"data": {"text": text}}),
+            ("/v1/jobs/visemes", {"data": {"text": text}}),
             ("/v1/audio/speech", {"json": {"model": "tts-1", "voice": "joe", "input": text}}),
         ):
             job_id = check_answer(client.post(path, **body), f"{path} text={name}")
