@@ -6,9 +6,11 @@ warm-up turn). The spoken question of ``bench/live.py`` (SPOKEN_QUESTION by
 Piper, ~3 s) is streamed over ``WS /v1/live/assistant`` in 20 ms PCM16
 chunks paced in real time, then real-time silence until ``complete``; the
 system prompt asks for three sentences (the bundled SmolLM2 writes four or
-five), so the model is still writing while the first sentences play. After
-each turn the client waits for the avatar to idle again (its first idle frame
-after the reply) before asking again.
+five), so the model is still writing while the first sentences play. Each
+question opens a session of its own (the first question of a conversation: a
+history of long replies would lengthen the prompt turn by turn), and a turn
+with the avatar is read until the avatar idles again after the reply. Turns
+with and without the avatar alternate, so both meet the same machine.
 
 Measured on the client, by arrival times:
 
@@ -26,6 +28,8 @@ not wait on the painting). ``--load N`` measures again beside N CPU-bound
 processes (``bench/hogs.py``).
 
     .venv/bin/python -m bench.live_avatar [--turns 8] [--size 512] [--fps 25] [--load 2]
+
+``--turns``: questions with the avatar and as many without, per phase.
 """
 
 from __future__ import annotations
@@ -124,9 +128,9 @@ class Phase:
     load: str
 
 
-def session(url: str, audio: tuple[bytes, bytes, int], turns: int, **start: Any) -> list[Turn]:
+def session(url: str, audio: tuple[bytes, bytes, int], **start: Any) -> Turn:
+    """One conversation's first question (a history of replies would lengthen the prompt)."""
     _wav, pcm, last_voiced = audio
-    avatar = bool(start.get("avatar"))
     with connect(url, max_size=None) as socket:
         message = {"type": "start_session", "system_prompt": SYSTEM, "language": "en", **start}
         socket.send(json.dumps(message))
@@ -134,18 +138,20 @@ def session(url: str, audio: tuple[bytes, bytes, int], turns: int, **start: Any)
             reply = socket.recv(timeout=120)
             if isinstance(reply, str) and json.loads(reply)["type"] == "ready":
                 break
-        live_turn(socket, pcm, last_voiced, avatar=avatar)  # warm-up
-        measured = [live_turn(socket, pcm, last_voiced, avatar=avatar) for _ in range(turns)]
+        turn = live_turn(socket, pcm, last_voiced, avatar=bool(start.get("avatar")))
         socket.send(json.dumps({"type": "end_session"}))
-    return measured
+    return turn
 
 
 def measure(
     url: str, audio: tuple[bytes, bytes, int], args: argparse.Namespace, hogs: int
 ) -> Phase:
     with Hogs(hogs):
-        plain = session(url, audio, args.turns)
-        avatar = session(url, audio, args.turns, avatar=True, fps=args.fps, size=args.size)
+        session(url, audio)  # warm-up: the VAD loads
+        plain, avatar = [], []
+        for _ in range(args.turns):  # alternately, so both meet the same machine
+            plain.append(session(url, audio))
+            avatar.append(session(url, audio, avatar=True, fps=args.fps, size=args.size))
         load = load_average()
     return Phase(hogs, plain, avatar, load)
 
@@ -158,6 +164,17 @@ def delivered_fps(turn: Turn, fps: int) -> list[float]:
         in_time = sum(at <= wav_at + pts / 1000 for pts, at in frames)
         rates.append(min(in_time, round(duration_s * fps + 0.5)) / duration_s)
     return rates
+
+
+def late_frames(turns: list[Turn]) -> list[tuple[int, int, int]]:
+    """(ms after its play time, sentence, index) of every frame that came late."""
+    late = []
+    for turn in turns:
+        for number, (wav_at, _duration) in enumerate(turn.wavs):
+            for index, (pts, at) in enumerate(turn.frames.get(number, [])):
+                if at > wav_at + pts / 1000:
+                    late.append((round((at - wav_at) * 1000 - pts), number, index))
+    return late
 
 
 def on_time(turns: list[Turn]) -> tuple[int, int]:
@@ -210,6 +227,8 @@ def summarise(phase: Phase, fps: int, size: int) -> None:
         )
     else:
         print("no reply had more than one sentence: no frame rate while generating")
+    late = sorted(late_frames(avatar), reverse=True)[:8]
+    print("latest frames (ms late, sentence of its reply, index):", late)
     good, total = on_time(avatar)
     print(
         f"frames before their play time: {good}/{total} = {100 * good / max(1, total):.2f} %; "

@@ -41,7 +41,7 @@ Protocol (``api_key`` in the query when auth is on):
    Sentence S (counted over the session from 0, in the order of the WAVs)
    has frames 0..n-1 at ``fps`` covering its audio, ``pts_ms`` from the start
    of that audio; its first frames come just before its WAV and the rest
-   ahead of their play time (at most 1 s ahead). Between replies the avatar
+   ahead of their play time (at most 3 s ahead). Between replies the avatar
    idles (blinks, sways, mouth closed) at 5 frames a second: ``sentence`` and
    ``pts_ms`` null, show each at once. ``{"type": "portrait"}`` followed by
    one binary image (JPEG, PNG or WebP) changes the portrait (default: the

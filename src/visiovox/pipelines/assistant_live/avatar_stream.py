@@ -44,8 +44,12 @@ from visiovox.pipelines.context import LiveInput, LiveLink
 
 # Frames painted on the loop and sent before a sentence's audio.
 LEAD_S = 0.12
-# How far ahead of its play time a frame may be sent.
-AHEAD_S = 1.0
+# How far ahead of its play time a frame may be sent. The worker runs a live session at a
+# raised CPU priority (worker.cpu_priority), so on a busy machine the relay (Redis, the
+# gateway) may wait while the model and Piper work on; frames already in the stream then
+# arrive with their sentence's audio. 1 s of frames left 1-2 % late beside other work
+# (bench/live_avatar.py); 3 s, about 75 frames at 25 fps, is the margin.
+AHEAD_S = 3.0
 # Idle frames per second between replies.
 IDLE_FPS = 5
 
