@@ -107,6 +107,8 @@ class S3Settings(BaseModel):
     addressing_style: Literal["auto", "path", "virtual"] = "auto"
     # Multipart upload part size: S3 wants at least 5 MiB for every part but the last.
     part_size_bytes: int = Field(default=8 * 1024**2, ge=5 * 1024**2)
+    # Parts of one upload sent at once (each held in memory until sent).
+    upload_concurrency: int = Field(default=4, ge=1, le=16)
     # Retention lists the bucket at most this often per worker (a LIST is paid per call),
     # not at every janitor sweep.
     retention_sweep_s: float = Field(default=60.0, ge=0)

@@ -2,9 +2,9 @@
 
 Credentials come from boto's usual chain (``AWS_ACCESS_KEY_ID`` /
 ``AWS_SECRET_ACCESS_KEY``, a profile, an instance role). Uploads that stream
-in go up as a multipart upload, one ``storage.s3.part_size_bytes`` part at a
-time (at most 10,000 parts: 80 GB at the default 8 MiB); one that fails is
-aborted. Retention also aborts multipart uploads a crash left behind (a bucket
+in go up as a multipart upload of ``storage.s3.part_size_bytes`` parts, up to
+``storage.s3.upload_concurrency`` of them in flight while the stream goes on
+(at most 10,000 parts: 80 GB at the default 8 MiB); one that fails is aborted. Retention also aborts multipart uploads a crash left behind (a bucket
 lifecycle rule ``AbortIncompleteMultipartUpload`` does the same server-side).
 botocore's errors surface as ``BlobNotFound`` or ``StorageUnavailable``.
 """
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,15 +58,31 @@ def _answering(key: str) -> Iterator[None]:
 
 
 class S3Writer(BlobWriter):
-    """Buffers one part, then sends it; a blob under one part is a single PUT at ``close``."""
+    """Sends each full part while the next fills; a blob under one part is a single PUT.
 
-    def __init__(self, client: Any, *, bucket: str, key: str, part_size: int) -> None:
+    Up to ``concurrency`` parts are in flight at once (on the backend's thread
+    pool), so a stream is held back only when that many are still going up.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        bucket: str,
+        key: str,
+        part_size: int,
+        pool: ThreadPoolExecutor,
+        concurrency: int,
+    ) -> None:
         self._client = client
         self._bucket = bucket
         self._key = key
         self._part_size = part_size
+        self._pool = pool
+        self._concurrency = concurrency
         self._buffer = bytearray()
         self._upload_id: str | None = None
+        self._in_flight: deque[Future[dict[str, Any]]] = deque()
         self._parts: list[dict[str, Any]] = []
         self._stored = False
 
@@ -75,22 +93,25 @@ class S3Writer(BlobWriter):
             del self._buffer[: self._part_size]
 
     def _send_part(self, body: bytes) -> None:
-        with _answering(self._key):
-            self._send_part_unchecked(body)
-
-    def _send_part_unchecked(self, body: bytes) -> None:
         if self._upload_id is None:
-            created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key)
+            with _answering(self._key):
+                created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key)
             self._upload_id = created["UploadId"]
-        number = len(self._parts) + 1
-        sent = self._client.upload_part(
-            Bucket=self._bucket,
-            Key=self._key,
-            UploadId=self._upload_id,
-            PartNumber=number,
-            Body=body,
-        )
-        self._parts.append({"ETag": sent["ETag"], "PartNumber": number})
+        while len(self._in_flight) >= self._concurrency:
+            self._settle_oldest()
+        number = len(self._parts) + len(self._in_flight) + 1
+        self._in_flight.append(self._pool.submit(self._upload_part, self._upload_id, number, body))
+
+    def _upload_part(self, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
+        with _answering(self._key):
+            sent = self._client.upload_part(
+                Bucket=self._bucket, Key=self._key, UploadId=upload_id, PartNumber=number, Body=body
+            )
+        return {"ETag": sent["ETag"], "PartNumber": number}
+
+    def _settle_oldest(self) -> None:
+        """Wait for the oldest part in flight; its failure is this writer's."""
+        self._parts.append(self._in_flight.popleft().result())
 
     def close(self) -> None:
         if self._stored:
@@ -103,6 +124,8 @@ class S3Writer(BlobWriter):
         else:
             if self._buffer:
                 self._send_part(bytes(self._buffer))
+            while self._in_flight:
+                self._settle_oldest()
             with _answering(self._key):
                 self._client.complete_multipart_upload(
                     Bucket=self._bucket,
@@ -115,6 +138,9 @@ class S3Writer(BlobWriter):
 
     def abort(self) -> None:
         self._buffer.clear()
+        # Parts still going up would land after the abort: wait them out, whatever they gave.
+        wait(list(self._in_flight))
+        self._in_flight.clear()
         try:
             with _answering(self._key):
                 if self._stored:
@@ -150,10 +176,13 @@ class S3Backend(StorageBackend):
                 s3={"addressing_style": settings.addressing_style},
                 signature_version="s3v4",
                 retries={"mode": "standard"},
-                max_pool_connections=32,
+                max_pool_connections=32,  # the part pool's 16 and the other calls
             ),
         )
 
+        self._concurrency = settings.upload_concurrency
+        # Shared by every upload of the process; each holds at most upload_concurrency parts.
+        self._part_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="s3-part")
         self._uploads_seen: dict[str, float] = {}
         self._seen_lock = threading.Lock()
 
@@ -162,7 +191,12 @@ class S3Backend(StorageBackend):
 
     def open_writer(self, key: str) -> S3Writer:
         return S3Writer(
-            self._client, bucket=self._bucket, key=self._object(key), part_size=self._part_size
+            self._client,
+            bucket=self._bucket,
+            key=self._object(key),
+            part_size=self._part_size,
+            pool=self._part_pool,
+            concurrency=self._concurrency,
         )
 
     def put_file(self, key: str, source: Path) -> None:
