@@ -94,11 +94,12 @@ def test_s3_profile_brings_minio_and_its_bucket() -> None:
     assert "test" in services["minio"]["healthcheck"]
     assert services["minio-bucket"]["depends_on"]["minio"]["condition"] == "service_healthy"
     assert "mc mb --ignore-existing" in " ".join(services["minio-bucket"]["entrypoint"])
+    minio_password = services["minio"]["environment"]["MINIO_ROOT_PASSWORD"]
     for name in ("gateway", "worker-cpu", "worker-gpu"):
         env = services[name]["environment"]
         assert env["VISIOVOX_STORAGE__BACKEND"] == "${STORAGE_BACKEND:-local}"
         assert env["VISIOVOX_STORAGE__S3__ENDPOINT_URL"] == "${S3_ENDPOINT_URL:-http://minio:9000}"
-        assert env["AWS_SECRET_ACCESS_KEY"] == services["minio"]["environment"]["MINIO_ROOT_PASSWORD"]
+        assert env["AWS_SECRET_ACCESS_KEY"] == minio_password
 
 
 def test_env_example_documents_every_variable() -> None:
