@@ -9,7 +9,8 @@ held to one core (``taskset`` on all its threads, native pools told one
 thread): one worker with the video whole (``fleet.segment_s`` over its
 length), one worker with it segmented, two workers with it segmented. Every
 worker first runs a short job so its engines are loaded. A row is the fastest
-of ROUNDS runs (submit to the terminal state as the job's record has it).
+of ROUNDS fresh deployments, the three configurations interleaved round by
+round (submit to the terminal state as the job's record has it).
 
 Planner: the parent's first run (claim to its ``segments`` stage, i.e. reading
 the packets, planning and the split's Lua step). Stitch: its second run (claim
@@ -43,7 +44,7 @@ from visiovox.media._av import av
 from visiovox.media.image import read_image
 
 SECONDS, FPS, WIDTH, HEIGHT = 60, 25, 640, 360
-ROUNDS = 2
+ROUNDS = 3
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
@@ -183,10 +184,9 @@ def deployment(root: Path, *, workers: int, segment_s: float, video: Path, warm:
         with stack.client() as client:
             for job_id in warm_ids:
                 wait_for_job(client, job_id, timeout_s=300)
-        runs = [measure(stack, video) for _ in range(ROUNDS)]
+        return measure(stack, video)
     finally:
         stack.stop()
-    return min(runs, key=lambda run: run.wall_s)
 
 
 def load() -> str:
@@ -197,7 +197,8 @@ def load() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=SECONDS)
-    parser.add_argument("--segment-s", type=float, default=10.0)
+    parser.add_argument("--segment-s", type=float, default=20.0)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
     print(f"load before: {load()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -205,19 +206,26 @@ def main() -> None:
         video = make_video(folder / "video.mp4", seconds=args.seconds)
         warm = write_face_video(folder / "warm.mp4", read_image(ASTRONAUT), frames=5, side=128)
         started = time.perf_counter()
-        whole = deployment(
-            folder / "whole", workers=1, segment_s=10 * args.seconds, video=video, warm=warm
-        )
-        one = deployment(
-            folder / "one", workers=1, segment_s=args.segment_s, video=video, warm=warm
-        )
-        two = deployment(
-            folder / "two", workers=2, segment_s=args.segment_s, video=video, warm=warm
-        )
+        configs = {
+            "whole": (1, 10.0 * args.seconds),
+            "one": (1, args.segment_s),
+            "two": (2, args.segment_s),
+        }
+        runs: dict[str, list[Run]] = {name: [] for name in configs}
+        # Interleaved, so a burst of other work on the machine hits every config alike.
+        for round_ in range(args.rounds):
+            for name, (workers, segment_s) in configs.items():
+                root = folder / f"{name}{round_}"
+                runs[name].append(
+                    deployment(root, workers=workers, segment_s=segment_s, video=video, warm=warm)
+                )
+        whole, one, two = (min(runs[name], key=lambda run: run.wall_s) for name in configs)
         took = time.perf_counter() - started
     print(f"{args.seconds} s {WIDTH}x{HEIGHT} at {FPS} fps, fleet.segment_s {args.segment_s:g}")
     print("| run | wall s | segments | planner s | stitch s | vs 1 worker whole |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, samples in runs.items():
+        print(f"{name}: " + ", ".join(f"{run.wall_s:.1f}" for run in samples) + " s")
     for label, run in (
         ("1 worker, whole", whole),
         ("1 worker, segmented", one),
