@@ -4,8 +4,9 @@ Credentials come from boto's usual chain (``AWS_ACCESS_KEY_ID`` /
 ``AWS_SECRET_ACCESS_KEY``, a profile, an instance role). Uploads that stream
 in go up as a multipart upload of ``storage.s3.part_size_bytes`` parts, up to
 ``storage.s3.upload_concurrency`` of them in flight while the stream goes on
-(at most 10,000 parts: 80 GB at the default 8 MiB); one that fails is aborted. Retention also aborts multipart uploads a crash left behind (a bucket
-lifecycle rule ``AbortIncompleteMultipartUpload`` does the same server-side).
+(at most 10,000 parts: 80 GB at the default 8 MiB); one that fails is aborted.
+Retention also aborts multipart uploads a crash left behind (a bucket lifecycle
+rule ``AbortIncompleteMultipartUpload`` does the same server-side).
 botocore's errors surface as ``BlobNotFound`` or ``StorageUnavailable``.
 """
 
