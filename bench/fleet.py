@@ -17,6 +17,11 @@ the packets, planning and the split's Lua step). Stitch: its second run (claim
 to success: the segments' packets copied and the audio muxed). Dispatch: a
 segment's wait from its creation to its claim when a worker was idle. The
 per-segment costs printed are what ``bench/fleet_sim.py`` takes.
+
+The machine's own ceiling, measured in the same run: a CPU-bound Python loop
+on core 0 alone, then one on each core at once; the slower of the pair over
+half the lone time is the best wall-time ratio two workers can reach here
+(the two virtual cores do not each run at full speed while both are busy).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -189,6 +195,34 @@ def deployment(root: Path, *, workers: int, segment_s: float, video: Path, warm:
         stack.stop()
 
 
+SPIN = """
+import time
+started = time.perf_counter()
+total = 0
+for i in range(15_000_000):
+    total += i * i
+print(time.perf_counter() - started)
+"""
+
+
+def spin(cores: list[int]) -> list[float]:
+    """Seconds a CPU-bound loop takes on each of ``cores`` at once."""
+    runs = [
+        subprocess.Popen(
+            ["taskset", "-c", str(core), sys.executable, "-c", SPIN], stdout=subprocess.PIPE
+        )
+        for core in cores
+    ]
+    return [float(run.communicate()[0]) for run in runs]
+
+
+def two_core_ceiling() -> float:
+    """The best two-worker wall-time ratio this machine allows (0.5 on two free cores)."""
+    alone = min(spin([0])[0] for _ in range(2))
+    together = min(max(spin([0, 1])) for _ in range(2))
+    return together / alone / 2
+
+
 def load() -> str:
     """The 1, 5 and 15 minute load averages."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -220,6 +254,7 @@ def main() -> None:
                     deployment(root, workers=workers, segment_s=segment_s, video=video, warm=warm)
                 )
         whole, one, two = (min(runs[name], key=lambda run: run.wall_s) for name in configs)
+        ceiling = two_core_ceiling()
         took = time.perf_counter() - started
     print(f"{args.seconds} s {WIDTH}x{HEIGHT} at {FPS} fps, fleet.segment_s {args.segment_s:g}")
     print("| run | wall s | segments | planner s | stitch s | vs 1 worker whole |")
@@ -236,6 +271,8 @@ def main() -> None:
             f"{run.planner_s:.2f} | {run.stitch_s:.2f} | {run.wall_s / whole.wall_s:.3f} |"
         )
     print(f"2 workers / 1 worker segmented: {two.wall_s / one.wall_s:.3f}")
+    print(f"two-core ceiling (CPU-bound loops, same run): {ceiling:.3f}")
+    print("segments' seconds (2 workers): " + ", ".join(f"{t:.2f}" for t in two.segment_s))
     print(f"segmented / whole on 1 worker: {one.wall_s / whole.wall_s:.3f}")
     frames_per_segment = args.segment_s * FPS
     per_frame = statistics.median(one.segment_s) / frames_per_segment
