@@ -114,11 +114,14 @@ def main() -> None:
     parser.add_argument("--fps", type=int, default=25)
     parser.add_argument("--segment-s", type=float, default=20.0)
     parser.add_argument("--keyframe-slack", type=float, default=FleetSettings().keyframe_slack)
-    parser.add_argument("--frame-s", type=float, default=0.0185)
-    parser.add_argument("--segment-overhead-s", type=float, default=0.05)
-    parser.add_argument("--dispatch-s", type=float, default=0.01)
-    parser.add_argument("--planner-s-per-min", type=float, default=0.05)
-    parser.add_argument("--stitch-s-per-min", type=float, default=0.1)
+    # bench/fleet.py's figures (docs/benchmarks.md): a frame of the 640x360 face swap
+    # on one core, a segment's own cost beyond its frames (one worker segmented less
+    # whole, over its three segments), a claim's wait, the planner and the stitch.
+    parser.add_argument("--frame-s", type=float, default=0.0116)
+    parser.add_argument("--segment-overhead-s", type=float, default=0.1)
+    parser.add_argument("--dispatch-s", type=float, default=0.004)
+    parser.add_argument("--planner-s-per-min", type=float, default=0.02)
+    parser.add_argument("--stitch-s-per-min", type=float, default=0.05)
     args = parser.parse_args()
     costs = Costs(
         frame_s=args.frame_s,
