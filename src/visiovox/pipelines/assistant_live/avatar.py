@@ -4,8 +4,10 @@ A ``Portrait`` is the picture scaled to the session's ``size``, its face found
 once and its mouth rigged once (``mouth_rig``: the ``mouth_warp`` renderer's
 rig), so a frame costs the mouth warp, two small eyelid warps, one affine warp
 of the whole picture (the head's slow sway) and a JPEG encode: a few ms at
-512 px. A sentence's mouth shapes come from its audio (``sentence_mouth``, the
-one place that says how), one per frame at the session's fps; the frames of a
+512 px. A sentence's mouth shapes come from its audio, shaped by the phonemes
+Piper spoke when it knows them (``sentence_mouth``, the one place that says
+how: lips shut on p, b and m, rounded on o and u, as ``viseme_drive`` does for
+the talking avatar), one per frame at the session's fps; the frames of a
 sentence share its audio's clock (``pts_ms``: ``index`` * 1000 / fps from the
 start of its audio) and cover its whole length.
 
@@ -28,6 +30,8 @@ from visiovox.engines.face.types import Face, Image
 from visiovox.engines.lipsync.base import SPEECH_RATE
 from visiovox.engines.lipsync.drive import MouthTrack, mouth_track
 from visiovox.engines.lipsync.mouth_rig import MouthRig, rig_mouth
+from visiovox.engines.lipsync.viseme_drive import viseme_mouth_track
+from visiovox.engines.visemes.timeline import VisemeTimeline
 from visiovox.errors import PipelineError
 from visiovox.media.errors import MediaError
 from visiovox.media.image import decode_image, encode_jpeg, read_image
@@ -63,15 +67,19 @@ def pts_ms(index: int, fps: int) -> int:
     return round(index * 1000 / fps)
 
 
-def sentence_mouth(samples: Samples, *, sample_rate: int, fps: int) -> MouthTrack:
-    """The mouth's shape at each frame of a sentence's audio (closed when it holds no voice)."""
+def sentence_mouth(
+    samples: Samples, *, sample_rate: int, fps: int, visemes: VisemeTimeline | None = None
+) -> MouthTrack:
+    """The mouth's shape at each frame of a sentence's audio (closed when it holds no voice),
+    shaped by ``visemes`` (the phonemes spoken, timed) when they are known."""
     speech = resample(samples, rate=sample_rate, to=SPEECH_RATE)
     frames = frame_count(len(samples) / sample_rate, fps)
     try:
-        return mouth_track(speech, sample_rate=SPEECH_RATE, fps=fps, frames=frames)
+        energy = mouth_track(speech, sample_rate=SPEECH_RATE, fps=fps, frames=frames)
     except PipelineError:  # no_speech: a silent sentence keeps its mouth closed
         closed = np.zeros(frames, dtype=np.float32)
         return MouthTrack(opening=closed, rounding=closed, fps=fps)
+    return energy if visemes is None else viseme_mouth_track(visemes, energy)
 
 
 @dataclass(frozen=True)

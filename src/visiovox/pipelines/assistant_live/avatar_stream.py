@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from visiovox.engines.lipsync.drive import MouthTrack
+from visiovox.engines.visemes.timeline import VisemeTimeline
 from visiovox.pipelines.assistant_live.audio import Samples
 from visiovox.pipelines.assistant_live.avatar import (
     AvatarPainter,
@@ -158,11 +159,14 @@ class AvatarStream:
 
     # -- the loop's side --------------------------------------------------------------
 
-    def prepare(self, samples: Samples, *, sample_rate: int) -> PreparedSentence:
-        """Mouth shapes and lead frames of a sentence, painted now (nothing is sent)."""
+    def prepare(
+        self, samples: Samples, *, sample_rate: int, visemes: VisemeTimeline | None = None
+    ) -> PreparedSentence:
+        """Mouth shapes (by ``visemes`` when known) and lead frames of a sentence, painted
+        now (nothing is sent)."""
         fps = self._fps
         duration_s = len(samples) / sample_rate
-        track = sentence_mouth(samples, sample_rate=sample_rate, fps=fps)
+        track = sentence_mouth(samples, sample_rate=sample_rate, fps=fps, visemes=visemes)
         frames = frame_count(duration_s, fps)
         starts_at = max(time.monotonic(), self._playing_until)
         lead_count = min(frames, max(1, math.ceil(LEAD_S * fps)))

@@ -27,6 +27,7 @@ import numpy as np
 from visiovox.engines.llm.base import ChatMessage, LLMEngine, Usage
 from visiovox.engines.tts.base import TTSEngine
 from visiovox.engines.tts.sentences import SentenceStream
+from visiovox.engines.visemes.speech import has_phonemes, speech_timeline
 from visiovox.pipelines.assistant_live.audio import wav_bytes
 from visiovox.pipelines.assistant_live.messages import Outgoing, ResponseDelta
 from visiovox.pipelines.context import LiveLink
@@ -183,7 +184,9 @@ class LiveReply:
             self._outbox.send(wav)
         else:
             avatar = self._avatar
-            prepared = avatar.prepare(samples, sample_rate=self._tts.sample_rate)
+            # The mouth follows the phonemes Piper spoke when it knows them.
+            phonemes = speech_timeline(spoken) if has_phonemes(spoken) else None
+            prepared = avatar.prepare(samples, sample_rate=self._tts.sample_rate, visemes=phonemes)
             self._outbox.send(lambda: avatar.deliver(prepared, wav))
         now = time.perf_counter()
         outcome.synthesize_s += now - started

@@ -15,7 +15,9 @@ from tests.faces import ASTRONAUT, find_face
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.pool import EnginePool
-from visiovox.engines.tts.base import TTSEngine
+from visiovox.engines.tts.base import SpeechChunk, TTSEngine
+from visiovox.engines.visemes.oculus import VISEME_INDEX
+from visiovox.engines.visemes.speech import speech_timeline
 from visiovox.media.image import read_image
 from visiovox.pipelines.assistant_live.audio import wav_bytes
 from visiovox.pipelines.assistant_live.avatar import (
@@ -44,13 +46,17 @@ def portrait(faces: tuple[FaceDetector, FaceLandmarker]) -> Portrait:
 
 
 @pytest.fixture(scope="module")
-def speech(engine_pool: EnginePool) -> tuple[np.ndarray, int]:
+def spoken(engine_pool: EnginePool) -> list[SpeechChunk]:
     engine = engine_pool.get("tts.piper", TTSEngine)  # type: ignore[type-abstract]
     try:
-        chunks = [c.samples for c in engine.synthesize("Bob bought a blue boat.")]
-        return np.concatenate(chunks), engine.sample_rate
+        return list(engine.synthesize("Bob bought a blue boat."))
     finally:
         engine_pool.release("tts.piper")
+
+
+@pytest.fixture(scope="module")
+def speech(spoken: list[SpeechChunk]) -> tuple[np.ndarray, int]:
+    return np.concatenate([c.samples for c in spoken]), spoken[0].sample_rate
 
 
 def test_a_sentences_frames_cover_its_audio_on_its_clock() -> None:
@@ -69,6 +75,21 @@ def test_the_mouth_follows_the_sentences_audio(speech: tuple[np.ndarray, int]) -
     assert (track.opening < 0.1).sum() >= 2  # and closed somewhere (the start, b, t)
     silent = sentence_mouth(np.zeros(rate, np.float32), sample_rate=rate, fps=FPS)
     assert len(silent) == FPS and not silent.opening.any()  # silence keeps it shut
+
+
+def test_with_the_phonemes_spoken_the_lips_shut_on_each_b(
+    spoken: list[SpeechChunk], speech: tuple[np.ndarray, int]
+) -> None:
+    samples, rate = speech
+    timeline = speech_timeline(spoken)
+    track = sentence_mouth(samples, sample_rate=rate, fps=FPS, visemes=timeline)
+    assert len(track) == frame_count(len(samples) / rate, FPS)
+    shut = timeline.sample(FPS).weights[: len(track), VISEME_INDEX["PP"]] >= 0.5
+    # "Bob bought a blue boat": four b's; most fill half a 40 ms frame or more (Piper's
+    # timing varies from run to run), and every frame that is half a b is shut.
+    runs = np.flatnonzero(np.diff(np.concatenate([[0], shut.astype(int)])) == 1)
+    assert len(runs) >= 2 and not track.opening[shut].any()
+    assert track.opening.max() > 0.5  # and opens on the vowels
 
 
 def test_a_blink_shuts_the_eyes_and_moves_nothing_else(portrait: Portrait) -> None:
