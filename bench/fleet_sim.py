@@ -117,9 +117,9 @@ def main() -> None:
     # bench/fleet.py's figures (docs/benchmarks.md): a frame of the 640x360 face swap
     # on one core, a segment's own cost beyond its frames (one worker segmented less
     # whole, over its three segments), a claim's wait, the planner and the stitch.
-    parser.add_argument("--frame-s", type=float, default=0.0116)
-    parser.add_argument("--segment-overhead-s", type=float, default=0.1)
-    parser.add_argument("--dispatch-s", type=float, default=0.004)
+    parser.add_argument("--frame-s", type=float, default=0.0113)
+    parser.add_argument("--segment-overhead-s", type=float, default=0.15)
+    parser.add_argument("--dispatch-s", type=float, default=0.005)
     parser.add_argument("--planner-s-per-min", type=float, default=0.02)
     parser.add_argument("--stitch-s-per-min", type=float, default=0.05)
     args = parser.parse_args()
