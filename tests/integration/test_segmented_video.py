@@ -139,6 +139,25 @@ def test_a_long_swap_is_split_across_both_workers_into_one_output(
         assert own == min(distances), (index, distances)
 
 
+def test_one_worker_runs_the_segments_of_its_own_split(
+    make_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    """The parent holds no worker while it waits, so one worker plans, runs every
+    segment and stitches, without a deadlock."""
+    clip = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=20, side=96)
+    stack, alice = start(make_stack, workers=1)
+    with alice:
+        job_id = post_video(alice, clip)
+        job = wait_for_job(alice, job_id, timeout_s=120)
+    assert job["status"] == "succeeded", (job, stack.logs())
+    assert (job["result"]["segments"], job["result"]["frames"]) == (4, 20)
+    stages = [
+        json.loads(fields[b"data"]).get("stage")
+        for _id, fields in redis.Redis.from_url(stack.redis.url).xrange(f"vv:events:{job_id}")
+    ]
+    assert stages.index("segments") < stages.index("stitch")
+
+
 def test_cancelling_the_parent_cancels_its_segments(
     make_stack: Callable[..., Stack], tmp_path: Path
 ) -> None:
