@@ -8,7 +8,8 @@ at once: its session died with the worker, ``jobs/scripts.py``) and the jobs
 waiting on its private queue, which nobody else reads (handed back to the
 shared queue of their class).
 A lost message (a Redis restart or a worker's death at the moment of delivery)
-leaves a queued job that nothing would run: re-dispatched too (``jobs/orphans.py``).
+leaves a queued job that nothing would run: re-dispatched too (``jobs/orphans.py``),
+as is the stitch of a segmented job whose message was lost the same way.
 A recovered job frees a place under its owner's running cap: the owner's held
 jobs are dispatched again (``dispatch_held``, which the worker also calls
 after each job), and the owners' quota sets lose the entries of expired jobs.
@@ -169,6 +170,7 @@ class Janitor:
         store = self._domain.store
         cutoff = time.time() - store.lease_s
         candidates = store.queued_created_before(self._pipelines, cutoff, limit=ORPHAN_CANDIDATES)
+        candidates += self._unclaimed_stitches(cutoff)
         if not candidates:
             return []
         workers = self._domain.redis.smembers(self._domain.keys.workers)
@@ -180,7 +182,7 @@ class Janitor:
         redispatched: list[str] = []
         for job_id in lost:
             job = store.get(job_id)
-            if job is None or job.status is not JobStatus.QUEUED:
+            if job is None or not (job.status is JobStatus.QUEUED or _awaits_stitch(job)):
                 continue  # claimed or canceled meanwhile
             # It has waited its turn: next in line, not behind the queue.
             queue = self._fallback(job)
@@ -194,6 +196,21 @@ class Janitor:
             )
         return redispatched
 
+    def _unclaimed_stitches(self, cutoff: float) -> list[str]:
+        """Segmented jobs whose stitch was queued before ``cutoff`` and no worker has claimed
+        (the others leave the set)."""
+        keys, client, store = self._domain.keys, self._domain.redis, self._domain.store
+        key, running = keys.stitch_waiting, set(store.running_job_ids())
+        unclaimed: list[str] = []
+        for job_id in map(as_text, client.zrangebyscore(key, "-inf", cutoff)):
+            job = store.get(job_id)
+            claimed = job_id in running or client.exists(keys.lease(job_id))
+            if job is None or claimed or not _awaits_stitch(job):
+                client.zrem(key, job_id)
+            else:
+                unclaimed.append(job_id)
+        return unclaimed
+
     def hand_back(self, worker_name: str) -> list[str]:
         """Move the jobs waiting on ``worker_name``'s private queue to their shared queues."""
         moved: list[str] = []
@@ -206,3 +223,8 @@ class Janitor:
         if moved:
             log.warning("handed %d job(s) of worker %s back", len(moved), worker_name)
         return moved
+
+
+def _awaits_stitch(job: Job) -> bool:
+    """Whether ``job`` is a segmented job whose children are done, waiting for its stitch."""
+    return job.status is JobStatus.RUNNING and job.phase == "stitch"

@@ -119,6 +119,11 @@ class RedisKeys:
         return f"{self.webhook_prefix}due"
 
     @property
+    def stitch_waiting(self) -> str:
+        """Segmented jobs whose stitch message was queued, scored by when (``jobs/segments.py``)."""
+        return f"{self.prefix}:stitch_waiting"
+
+    @property
     def webhook_lease(self) -> str:
         """Held by the one process delivering now (``webhooks/deliverer.py``)."""
         return f"{self.webhook_prefix}lease"

@@ -59,6 +59,7 @@ local function settle_parent(job_key, job_id, now, sink, quota_prefix, webhook_p
     redis.call('HSET', parent_key, 'phase', '"stitch"', 'attempts', '0')
     local resume = cjson.decode(redis.call('HGET', parent_key, 'resume'))
     redis.call('LPUSH', resume['list'], resume['message'])
+    redis.call('ZADD', base .. 'stitch_waiting', now, parent)
   elseif status == '"failed"' then
     end_parent(base, parent_key, parent, 'failed', redis.call('HGET', job_key, 'error'), now,
                sink, quota_prefix, webhook_prefix, stats)

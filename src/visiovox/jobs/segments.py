@@ -19,6 +19,9 @@ which holds a worker while it waits for another:
    Children's progress moves the parent's one progress bar
    (``FanOut.segment_progress``).
 3. *stitch*: a worker claims the parent again and joins the children's outputs.
+   The push also notes the parent in ``stitch_waiting``: should its message be
+   lost before a worker claims it (as a queued job's can be, ``jobs/orphans.py``),
+   the janitor dispatches it again.
 
 Cancelling a parent that waits on its children cancels it and them at once
 (``CANCEL``). Children never count against quotas (no quota class), are in

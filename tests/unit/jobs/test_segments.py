@@ -4,10 +4,12 @@ parent (stitch enqueued, failure, cancel), the parent's progress bar, owners' vi
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from tests.unit.jobs.helpers import async_client, create_job
+from tests.unit.jobs.test_orphans import LEASE_S, make_janitor
 from visiovox.jobs.model import EventType, Job, JobError, JobStatus, QuotaClass
 from visiovox.jobs.queues import DeviceClass, Route, queue_lists
 from visiovox.jobs.reader import JobReader
@@ -85,6 +87,25 @@ def test_the_last_success_enqueues_the_stitch(domain: JobDomain) -> None:
     assert domain.store.claim("p", "w2").attempt == 1  # the stitch's attempts count afresh
     assert domain.store.finish("p", worker="w2", status=JobStatus.SUCCEEDED)
     assert domain.redis.zcard(domain.keys.quota("alice") + "running") == 0
+
+
+def test_a_stitch_whose_message_was_lost_is_dispatched_again_once(domain: JobDomain) -> None:
+    _parent, children = split_parent(domain)
+    for child_id in children:
+        succeed(domain, child_id)
+    for name in queue_lists(f"{domain.keys.prefix}.cpu"):  # popped, and the reply lost
+        for raw in domain.redis.lrange(name, 0, -1):
+            if job_id_of(raw) == "p":
+                domain.redis.lrem(name, 1, raw)
+    janitor = make_janitor(domain)
+    assert janitor.redispatch_lost_messages() == []  # not before it has waited a lease
+    time.sleep(LEASE_S + 0.1)
+    assert janitor.redispatch_lost_messages() == ["p"]
+    assert messages(domain).count("p") == 1
+    assert domain.store.claim("p", "w2").attempt == 1
+    time.sleep(LEASE_S + 0.1)
+    assert janitor.redispatch_lost_messages() == []  # claimed: never again from this set
+    assert domain.redis.zcard(domain.keys.stitch_waiting) == 0
 
 
 def test_a_failed_child_fails_the_parent_with_its_code_and_cancels_the_rest(
