@@ -10,19 +10,24 @@ presigned redirects.
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import redis
 
-from tests.faces import ASTRONAUT, HOPPER
+from tests.faces import ASTRONAUT, HOPPER, write_face_video
 from tests.integration.s3 import CREDENTIALS, S3Server
 from tests.integration.stack import Stack, wait_for_job
 from tests.unit.engines.voice.rvc_graphs import synthesizer_graph
 from visiovox.config import StorageSettings
 from visiovox.jobs.storage import JobFiles
+from visiovox.media._av import av
+from visiovox.media.image import read_image
 from visiovox.storage.choose import open_backend
 
 BUCKET = "visiovox-test"
@@ -172,6 +177,53 @@ def test_a_face_swap_still_runs_through_the_bucket(stack: Stack, s3: S3Server) -
     # The worker staged the inputs in scratch and removed it; the gateway kept no copy.
     assert _local_job_files(stack.root / "worker-data") == []
     assert _local_job_files(stack.root / "data") == []
+
+
+def test_a_long_video_splits_across_workers_that_share_only_the_bucket(
+    s3: S3Server, tmp_path: Path
+) -> None:
+    # Two workers with a storage root each, as on two hosts: every segment's output
+    # reaches the stitch through the bucket (fleet.segment_s 1 s: 6 segments of 5 frames).
+    deployment = Stack(
+        tmp_path / "fleet",
+        settings={**s3.settings(BUCKET), "VISIOVOX_FLEET__SEGMENT_S": "1"},
+    )
+    deployment.root.mkdir()
+    clip = write_face_video(tmp_path / "clip.mp4", read_image(ASTRONAUT), frames=30, side=128)
+    try:
+        deployment.start(workers=0)
+        for name in ("w1", "w2"):
+            root = deployment.root / f"{name}-data"
+            deployment.worker_settings = {"VISIOVOX_STORAGE__ROOT": str(root)}
+            deployment.start_worker(name)
+        with deployment.client() as client:
+            answer = client.post(
+                "/v1/jobs/face-swap",
+                files={
+                    "source": ("s.png", ASTRONAUT.read_bytes()),
+                    "target": ("t.mp4", clip.read_bytes()),
+                },
+            )
+            assert answer.status_code == 202, answer.text
+            done = wait_for_job(client, answer.json()["id"], timeout_s=240)
+            assert done["status"] == "succeeded", (done, deployment.logs())
+            assert (done["result"]["segments"], done["result"]["frames"]) == (6, 30)
+            [output] = done["outputs"]
+            video = client.get(output["url"])
+            assert video.status_code == 200
+        with av.open(io.BytesIO(video.content)) as container:
+            assert sum(1 for _ in container.decode(video=0)) == 30
+        client_redis = redis.Redis.from_url(deployment.redis.url)
+        workers = {
+            json.loads(client_redis.hget(f"vv:job:{child}", "worker") or "null")
+            for child in json.loads(client_redis.hget(f"vv:job:{done['id']}", "segments") or "[]")
+        }
+        assert workers == {"w1", "w2"}
+        # Each worker staged what it needed in scratch and removed it.
+        for name in ("w1", "w2"):
+            assert _local_job_files(deployment.root / f"{name}-data") == []
+    finally:
+        deployment.stop()
 
 
 def test_a_download_redirects_to_a_presigned_url(

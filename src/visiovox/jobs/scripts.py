@@ -153,7 +153,9 @@ if attempts == 1 then
 end
 append_event(KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'started',
              cjson.encode({worker = ARGV[1], attempt = attempts}), now)
-webhook_enqueue(KEYS[1], ARGV[13], ARGV[5], ARGV[8], 'started', now, ARGV[7], 0)
+if redis.call('HGET', KEYS[1], 'phase') ~= '"stitch"' then  -- a caller hears `started` once
+  webhook_enqueue(KEYS[1], ARGV[13], ARGV[5], ARGV[8], 'started', now, ARGV[7], 0)
+end
 return {'claimed', attempts}
 """
 )

@@ -178,13 +178,8 @@ def _map(
     if video_in.frames:
         caps.check_frames(video_in.frames)
     total = video_in.frames or _estimated_frames(src, rate)
-    width = video_in.codec_context.width // 2 * 2
-    height = video_in.codec_context.height // 2 * 2
-    video_out = out.add_stream(fmt.codec, rate=rate, options=fmt.options)
-    assert isinstance(video_out, VideoStream)
-    video_out.width, video_out.height, video_out.pix_fmt = width, height, "yuv420p"
-    if fmt.codec_tag is not None:
-        video_out.codec_tag = fmt.codec_tag
+    video_out = video_output(out, video_in, fmt, rate=rate)
+    width, height = video_out.width, video_out.height
     audio_in = src.streams.audio[0] if src.streams.audio and keep_audio else None
     audio_out, audio_mode = audio_stream(out, audio_in, fmt)
     index = 0
@@ -218,6 +213,21 @@ def _map(
         height=height,
         audio=audio_mode,
     )
+
+
+def video_output(
+    out: OutputContainer, video_in: VideoStream, fmt: VideoFormat, *, rate: Fraction
+) -> VideoStream:
+    """``fmt``'s video stream in ``out`` for ``video_in``'s frames: its size cut to even
+    numbers (yuv420p), at ``rate``."""
+    video_out = out.add_stream(fmt.codec, rate=rate, options=fmt.options)
+    assert isinstance(video_out, VideoStream)
+    video_out.width = video_in.codec_context.width // 2 * 2
+    video_out.height = video_in.codec_context.height // 2 * 2
+    video_out.pix_fmt = "yuv420p"
+    if fmt.codec_tag is not None:
+        video_out.codec_tag = fmt.codec_tag
+    return video_out
 
 
 def _estimated_frames(src: InputContainer, rate: Fraction) -> int | None:

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 from av.container import InputContainer, OutputContainer
-from av.video.stream import VideoStream
 
 from visiovox.media._av import av
 from visiovox.media.capped_open import open_capped
@@ -38,6 +37,7 @@ from visiovox.media.video import (
     audio_stream,
     pass_audio,
     video_format,
+    video_output,
 )
 from visiovox.media.video_cuts import Span
 
@@ -84,13 +84,8 @@ def _map_span(
         raise MediaError("invalid_media", "the file has no video track")
     video_in = src.streams.video[0]
     rate = video_in.average_rate or DEFAULT_RATE
-    width = video_in.codec_context.width // 2 * 2
-    height = video_in.codec_context.height // 2 * 2
-    video_out = out.add_stream(fmt.codec, rate=rate, options=fmt.options)
-    assert isinstance(video_out, VideoStream)
-    video_out.width, video_out.height, video_out.pix_fmt = width, height, "yuv420p"
-    if fmt.codec_tag is not None:
-        video_out.codec_tag = fmt.codec_tag
+    video_out = video_output(out, video_in, fmt, rate=rate)
+    width, height = video_out.width, video_out.height
     if span.seek > 0:
         src.seek(span.seek_pts, stream=video_in, backward=True, any_frame=False)
     written = 0

@@ -10,6 +10,7 @@ import pytest
 
 from tests.unit.jobs.helpers import async_client, create_job
 from tests.unit.jobs.test_orphans import LEASE_S, make_janitor
+from visiovox.jobs.keys import as_text
 from visiovox.jobs.model import EventType, Job, JobError, JobStatus, QuotaClass
 from visiovox.jobs.queues import DeviceClass, Route, queue_lists
 from visiovox.jobs.reader import JobReader
@@ -29,9 +30,15 @@ def route(domain: JobDomain) -> Route:
     return Route(device_class=DeviceClass.CPU, queue=queue, prefix=domain.keys.prefix)
 
 
-def split_parent(domain: JobDomain, *, children: int = 3) -> tuple[Job, list[str]]:
+def split_parent(
+    domain: JobDomain, *, children: int = 3, webhook_events: list[str] | None = None
+) -> tuple[Job, list[str]]:
     """A running parent of alice's (counted in her quota) split into ``children`` segments."""
-    create_job(domain, Job(id="p", pipeline="noop", owner="alice", quota=QuotaClass.JOBS))
+    hooks = {"webhook": "https://example.com/hook", "webhook_events": webhook_events or []}
+    create_job(
+        domain,
+        Job(id="p", pipeline="noop", owner="alice", quota=QuotaClass.JOBS, **hooks),
+    )
     domain.store.claim("p", "w1")
     claimed = domain.store.get("p")
     assert claimed is not None
@@ -87,6 +94,19 @@ def test_the_last_success_enqueues_the_stitch(domain: JobDomain) -> None:
     assert domain.store.claim("p", "w2").attempt == 1  # the stitch's attempts count afresh
     assert domain.store.finish("p", worker="w2", status=JobStatus.SUCCEEDED)
     assert domain.redis.zcard(domain.keys.quota("alice") + "running") == 0
+
+
+def test_a_split_job_is_started_once_for_its_webhook(domain: JobDomain) -> None:
+    _parent, children = split_parent(domain, webhook_events=["started", "completed"])
+    for child_id in children:
+        succeed(domain, child_id)
+    assert domain.store.claim("p", "w2").attempt == 1  # the stitch
+    assert domain.store.finish("p", worker="w2", status=JobStatus.SUCCEEDED)
+    events = [
+        as_text(domain.redis.hget(domain.keys.webhook_delivery(as_text(id_)), "event"))
+        for id_ in domain.redis.lrange(domain.keys.webhook_log("p"), 0, -1)
+    ]
+    assert events == ["started", "completed"]
 
 
 def test_a_stitch_whose_message_was_lost_is_dispatched_again_once(domain: JobDomain) -> None:
