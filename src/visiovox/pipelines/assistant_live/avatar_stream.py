@@ -43,8 +43,11 @@ from visiovox.pipelines.assistant_live.avatar import (
 from visiovox.pipelines.assistant_live.messages import VideoFrame
 from visiovox.pipelines.context import LiveInput, LiveLink
 
-# Frames painted on the loop and sent before a sentence's audio.
-LEAD_S = 0.12
+# Frames painted on the loop and sent before a sentence's audio: enough that the painting
+# thread, which starts on the rest as the WAV goes, is never behind the first sentence while
+# the model writes the next (bench/live_avatar.py, idle: 0.12 s left 1.2 % of frames late,
+# 0.3 s none; 0.6 s none either, but the first audio 0.3 s later).
+LEAD_S = 0.3
 # How far ahead of its play time a frame may be sent. The worker runs a live session at a
 # raised CPU priority (worker.cpu_priority), so on a busy machine the relay (Redis, the
 # gateway) may wait while the model and Piper work on; frames already in the stream then
