@@ -23,7 +23,7 @@ import heapq
 from dataclasses import dataclass
 from fractions import Fraction
 
-from visiovox.config import FleetSettings
+from visiovox.config_storage import FleetSettings
 from visiovox.media.video_cuts import FrameIndex, plan_cuts
 from visiovox.pipelines.segmented import balanced_segment
 

@@ -24,7 +24,7 @@ from tests.faces import ASTRONAUT, HOPPER, write_face_video
 from tests.integration.s3 import CREDENTIALS, S3Server
 from tests.integration.stack import Stack, wait_for_job
 from tests.unit.engines.voice.rvc_graphs import synthesizer_graph
-from visiovox.config import StorageSettings
+from visiovox.config_storage import StorageSettings
 from visiovox.jobs.storage import JobFiles
 from visiovox.media._av import av
 from visiovox.media.image import read_image

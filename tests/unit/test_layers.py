@@ -4,7 +4,7 @@ Layers, lowest first (a module may import its own package and any lower layer,
 never a higher one, nor another package of its own layer):
 
 0. ground vocabulary: ``errors``, then the settings' sections ``config_engines``,
-   ``config_limits``, ``config_webhooks``; 1. ``config``; 2. ``process``,
+   ``config_limits``, ``config_storage``, ``config_webhooks``; 1. ``config``; 2. ``process``,
    ``restart_policy``, ``logs``; 3. ``embedded_redis``; 4. ``media``, ``models``, ``storage``;
 5. ``engines``; 6. ``jobs``; 7. ``pipelines``, ``webhooks``; 8. ``worker``, ``api``;
 9. ``supervisor``, ``cli_models``, ``cli_keys``, ``cli_webhooks``, ``cli_jobs`` (a client
@@ -28,7 +28,7 @@ SRC = Path(__file__).parents[2] / "src"
 PACKAGE = "visiovox"
 LAYERS: list[set[str]] = [
     {"errors", "__init__", "assets", "console"},
-    {"config_engines", "config_limits", "config_webhooks"},
+    {"config_engines", "config_limits", "config_storage", "config_webhooks"},
     {"config"},
     {"process", "restart_policy", "logs"},
     {"embedded_redis"},

@@ -34,7 +34,7 @@ import anyio
 import anyio.to_thread
 import redis.asyncio
 
-from visiovox.config import StorageSettings
+from visiovox.config_storage import StorageSettings
 from visiovox.jobs.model import JobStatus
 from visiovox.jobs.reader import JobReader
 from visiovox.storage.backend import BlobNotFound, StorageBackend

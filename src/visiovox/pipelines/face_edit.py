@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from visiovox.config import VideoSettings
+from visiovox.config_storage import VideoSettings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.landmarks import FaceLandmarker
 from visiovox.engines.face.tracker import FaceTracker

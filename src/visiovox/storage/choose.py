@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from visiovox.config import StorageSettings
+from visiovox.config_storage import StorageSettings
 from visiovox.storage.backend import StorageBackend
 from visiovox.storage.local import LocalBackend
 

@@ -27,7 +27,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from visiovox.config import S3Settings
+from visiovox.config_storage import S3Settings
 from visiovox.storage.backend import (
     CHUNK_BYTES,
     BlobNotFound,

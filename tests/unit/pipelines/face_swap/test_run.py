@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from tests import bombs
 from tests.faces import ASTRONAUT, HOPPER, derive_face, find_face
-from visiovox.config import Settings, VideoSettings
+from visiovox.config import Settings
+from visiovox.config_storage import VideoSettings
 from visiovox.engines.face.detect import FaceDetector
 from visiovox.engines.face.embed import FaceEmbedder
 from visiovox.engines.face.landmarks import FaceLandmarker
