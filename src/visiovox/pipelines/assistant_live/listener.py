@@ -17,8 +17,15 @@ import threading
 import time
 from collections import deque
 
-from visiovox.engines.vad.base import SpeechDetector, VoiceEvent, VoiceEventKind
+from visiovox.engines.vad.base import (
+    SpeechDetector,
+    VADEngine,
+    VADOptions,
+    VoiceEvent,
+    VoiceEventKind,
+)
 from visiovox.media.errors import MediaError
+from visiovox.pipelines.assistant.spec import VAD
 from visiovox.pipelines.assistant_live.audio import (
     RATE,
     AudioTape,
@@ -35,7 +42,7 @@ from visiovox.pipelines.assistant_live.turns import (
     Rejected,
     Utterance,
 )
-from visiovox.pipelines.context import LiveInput, LiveLink
+from visiovox.pipelines.context import LiveInput, LiveLink, RunContext
 
 # Whisper reads 30 s windows; a longer monologue is cut into turns there.
 MAX_UTTERANCE_S = 30.0
@@ -43,6 +50,20 @@ MAX_UTTERANCE_S = 30.0
 POLL_S = 0.1
 # Arrival times kept to date a sample (20 ms chunks: a few minutes of audio).
 ARRIVALS_KEPT = 8192
+
+
+def speech_detector(ctx: RunContext) -> SpeechDetector:
+    """The session's VAD, set by ``vad.*`` and ``live.speculative_pause_ms`` (its pauses)."""
+    vad = ctx.engine(VAD, VADEngine)  # type: ignore[type-abstract]  # mypy#4717
+    settings = ctx.settings
+    options = VADOptions(
+        threshold=settings.vad.threshold,
+        min_speech_ms=settings.vad.min_speech_ms,
+        min_silence_ms=settings.vad.min_silence_ms,
+        speech_pad_ms=settings.vad.speech_pad_ms,
+        pause_ms=settings.live.speculative_pause_ms,
+    )
+    return vad.detector(options)
 
 
 class Listener:

@@ -26,20 +26,13 @@ from pydantic import BaseModel
 from visiovox.engines.llm.base import ChatMessage, LLMEngine
 from visiovox.engines.stt.base import STTEngine
 from visiovox.engines.tts.base import TTSEngine
-from visiovox.engines.vad.base import (
-    SpeechDetector,
-    VADEngine,
-    VADOptions,
-    VoiceEventKind,
-    ms_to_samples,
-)
-from visiovox.engines.visemes.classifier import HeadAudioVisemes
+from visiovox.engines.vad.base import SpeechDetector, VoiceEventKind, ms_to_samples
 from visiovox.errors import PipelineError
-from visiovox.pipelines.assistant.spec import LLM, STT, TTS, VAD
+from visiovox.pipelines.assistant.spec import LLM, STT, TTS
 from visiovox.pipelines.assistant_live.audio import RATE, Samples
 from visiovox.pipelines.assistant_live.avatar import AvatarPainter, Portrait, load_portrait
 from visiovox.pipelines.assistant_live.avatar_stream import AvatarStream, SerialLink
-from visiovox.pipelines.assistant_live.listener import POLL_S, Listener
+from visiovox.pipelines.assistant_live.listener import POLL_S, Listener, speech_detector
 from visiovox.pipelines.assistant_live.messages import (
     Command,
     Complete,
@@ -69,7 +62,7 @@ from visiovox.pipelines.assistant_live.turns import (
     interrupts,
     turn_timings,
 )
-from visiovox.pipelines.assistant_live.visemes import CLASSIFIER, SentenceVisemes
+from visiovox.pipelines.assistant_live.visemes import SentenceVisemes
 from visiovox.pipelines.context import LiveLink, RunContext
 from visiovox.pipelines.voice_choice import answer_in, choose_voice
 
@@ -130,28 +123,15 @@ class Conversation:
     @classmethod
     def start(cls, ctx: RunContext, params: LiveAssistantParams) -> Conversation:
         """Take the session's engines for its whole life (none are acquired per turn)."""
-        vad = ctx.engine(VAD, VADEngine)  # type: ignore[type-abstract]  # mypy#4717
-        settings = ctx.settings
-        options = VADOptions(
-            threshold=settings.vad.threshold,
-            min_speech_ms=settings.vad.min_speech_ms,
-            min_silence_ms=settings.vad.min_silence_ms,
-            speech_pad_ms=settings.vad.speech_pad_ms,
-            pause_ms=settings.live.speculative_pause_ms,
-        )
         return cls(
             ctx=ctx,
             params=params,
-            detector=vad.detector(options),
-            stt=ctx.engine(STT, STTEngine),  # type: ignore[type-abstract]
+            detector=speech_detector(ctx),
+            stt=ctx.engine(STT, STTEngine),  # type: ignore[type-abstract]  # mypy#4717
             llm=ctx.engine(LLM, LLMEngine),  # type: ignore[type-abstract]
             tts=ctx.engine(TTS, TTSEngine),  # type: ignore[type-abstract]
             portrait=load_portrait(ctx, None, size=params.size) if params.avatar else None,
-            visemes=SentenceVisemes(
-                fps=params.fps, classifier=ctx.engine(CLASSIFIER, HeadAudioVisemes)
-            )
-            if params.visemes
-            else None,
+            visemes=SentenceVisemes.of(ctx, fps=params.fps) if params.visemes else None,
         )
 
     def run(self) -> dict[str, Any]:

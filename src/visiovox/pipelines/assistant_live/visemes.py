@@ -23,6 +23,7 @@ from visiovox.engines.visemes.oculus import BLENDSHAPES, VISEMES
 from visiovox.engines.visemes.speech import has_phonemes, speech_timeline
 from visiovox.engines.visemes.timeline import VisemeTimeline, frame_dicts
 from visiovox.pipelines.assistant_live.messages import Visemes
+from visiovox.pipelines.context import RunContext
 
 CLASSIFIER = "visemes.headaudio"
 
@@ -34,6 +35,11 @@ class SentenceVisemes:
         self.fps = fps
         self._classifier = classifier
         self._sentences = 0
+
+    @classmethod
+    def of(cls, ctx: RunContext, *, fps: int) -> SentenceVisemes:
+        """A session's: its classifier (for speech without phonemes) taken from the pool."""
+        return cls(fps=fps, classifier=ctx.engine(CLASSIFIER, HeadAudioVisemes))
 
     def timeline(self, chunks: Sequence[SpeechChunk]) -> VisemeTimeline:
         """The visemes of one sentence's chunks (all at the engine's rate)."""
