@@ -69,10 +69,10 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, Depends, WebSocket
 from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketDisconnect
 
@@ -234,6 +234,19 @@ class MediaSession:
     relays: LiveRelays
 
 
+def _media_session(
+    auth: AuthDep,
+    settings: SettingsDep,
+    submissions: SubmitDep,
+    follower: FollowDep,
+    relays: RelaysDep,
+) -> MediaSession:
+    return MediaSession(auth, settings, submissions, follower, relays)
+
+
+MediaSessionDep = Annotated[MediaSession, Depends(_media_session)]
+
+
 async def _relay_media_session(
     websocket: WebSocket,
     gateway: MediaSession,
@@ -276,14 +289,7 @@ async def _relay_media_session(
 
 
 @router.websocket("/face-swap")
-async def live_face_swap(
-    websocket: WebSocket,
-    auth: AuthDep,
-    settings: SettingsDep,
-    submissions: SubmitDep,
-    follower: FollowDep,
-    relays: RelaysDep,
-) -> None:
+async def live_face_swap(websocket: WebSocket, gateway: MediaSessionDep) -> None:
     """Live face swap: a source face, then video frames in; swapped JPEG frames out.
 
     ``start_session`` takes ``mode``, ``engine``, ``blend``, ``enhance``,
@@ -296,7 +302,7 @@ async def live_face_swap(
     """
     await _relay_media_session(
         websocket,
-        MediaSession(auth, settings, submissions, follower, relays),
+        gateway,
         pipeline=FACE_SWAP_PIPELINE,
         params_model=LiveFaceSwapParams,
         refusals=frozenset({"model_unavailable", "unsupported_on_device"}),
@@ -305,14 +311,7 @@ async def live_face_swap(
 
 
 @router.websocket("/voice")
-async def live_voice(
-    websocket: WebSocket,
-    auth: AuthDep,
-    settings: SettingsDep,
-    submissions: SubmitDep,
-    follower: FollowDep,
-    relays: RelaysDep,
-) -> None:
+async def live_voice(websocket: WebSocket, gateway: MediaSessionDep) -> None:
     """Live voice conversion: PCM16 mono chunks in, the same speech in another voice out.
 
     ``start_session`` takes ``voice`` (a registered RVC voice of the caller's:
@@ -331,7 +330,7 @@ async def live_voice(
     """
     await _relay_media_session(
         websocket,
-        MediaSession(auth, settings, submissions, follower, relays),
+        gateway,
         pipeline=VOICE_PIPELINE,
         params_model=LiveVoiceParams,
         refusals=frozenset({"model_unavailable"}),
