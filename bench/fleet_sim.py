@@ -134,24 +134,19 @@ def main() -> None:
         f"{args.video_s:g} s at {args.fps} fps, fleet.segment_s {args.segment_s:g}, "
         f"keyframe slack {args.keyframe_slack:g}, {costs}"
     )
-    print("segments filling the fleet's rounds (the planner's rule):")
-    table(
-        video_s=args.video_s,
-        fps=args.fps,
-        segment_s=args.segment_s,
-        slack=args.keyframe_slack,
-        costs=costs,
-        balanced=True,
-    )
-    print("plain fleet.segment_s cuts:")
-    table(
-        video_s=args.video_s,
-        fps=args.fps,
-        segment_s=args.segment_s,
-        slack=args.keyframe_slack,
-        costs=costs,
-        balanced=False,
-    )
+    for balanced, title in (
+        (True, "segments filling the fleet's rounds (the planner's rule):"),
+        (False, "plain fleet.segment_s cuts:"),
+    ):
+        print(title)
+        table(
+            video_s=args.video_s,
+            fps=args.fps,
+            segment_s=args.segment_s,
+            slack=args.keyframe_slack,
+            costs=costs,
+            balanced=balanced,
+        )
 
 
 if __name__ == "__main__":
