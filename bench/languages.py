@@ -4,7 +4,9 @@ The voice-language tests speak their questions with espeak-ng; this prints, for
 English (the baseline), Brazilian Portuguese, Russian and Mandarin (pinyin),
 the language faster-whisper's ``detect_language`` picks on the same audio the
 tests use, the probability it gives the true language, its top three, and the
-detection's median time over RUNS runs (ratio to English's). The Piper catalogue
+detection's median time over RUNS runs (ratio to English's); then the same
+questions at espeak-ng's default speed, pitch and voice variant, where the tests
+slow or raise them. The Piper catalogue
 pins its voices by md5, so the second part times md5 against sha256 over the
 bundled joe voice (63 MB, the size of every medium voice), median of RUNS each.
 Needs espeak-ng; run as ``python -m bench.languages``.
@@ -19,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.language_voices import espeak
+from tests.language_voices import ESPEAK, espeak
 
 from visiovox.config import load_settings
 from visiovox.engines.stt.base import SAMPLE_RATE
@@ -29,6 +31,8 @@ from visiovox.models.hashing import file_digest
 
 RUNS = 5
 LANGUAGES = ("en_US", "pt_BR", "ru_RU", "zh_CN")
+# The tests' espeak-ng settings where they differ from espeak-ng's defaults.
+DEFAULTS = {"pt_BR": ["-v", "pt-br"], "ru_RU": ["-v", "ru"], "zh_CN": ["-v", "cmn-latn-pinyin"]}
 
 
 def _median_s(work: Callable[[], object]) -> float:
@@ -48,17 +52,23 @@ def detection(cache: Path, folder: Path) -> None:
         str(prepare_model(settings, "whisper-base")), device="cpu", compute_type="int8"
     )
     baseline = None
-    print("language  detected  p(true)  top 3                         median ms  ratio")
-    for language in LANGUAGES:
-        audio = decode_audio(espeak(language, folder / f"{language}.wav"), sample_rate=SAMPLE_RATE)
+    print(
+        "language  settings                       detected  p(true)  top 3"
+        "                         median ms  ratio"
+    )
+    runs = [(language, ESPEAK[language]) for language in LANGUAGES]
+    runs += list(DEFAULTS.items())
+    for number, (language, settings) in enumerate(runs):
+        wav = espeak(language, folder / f"{number}.wav", settings)
+        audio = decode_audio(wav, sample_rate=SAMPLE_RATE)
         detected, _, ranked = model.detect_language(audio)
         true = dict(ranked).get(language.partition("_")[0], 0.0)
         top = ", ".join(f"{code} {p:.2f}" for code, p in ranked[:3])
         seconds = _median_s(lambda a=audio: model.detect_language(a))
         baseline = baseline or seconds
         print(
-            f"{language:9} {detected:9} {true:7.2f}  {top:29} {seconds * 1000:9.0f}"
-            f"  {seconds / baseline:5.2f}"
+            f"{language:9} {' '.join(settings):30} {detected:9} {true:7.2f}  {top:29}"
+            f" {seconds * 1000:9.0f}  {seconds / baseline:5.2f}"
         )
 
 

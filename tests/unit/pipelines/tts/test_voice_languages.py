@@ -86,13 +86,7 @@ def test_offline_the_assistant_falls_back_to_the_default_voice_with_a_log_event(
         pool.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Whisper base hears espeak-ng's pt-br as Latin, Spanish or Italian and its "
-    "Mandarin (pinyin) as English or Thai; measured in docs/benchmarks.md",
-)
-@pytest.mark.parametrize("language", ["pt_BR", "zh_CN"])
+@pytest.mark.parametrize("language", ["pt_BR", "ru_RU", "zh_CN"])
 def test_whisper_base_detects_espeak_speech_in(
     tmp_path: Path, engine_pool: EnginePool, language: str
 ) -> None:
