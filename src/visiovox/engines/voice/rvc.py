@@ -1,7 +1,8 @@
 """RVC v2 on ONNX Runtime: content encoder, RMVPE and a registered voice's synthesizer.
 
-The shared models come from the manifest (``contentvec-768-l12``: ContentVec's
-12th layer, 768-d, in (1, 1, N) 16 kHz samples, out (1, N/320, 768);
+The shared models come from the manifest (``contentvec-768-l12``: ContentVec as
+w-okada's voice changer exports it, ``audio`` (1, N) 16 kHz samples in, its
+12th layer ``unit12`` (1, N/320, 768) the output RVC v2 reads;
 ``rmvpe``: log-mel (1, 128, T) in, salience (1, T, 360) out); a voice is an
 uploaded synthesizer (``rvc_graph``) with an optional feature bank (``.npy``,
 (rows, 768)) and its sample rate. One conversion follows RVC's
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
     import onnxruntime as ort
 
 CONTENT_ENCODER = "contentvec-768-l12"
+# The encoder's outputs: ``units9`` (layer 9 through final_proj, 256-d, RVC v1),
+# ``unit12`` (layer 12, 768-d: what RVC v2 reads) and ``unit12s``.
+CONTENT_OUTPUT = "unit12"
 PITCH_MODEL = "rmvpe"
 PAD_S = 1
 PEAK = 0.99
@@ -159,8 +163,8 @@ class RvcConverter(Engine):
         """ContentVec's (frames, 768) features of 16 kHz ``samples`` (one per 320 samples)."""
         if self._encoder is None:
             raise RuntimeError(f"{self.name} is not loaded")
-        feed = {self._encoder.get_inputs()[0].name: samples.astype(np.float32)[None, None]}
-        return np.asarray(self._encoder.run(None, feed)[0][0], dtype=np.float32)
+        feed = {self._encoder.get_inputs()[0].name: samples.astype(np.float32)[None]}
+        return np.asarray(self._encoder.run([CONTENT_OUTPUT], feed)[0][0], dtype=np.float32)
 
     def _voice(self, voice: RvcVoice) -> tuple[ort.InferenceSession, FloatArray | None]:
         cached = self._voices.get(voice)

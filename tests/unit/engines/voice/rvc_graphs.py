@@ -1,8 +1,10 @@
 """Stand-ins for RVC's three ONNX models, built here with the real models' names and shapes.
 
-- content encoder (ContentVec ``vec-768-layer-12.onnx``): (1, 1, N) samples in,
-  (1, T, 768) out, T = (N - 400) // 320 + 1 (HuBERT's convolution stack: a
-  400-sample receptive field, a 320-sample stride), here one strided Conv;
+- content encoder (ContentVec as w-okada's voice changer exports it,
+  ``contentvec-f.onnx``): ``audio`` (1, N) samples in; ``units9`` (1, T, 256),
+  ``unit12`` and ``unit12s`` (1, T, 768) out, T = (N - 400) // 320 + 1 (HuBERT's
+  convolution stack: a 400-sample receptive field, a 320-sample stride), here
+  one strided Conv;
 - RMVPE (``rmvpe.onnx``): log-mel (1, 128, T) in, salience (1, T, 360) out;
 - a voice's synthesizer as RVC's ``infer/modules/onnx/export.py`` writes it:
   ``phone`` (1, T, 768), ``phone_lengths`` (1,), ``pitch`` (1, T) int64,
@@ -38,16 +40,29 @@ def _save(graph: onnx.GraphProto, path: Path) -> Path:
 
 
 def encoder_graph(path: Path, *, seed: int = 1) -> Path:
-    weights = np.random.default_rng(seed).standard_normal((768, 1, 400)).astype(np.float32) * 0.05
+    rng = np.random.default_rng(seed)
+    conv = rng.standard_normal((768, 1, 400)).astype(np.float32) * 0.05
+    projection = rng.standard_normal((768, 256)).astype(np.float32) * 0.05
     graph = helper.make_graph(
         [
-            helper.make_node("Conv", ["source", "w"], ["conv"], strides=[320]),
-            helper.make_node("Transpose", ["conv"], ["embed"], perm=[0, 2, 1]),
+            helper.make_node("Unsqueeze", ["audio", "channel"], ["mono"]),
+            helper.make_node("Conv", ["mono", "w"], ["conv"], strides=[320]),
+            helper.make_node("Transpose", ["conv"], ["unit12"], perm=[0, 2, 1]),
+            helper.make_node("Neg", ["unit12"], ["unit12s"]),
+            helper.make_node("MatMul", ["unit12", "projection"], ["units9"]),
         ],
         "contentvec_stand_in",
-        [helper.make_tensor_value_info("source", _FLOAT, [1, 1, "N"])],
-        [helper.make_tensor_value_info("embed", _FLOAT, [1, "T", 768])],
-        [numpy_helper.from_array(weights, "w")],
+        [helper.make_tensor_value_info("audio", _FLOAT, [1, "N"])],
+        [
+            helper.make_tensor_value_info("units9", _FLOAT, [1, "T", 256]),
+            helper.make_tensor_value_info("unit12", _FLOAT, [1, "T", 768]),
+            helper.make_tensor_value_info("unit12s", _FLOAT, [1, "T", 768]),
+        ],
+        [
+            numpy_helper.from_array(conv, "w"),
+            numpy_helper.from_array(projection, "projection"),
+            numpy_helper.from_array(np.array([1], dtype=np.int64), "channel"),
+        ],
     )
     return _save(graph, path)
 
@@ -121,7 +136,7 @@ def _entry(model_id: str, path: Path) -> dict[str, object]:
 def stand_in_models(root: Path) -> dict[str, object]:
     """The two shared stand-ins in a model cache under ``root``; the ``models`` settings."""
     cache = root / "cache"
-    encoder = encoder_graph(cache / CONTENT_ENCODER / "vec-768-layer-12.onnx")
+    encoder = encoder_graph(cache / CONTENT_ENCODER / "contentvec-f.onnx")
     rmvpe = rmvpe_graph(cache / PITCH_MODEL / "rmvpe.onnx")
     manifest = root / "models.yaml"
     entries = [_entry(CONTENT_ENCODER, encoder), _entry(PITCH_MODEL, rmvpe)]

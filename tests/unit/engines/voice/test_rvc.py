@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 
-from tests.unit.engines.voice.rvc_graphs import stand_in_settings, synthesizer_graph
+from tests.unit.engines.voice.rvc_graphs import (
+    encoder_graph,
+    stand_in_settings,
+    synthesizer_graph,
+)
 from visiovox.config import load_settings
-from visiovox.engines.voice.rvc import RvcConverter, RvcSettings, RvcVoice
+from visiovox.engines.voice.rvc import (
+    CONTENT_ENCODER,
+    PITCH_MODEL,
+    RvcConverter,
+    RvcSettings,
+    RvcVoice,
+)
 from visiovox.models.errors import ModelUnavailable
+from visiovox.models.manifest import get_manifest
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +74,29 @@ def test_a_feature_bank_changes_the_output(rvc: RvcConverter, tmp_path: Path) ->
     )
 
 
+def test_the_features_are_the_encoders_layer_12(rvc: RvcConverter, tmp_path: Path) -> None:
+    # w-okada's export gives units9 (v1, 256-d), unit12 and unit12s; RVC v2 reads unit12
+    # (voice_changer/RVC/embedder/OnnxContentvec.py: units[1] unless embOutputLayer is 9).
+    session = ort.InferenceSession(str(encoder_graph(tmp_path / "encoder.onnx")))
+    padded = np.pad(_speech(1.0), 16_000, mode="reflect")
+    unit12, unit12s = session.run(["unit12", "unit12s"], {"audio": padded[None]})
+    assert np.allclose(rvc.content(padded), unit12[0])
+    assert not np.allclose(rvc.content(padded), unit12s[0])
+
+
+def test_the_project_manifest_pins_both_shared_models() -> None:
+    manifest = get_manifest(load_settings())
+    entries = {entry.id: entry for entry in manifest.for_engine("voice.rvc")}
+    assert set(entries) == {CONTENT_ENCODER, PITCH_MODEL}
+    for entry in entries.values():
+        assert all(item.sha256 is not None and item.size > 0 for item in entry.files)
+    encoder = entries[CONTENT_ENCODER]
+    assert [item.path for item in encoder.files] == ["contentvec-f.onnx"]
+    assert re.fullmatch(r"[0-9a-f]{40}", encoder.sources[0].revision)
+
+
 def test_without_its_shared_models_the_engine_is_model_unavailable(tmp_path: Path) -> None:
-    # configs/models.yaml does not pin ContentVec and RMVPE yet: a job fails, it does not crash.
+    # Offline with an empty cache: a job fails model_unavailable, it does not crash.
     settings = load_settings(models={"cache_dir": tmp_path, "offline": True})
     with pytest.raises(ModelUnavailable) as caught:
         RvcConverter(settings=settings, device="cpu").load()
