@@ -90,9 +90,8 @@ def test_the_project_manifest_pins_both_shared_models() -> None:
     assert set(entries) == {CONTENT_ENCODER, PITCH_MODEL}
     for entry in entries.values():
         assert all(item.sha256 is not None and item.size > 0 for item in entry.files)
-    encoder = entries[CONTENT_ENCODER]
-    assert [item.path for item in encoder.files] == ["contentvec-f.onnx"]
-    assert re.fullmatch(r"[0-9a-f]{40}", encoder.sources[0].revision)
+        assert re.fullmatch(r"[0-9a-f]{40}", entry.sources[0].revision)  # a commit
+    assert [item.path for item in entries[CONTENT_ENCODER].files] == ["contentvec-f.onnx"]
 
 
 def test_without_its_shared_models_the_engine_is_model_unavailable(tmp_path: Path) -> None:
