@@ -51,6 +51,10 @@ class RedisKeys:
     def worker(self, name: str) -> str:
         return f"{self.prefix}:worker:{name}"
 
+    def voice(self, voice_id: str) -> str:
+        """A registered voice's record (``jobs/voices.py``)."""
+        return f"{self.prefix}:voice:{voice_id}"
+
     def queued(self, pipeline: str) -> str:
         """The pipeline's queued jobs (scored by creation time), for its queue-depth cap."""
         return f"{self.queued_prefix}{pipeline}"

@@ -35,6 +35,7 @@ import anyio.to_thread
 import redis.asyncio
 
 from visiovox.config_storage import StorageSettings
+from visiovox.jobs.keys import RedisKeys
 from visiovox.jobs.model import JobStatus
 from visiovox.jobs.reader import JobReader
 from visiovox.storage.backend import BlobNotFound, StorageBackend
@@ -193,7 +194,7 @@ class VoiceRegistry:
         self._reader = reader
 
     def _record(self, voice_id: str) -> str:
-        return f"{self._prefix}:voice:{voice_id}"
+        return RedisKeys(self._prefix).voice(voice_id)
 
     def _index(self, owner: str) -> str:
         return f"{self._prefix}:voices:{owner}"

@@ -1,4 +1,5 @@
-"""The heartbeat thread: publishes this worker's state, renews its job's lease, runs the janitor.
+"""The heartbeat thread: publishes this worker's state, renews its job's lease, runs the janitor
+and prunes the local copies of deleted voices.
 
 It beats every ``interval_s`` and at once when the state changes. The job
 thread also publishes synchronously (``announce``) when it starts and ends a
@@ -19,6 +20,7 @@ from visiovox.jobs.redis_client import JobDomain
 from visiovox.jobs.workers import WorkerRegistry
 from visiovox.worker.device import DeviceProbe
 from visiovox.worker.state import WorkerStatus
+from visiovox.worker.voice_copies import VoiceCopies
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class Heartbeat(threading.Thread):
         probe: DeviceProbe,
         janitor: Janitor,
         interval_s: float,
+        voice_copies: VoiceCopies | None = None,
     ) -> None:
         super().__init__(name="visiovox-heartbeat", daemon=True)
         self._status = status
@@ -45,6 +48,7 @@ class Heartbeat(threading.Thread):
         self._probe = probe
         self._janitor = janitor
         self._interval_s = interval_s
+        self._voice_copies = voice_copies
         self._stopping = threading.Event()
         self._publish_lock = threading.Lock()
         self._removed = False
@@ -61,13 +65,15 @@ class Heartbeat(threading.Thread):
             self._registry.publish(snapshot)
 
     def beat(self) -> None:
-        """One heartbeat: lease, idle engines, registration, janitor."""
+        """One heartbeat: lease, idle engines, registration, janitor, voice copies."""
         job_id = self._status.current_job
         if job_id is not None and not self._domain.store.renew_lease(job_id, self._status.name):
             log.warning("lease on job %s is no longer ours", job_id)
         self._pool.sweep()
         self.announce()
         self._janitor.sweep_if_due(self._status.name)
+        if self._voice_copies is not None:
+            self._voice_copies.prune_if_due()
 
     def run(self) -> None:
         while not self._stopping.is_set():

@@ -52,6 +52,7 @@ from visiovox.worker.memory import EXIT_RECYCLE, MIB, MemoryCeiling
 from visiovox.worker.metrics import WorkerMetrics
 from visiovox.worker.runner import JobRunner
 from visiovox.worker.state import WorkerStatus, default_worker_name
+from visiovox.worker.voice_copies import voice_copies
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ def run_worker(settings: Settings, *, device: DeviceAssignment, name: str | None
         probe=probe,
         janitor=janitor,
         interval_s=settings.worker.heartbeat_s,
+        voice_copies=voice_copies(settings, domain.redis),
     )
     metrics = WorkerMetrics(status=status, pool=pool, probe=probe)
     if port is not None and not metrics.serve(host=settings.worker.metrics_host, port=port):
