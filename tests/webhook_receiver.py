@@ -2,16 +2,19 @@
 
 A threaded HTTP/1.1 server on 127.0.0.1 (keep-alive, so a benchmark measures
 the deliverer, not connection set-up). ``answers`` scripts the first replies
-(a status, or a status and headers); every later one is ``default``.
+(a status, or a status and headers); every later one is ``default``. With
+``tls`` (a certificate and its key, PEM) it serves HTTPS.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 Answer = int | tuple[int, dict[str, str]]
@@ -38,19 +41,22 @@ class WebhookReceiver:
         default: int = 200,
         delay_s: float = 0.0,
         reply_bytes: int = 0,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.port = port
         self.answers = list(answers or [])
         self.default = default
         self.delay_s = delay_s
         self.reply_bytes = reply_bytes
+        self.tls = tls
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/hook"
 
     def start(self) -> WebhookReceiver:
         receiver = self
@@ -79,6 +85,10 @@ class WebhookReceiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
@@ -29,11 +30,14 @@ class WebhookSettings(BaseModel):
     deliveries of jobs made without an API key; unset, one is generated at the
     first start and kept in Redis. A failed delivery is tried again after
     ``retry_base_s`` × 2^n seconds (at most ``retry_max_s``, with jitter, or what
-    ``Retry-After`` asks), ``max_attempts`` times in all.
+    ``Retry-After`` asks), ``max_attempts`` times in all. ``ca_file``, a PEM
+    file of CA certificates, is trusted for HTTPS beside the public roots (a
+    receiver whose certificate an internal CA signed).
     """
 
     allow_private: bool = False
     allow_http: bool = False
+    ca_file: Path | None = None
     signing_secret: SecretStr | None = None
     max_attempts: int = Field(default=8, ge=1, le=50)
     retry_base_s: float = Field(default=30.0, gt=0)
@@ -44,6 +48,13 @@ class WebhookSettings(BaseModel):
     progress_min_interval_s: float = Field(default=2.0, ge=0)
     lease_s: float = Field(default=5.0, gt=0)
     poll_s: float = Field(default=1.0, gt=0)
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file (a PEM file of CA certificates)")
+        return value
 
     @field_validator("signing_secret")
     @classmethod

@@ -23,6 +23,7 @@ import httpx
 import pytest
 import redis
 
+from tests.certificates import self_signed
 from tests.integration.stack import Stack, free_port, wait_for_job, wait_until
 from tests.webhook_receiver import Received, WebhookReceiver
 
@@ -42,8 +43,17 @@ WEBHOOK_SETTINGS = {
 
 
 @pytest.fixture(scope="module")
-def hooks_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    deployment = Stack(tmp_path_factory.mktemp("webhooks"), settings=WEBHOOK_SETTINGS)
+def receiver_tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The certificate (for 127.0.0.1) and key of HTTPS receivers the stack trusts."""
+    return self_signed(tmp_path_factory.mktemp("ca"), "127.0.0.1")
+
+
+@pytest.fixture(scope="module")
+def hooks_stack(
+    tmp_path_factory: pytest.TempPathFactory, receiver_tls: tuple[Path, Path]
+) -> Iterator[Stack]:
+    settings = {**WEBHOOK_SETTINGS, "VISIOVOX_WEBHOOKS__CA_FILE": str(receiver_tls[0])}
+    deployment = Stack(tmp_path_factory.mktemp("webhooks"), settings=settings)
     try:
         deployment.start(owners=("alice", "bob"))
         yield deployment
@@ -110,6 +120,33 @@ def test_completed_is_signed_with_the_keys_secret_and_carries_the_job(
     assert request.headers["webhook-id"].startswith(f"msg_{job_id}_")
     time.sleep(1.0)
     assert len(receiver.received) == 1  # delivered once
+
+
+def test_completed_over_https_to_a_receiver_signed_by_the_ca_file(
+    hooks_stack: Stack, receiver_tls: tuple[Path, Path], tmp_path: Path
+) -> None:
+    secret = rotate_secret(hooks_stack, "alice")
+    trusted = WebhookReceiver(tls=receiver_tls).start()
+    stranger = WebhookReceiver(tls=self_signed(tmp_path, "127.0.0.1")).start()
+    try:
+        with hooks_stack.client("alice") as client:
+            job_id = submit(client, {"webhook": trusted.url})
+            refused_id = submit(client, {"webhook": stranger.url})
+            [request] = trusted.wait_for(1, timeout_s=20)
+            body = verify(secret, request)
+            assert (body["type"], body["data"]["id"]) == ("job.completed", job_id)
+
+            def first_attempt() -> dict[str, Any] | None:
+                log = client.get(f"/v1/jobs/{refused_id}/webhooks").json()["data"]
+                return log[0]["attempt_log"][0] if log and log[0]["attempt_log"] else None
+
+            attempt = wait_until(first_attempt, timeout_s=20, what="an attempt to the stranger")
+        assert attempt["status_code"] is None
+        assert "CERTIFICATE_VERIFY_FAILED" in attempt["error"], attempt
+        assert stranger.received == []  # the handshake failed: no request was sent
+    finally:
+        trusted.stop()
+        stranger.stop()
 
 
 def test_completed_exactly_once_across_two_500s_then_log_and_redeliver(

@@ -11,7 +11,8 @@ answer's body is read up to ``webhooks.max_response_bytes`` (raw, never
 decompressed), everything is bounded by ``webhooks.timeout_s``, and proxies
 from the environment are ignored (they would resolve the name themselves).
 HTTPS connections are not kept alive: pooled by address, one verified for one
-name could otherwise carry another name's request.
+name could otherwise carry another name's request. Certificates are verified
+against the public roots httpx ships (certifi's), plus ``webhooks.ca_file``'s.
 """
 
 from __future__ import annotations
@@ -66,6 +67,25 @@ class TargetRefused(Exception):
     """The target resolves to an address deliveries may not reach."""
 
 
+class WebhookTrustError(ValueError):
+    """``webhooks.ca_file`` cannot be read as CA certificates."""
+
+
+def trust_for(settings: WebhookSettings) -> ssl.SSLContext | None:
+    """The public roots and ``ca_file``'s certificates; None (the public roots alone)
+    when no file is set. A missing or unreadable file raises ``WebhookTrustError``."""
+    if settings.ca_file is None:
+        return None
+    context = httpx.create_ssl_context(trust_env=False)
+    try:
+        context.load_verify_locations(cafile=str(settings.ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise WebhookTrustError(
+            f"webhooks.ca_file {settings.ca_file} holds no readable PEM certificate: {exc}"
+        ) from exc
+    return context
+
+
 class WebhookClient:
     """Sends deliveries: resolve once, check, connect to the checked address."""
 
@@ -76,7 +96,7 @@ class WebhookClient:
         resolver: Resolver = system_resolver,
         trust: ssl.SSLContext | None = None,
     ) -> None:
-        """``trust``: the certificates HTTPS is verified against (None: the system's)."""
+        """``trust``: the certificates HTTPS is verified against (None: ``trust_for``'s)."""
         self._settings = settings
         self._resolver = resolver
         timeout = httpx.Timeout(settings.timeout_s)
@@ -88,7 +108,7 @@ class WebhookClient:
             limits=httpx.Limits(max_connections=cap, max_keepalive_connections=cap),
         )
         self._tls = httpx.AsyncClient(
-            verify=trust if trust is not None else True,
+            verify=trust or trust_for(settings) or True,
             trust_env=False,
             follow_redirects=False,
             timeout=timeout,

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import shutil
 import socket
 import ssl
-import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from tests.tools import missing_tool
+from tests.certificates import self_signed
 from tests.webhook_receiver import WebhookReceiver
 from visiovox.config_webhooks import WebhookSettings
-from visiovox.webhooks.client import Attempt, WebhookClient
+from visiovox.webhooks.client import Attempt, WebhookClient, WebhookTrustError
 from visiovox.webhooks.target import IPAddress
 
 
@@ -163,55 +160,48 @@ def test_a_huge_answer_is_read_only_up_to_the_cap() -> None:
         receiver.stop()
 
 
-def _tls_receiver(tmp_path: Path, name: str) -> tuple[ThreadingHTTPServer, ssl.SSLContext]:
-    """An HTTPS server on 127.0.0.1 with a self-signed certificate for ``name``, and the trust
-    that verifies it."""
-    if shutil.which("openssl") is None:
-        missing_tool("openssl is needed to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-    command += ["-keyout", str(key), "-out", str(cert), "-subj", f"/CN={name}"]
-    subprocess.run(
-        [*command, "-addext", f"subjectAltName=DNS:{name}"],
-        check=True,
-        capture_output=True,
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length", "0")))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, ssl.create_default_context(cafile=str(cert))
-
-
 def test_tls_to_the_pinned_address_is_verified_against_the_name(tmp_path: Path) -> None:
-    server, trust = _tls_receiver(tmp_path, "hooks.example")
-    port = server.server_address[1]
+    cert, key = self_signed(tmp_path, "hooks.example")
+    trust = ssl.create_default_context(cafile=str(cert))
+    receiver = WebhookReceiver(tls=(cert, key)).start()
     try:
         resolver = StubResolver({"hooks.example": "127.0.0.1", "other.example": "127.0.0.1"})
         settings = WebhookSettings(allow_private=True)
         good = _post(
             WebhookClient(settings, resolver=resolver, trust=trust),
-            f"https://hooks.example:{port}/hook",
+            f"https://hooks.example:{receiver.port}/hook",
         )
-        assert good.status_code == 204
+        assert good.status_code == 200
         # The same address under a name its certificate does not hold: refused by TLS.
         wrong = _post(
             WebhookClient(settings, resolver=resolver, trust=trust),
-            f"https://other.example:{port}/hook",
+            f"https://other.example:{receiver.port}/hook",
         )
         assert wrong.status_code is None and not wrong.refused
         assert "CERTIFICATE_VERIFY_FAILED" in (wrong.error or "")
     finally:
-        server.shutdown()
-        server.server_close()
+        receiver.stop()
+
+
+def test_a_ca_file_is_trusted_beside_the_public_roots(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path, "127.0.0.1")
+    receiver = WebhookReceiver(tls=(cert, key)).start()
+    try:
+        trusted = _post(
+            WebhookClient(WebhookSettings(allow_private=True, ca_file=cert)), receiver.url
+        )
+        assert trusted.status_code == 200
+        public_only = _post(WebhookClient(WebhookSettings(allow_private=True)), receiver.url)
+        assert "CERTIFICATE_VERIFY_FAILED" in (public_only.error or "")
+        assert len(receiver.received) == 1
+    finally:
+        receiver.stop()
+
+
+def test_a_ca_file_must_hold_certificates(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="is not a file"):
+        WebhookSettings(ca_file=tmp_path / "missing.pem")
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate")
+    with pytest.raises(WebhookTrustError, match="no readable PEM certificate"):
+        WebhookClient(WebhookSettings(ca_file=garbage))
