@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from websockets.sync.client import ClientConnection, connect
 
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, live_assistant_url
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +23,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield deployment
     finally:
         deployment.stop()
+
+
+@pytest.fixture
+def live(stack: Stack) -> Iterator[ClientConnection]:
+    """A live assistant socket on the shared stack, as alice."""
+    with connect(live_assistant_url(stack), max_size=None) as socket:
+        yield socket
 
 
 @pytest.fixture

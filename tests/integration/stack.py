@@ -160,6 +160,11 @@ class Stack:
         key = self.api_keys[owner] = create_key(owner, env=self.env, cwd=self.root)
         return key
 
+    def ws_url(self, path: str, *, key: str | None = None) -> str:
+        """The gateway's WebSocket URL of ``path``, with ``key`` as its ``api_key``."""
+        url = self.base_url.replace("http", "ws", 1) + path
+        return f"{url}?api_key={key}" if key else url
+
     def client(self, owner: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.api_keys[owner]}"} if owner else {}
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
@@ -211,6 +216,11 @@ class Stack:
             f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
             for path in sorted(self.root.glob("*.log"))
         )
+
+
+def live_assistant_url(stack: Stack, key: str | None = None) -> str:
+    """``WS /v1/live/assistant`` on ``stack``, as ``key``'s owner (alice by default)."""
+    return stack.ws_url("/v1/live/assistant", key=key or stack.api_keys["alice"])
 
 
 def wait_for_job(

@@ -148,7 +148,6 @@ async def _until_terminal(client: httpx.AsyncClient, job_id: str) -> None:
 async def storm(stack: Stack, *, owner: str, other: str, plan: StormPlan) -> StormResult:
     """Run the storm on ``stack`` (one worker, keys for both owners); see the module doc."""
     result = StormResult()
-    ws_base = stack.base_url.replace("http", "ws", 1)
     async with _client(stack, owner) as mine, _client(stack, other) as theirs:
         blocker = await _submit(mine, sleep_s=60, steps=600)
         followed = [
@@ -169,7 +168,7 @@ async def storm(stack: Stack, *, owner: str, other: str, plan: StormPlan) -> Sto
                 task = asyncio.create_task(follow_sse(mine, job_id, first))
                 subscribers.append(("sse", job_id, task))
             else:
-                url = f"{ws_base}/v1/jobs/{job_id}/ws"
+                url = stack.ws_url(f"/v1/jobs/{job_id}/ws")
                 task = asyncio.create_task(follow_ws(url, stack.api_keys[owner], first))
                 subscribers.append(("ws", job_id, task))
         try:

@@ -40,7 +40,7 @@ def read_sse(
 def read_ws(
     stack: Stack, job_id: str, *, owner: str, after: str | None = None
 ) -> list[dict[str, Any]]:
-    url = stack.base_url.replace("http", "ws", 1) + f"/v1/jobs/{job_id}/ws"
+    url = stack.ws_url(f"/v1/jobs/{job_id}/ws")
     if after:
         url += f"?after={after}"
     headers = {"Authorization": f"Bearer {stack.api_keys[owner]}"}

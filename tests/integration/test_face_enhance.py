@@ -140,7 +140,7 @@ def test_bad_enhance_params_are_refused(client: httpx.Client) -> None:
 
 
 def test_a_cpu_hosted_live_session_refuses_enhancement(enhance_stack: Stack) -> None:
-    url = enhance_stack.base_url.replace("http", "ws", 1) + "/v1/live/face-swap"
+    url = enhance_stack.ws_url("/v1/live/face-swap")
     with connect(url) as socket:
         socket.send(json.dumps({"type": "start_session", "enhance": "gfpgan"}))
         assert json.loads(socket.recv(timeout=10))["type"] == "session_started"

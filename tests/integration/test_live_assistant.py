@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, live_assistant_url
 from tests.wer import SPOKEN_QUESTION
 from visiovox.media.audio import decode_audio
 
@@ -45,17 +44,6 @@ def question_pcm(question_wav: bytes, tmp_path_factory: pytest.TempPathFactory) 
     path.write_bytes(question_wav)
     samples = decode_audio(path, sample_rate=16_000)
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
-
-
-def _url(stack: Stack, key: str | None = None) -> str:
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    return f"{ws_url}/v1/live/assistant?api_key={key or stack.api_keys['alice']}"
-
-
-@pytest.fixture
-def live(stack: Stack) -> Iterator[ClientConnection]:
-    with connect(_url(stack), max_size=None) as socket:
-        yield socket
 
 
 def _start(socket: ClientConnection, **fields: Any) -> str:
@@ -174,7 +162,7 @@ def test_a_whole_wav_message_is_one_turn(
 
 
 def _closed_with(stack: Stack, first: str | bytes, *, key: str | None = None) -> int:
-    with connect(_url(stack, key)) as socket:
+    with connect(live_assistant_url(stack, key)) as socket:
         with contextlib.suppress(ConnectionClosed):  # a bad key closes before it is read
             socket.send(first)
         with pytest.raises(ConnectionClosed) as closed:

@@ -8,7 +8,6 @@ import json
 import math
 import time
 import wave
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.faces import ASTRONAUT, HOPPER
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, live_assistant_url
 from tests.wer import SPOKEN_QUESTION
 from visiovox.media.audio import decode_audio
 
@@ -111,17 +110,6 @@ def question_pcm(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> byte
     path.write_bytes(wav)
     samples = decode_audio(path, sample_rate=16_000)
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
-
-
-def _url(stack: Stack) -> str:
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    return f"{ws_url}/v1/live/assistant?api_key={stack.api_keys['alice']}"
-
-
-@pytest.fixture
-def live(stack: Stack) -> Iterator[ClientConnection]:
-    with connect(_url(stack), max_size=None) as socket:
-        yield socket
 
 
 def _start(socket: ClientConnection, **fields: Any) -> Received:
@@ -237,7 +225,7 @@ def test_speaking_over_the_avatar_stops_its_frames_and_audio(
 
 
 def _closed_with(stack: Stack, start: dict[str, Any]) -> int:
-    with connect(_url(stack)) as socket:
+    with connect(live_assistant_url(stack)) as socket:
         socket.send(json.dumps({"type": "start_session", **start}))
         with pytest.raises(ConnectionClosed) as closed:
             while True:

@@ -65,8 +65,7 @@ def video() -> list[np.ndarray]:
 
 
 def _url(stack: Stack, key: str | None = None) -> str:
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    return f"{ws_url}/v1/live/face-swap?api_key={key or stack.api_keys['alice']}"
+    return stack.ws_url("/v1/live/face-swap", key=key or stack.api_keys["alice"])
 
 
 @contextlib.contextmanager

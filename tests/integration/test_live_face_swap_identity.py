@@ -112,8 +112,7 @@ def test_a_live_frame_of_a_group_gets_a_grey_thumbnail_on_every_face(
     detector = pool.get("face.detect", FaceDetector)
     group = group_photo(detector, portraits)
     source = grey_thumbnail(detector, portraits["astronaut"])
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    url = f"{ws_url}/v1/live/face-swap?api_key={stack.api_keys['alice']}"
+    url = stack.ws_url("/v1/live/face-swap", key=stack.api_keys["alice"])
     with connect(url, max_size=None) as socket:
         socket.send(json.dumps({"type": "start_session", "mode": "all", "jpeg_quality": 95}))
         assert json.loads(socket.recv(timeout=10))["type"] == "session_started"

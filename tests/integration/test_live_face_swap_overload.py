@@ -53,8 +53,7 @@ def _block_seq(image: np.ndarray) -> int:
 
 @contextlib.contextmanager
 def _session(stack: Stack, **fields: Any) -> Iterator[ClientConnection]:
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    with connect(f"{ws_url}/v1/live/face-swap", max_size=None) as socket:
+    with connect(stack.ws_url("/v1/live/face-swap"), max_size=None) as socket:
         socket.send(json.dumps({"type": "start_session", **fields}))
         assert json.loads(socket.recv(timeout=10))["type"] == "session_started"
         socket.send((FIXTURES / "grace_hopper.jpg").read_bytes())

@@ -97,8 +97,7 @@ def alice(stack: Stack) -> Iterator[httpx.Client]:
 
 def test_live_answers_are_as_steady_as_the_stream(stack: Stack) -> None:
     sent = [_jpeg(frame) for frame in _frames()]
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    url = f"{ws_url}/v1/live/face-swap?api_key={stack.api_keys['alice']}"
+    url = stack.ws_url("/v1/live/face-swap", key=stack.api_keys["alice"])
     answers = []
     with connect(url, max_size=None) as socket:
         socket.send(json.dumps({"type": "start_session", "jpeg_quality": 95}))

@@ -51,8 +51,7 @@ def test_the_hosting_worker_runs_above_its_share_only_while_the_session_lasts(
     worker = stack.workers["w1"].pid
     assert _nice_values(worker) == (0, {0})
 
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    with connect(f"{ws_url}/v1/live/face-swap", max_size=None) as socket:
+    with connect(stack.ws_url("/v1/live/face-swap"), max_size=None) as socket:
         socket.send(json.dumps({"type": "start_session"}))
         job_id = json.loads(socket.recv(timeout=10))["job_id"]
         socket.send((FIXTURES / "grace_hopper.jpg").read_bytes())

@@ -20,8 +20,8 @@ def _ends_turn(item: dict[str, Any] | bytes) -> bool:
 
 
 def test_each_reply_sentence_comes_with_its_visemes(stack: Stack) -> None:
-    url = stack.base_url.replace("http", "ws", 1) + "/v1/live/assistant"
-    with connect(f"{url}?api_key={stack.api_keys['alice']}", max_size=None) as socket:
+    url = stack.ws_url("/v1/live/assistant", key=stack.api_keys["alice"])
+    with connect(url, max_size=None) as socket:
         start = {"type": "start_session", "language": "en", "visemes": True, "fps": 20}
         socket.send(json.dumps(start))
         assert json.loads(socket.recv(timeout=10))["type"] == "session_started"

@@ -84,8 +84,7 @@ def voices(voice_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict
 
 
 def _url(stack: Stack, key: str | None = None) -> str:
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    return f"{ws_url}/v1/live/voice?api_key={key or stack.api_keys['alice']}"
+    return stack.ws_url("/v1/live/voice", key=key or stack.api_keys["alice"])
 
 
 @contextlib.contextmanager

@@ -49,8 +49,7 @@ def test_a_registered_voice_converts_live(make_stack: Callable[..., Stack], tmp_
     t = np.arange(2 * RATE) / RATE
     tone = (0.3 * np.sin(2 * np.pi * 150.0 * t) * 32767).astype("<i2").tobytes()
     chunk = 2 * RATE // 50  # 20 ms
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    with connect(f"{ws_url}/v1/live/voice", max_size=None) as socket:
+    with connect(stack.ws_url("/v1/live/voice"), max_size=None) as socket:
         start = {"type": "start_session", "voice": voice, "sample_rate": RATE, "pitch_shift": 3}
         socket.send(json.dumps(start))
         assert json.loads(socket.recv(timeout=10))["type"] == "session_started"

@@ -28,8 +28,7 @@ def test_killed_worker_ends_the_voice_session_worker_lost(make_stack: Any) -> No
         workers=2,
         settings={"VISIOVOX_AUTH__ENABLED": "off", "VISIOVOX_JOBS__LEASE_S": str(LEASE_S)},
     )
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    with connect(f"{ws_url}/v1/live/voice", max_size=None) as socket:
+    with connect(stack.ws_url("/v1/live/voice"), max_size=None) as socket:
         socket.send(json.dumps({"type": "start_session", "sample_rate": 48000}))
         job_id = json.loads(socket.recv(timeout=10))["job_id"]
 

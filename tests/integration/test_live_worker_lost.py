@@ -50,8 +50,7 @@ def test_killed_worker_ends_the_session_worker_lost_and_it_is_not_redispatched(
     source = (FIXTURES / "grace_hopper.jpg").read_bytes()
     ok, frame = cv2.imencode(".jpg", cv2.imread(str(FIXTURES / "astronaut.png")))
     assert ok
-    ws_url = stack.base_url.replace("http", "ws", 1)
-    with connect(f"{ws_url}/v1/live/face-swap", max_size=None) as socket:
+    with connect(stack.ws_url("/v1/live/face-swap"), max_size=None) as socket:
         socket.send(json.dumps({"type": "start_session"}))
         started = json.loads(socket.recv(timeout=10))
         job_id = started["job_id"]

@@ -39,6 +39,6 @@ def _use_the_key_everywhere(stack: Stack, key: str) -> None:
     assert httpx.get(f"{stack.base_url}/v1/jobs/{job_id}", headers=header).status_code == 200
     wrong = {"Authorization": f"Bearer {key}x"}
     assert httpx.get(f"{stack.base_url}/v1/jobs", headers=wrong).status_code == 401
-    ws_url = stack.base_url.replace("http", "ws", 1) + f"/v1/jobs/{job_id}/ws?api_key={key}"
+    ws_url = stack.ws_url(f"/v1/jobs/{job_id}/ws", key=key)
     with connect(ws_url, open_timeout=10) as socket:
         assert [message for message in socket]
