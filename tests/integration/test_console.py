@@ -204,6 +204,37 @@ def test_the_live_assistant_hears_the_microphone_and_answers(
         open_page(browser, stack, "jobs")  # leaving the tab ends the session
 
 
+def test_speaking_over_a_reply_stops_it_in_the_browser(
+    browser: Any, stack: Stack, tmp_path: Path
+) -> None:
+    """A typed request for a long reply (96 tokens, some 20 s of speech); the fake
+    microphone asks its question again every few seconds, over the reply: the worker
+    says ``interrupted`` and the console stops the reply and marks it."""
+    open_page(browser, stack, "live-assistant")
+    wait_until(lambda: browser.find_elements("id", "assistant-start"), timeout_s=20, what="tab")
+    browser.find_element("id", "assistant-start").click()
+    try:
+        wait_until(
+            lambda: browser.find_element("id", "assistant-state").text != "connecting",
+            timeout_s=120,
+            what="the session ready",
+        )
+        typed = browser.find_element("id", "assistant-text")
+        typed.send_keys("Tell me a long story about the moon and the stars.")
+        typed.submit()
+        wait_until(
+            lambda: int(browser.find_element("id", "assistant-interrupted").text) > 0,
+            timeout_s=120,
+            what="a reply interrupted by the microphone",
+        )
+        marked = script(browser, "return document.querySelector('[data-interrupted]')?.textContent")
+        assert marked and marked.startswith("Assistant: ") and marked.endswith("(interrupted)")
+        screenshot(browser, tmp_path, "live-assistant-barge-in")
+        assert not severe_logs(browser)
+    finally:
+        open_page(browser, stack, "jobs")  # leaving the tab ends the session
+
+
 def test_the_live_assistant_avatar_draws_frames_during_a_reply(
     browser: Any, stack: Stack, tmp_path: Path
 ) -> None:

@@ -109,6 +109,7 @@ export async function showAssistant(main, { signal, notify }) {
   const typed = h("input", { type: "text", id: "assistant-text", placeholder: "or type a message" });
   const withAvatar = h("input", { type: "checkbox", id: "assistant-avatar" });
   const drawn = h("output", { id: "assistant-frames" }, "0");
+  const interruptions = h("output", { id: "assistant-interrupted" }, "0");
   const canvas = h("canvas", { id: "assistant-avatar-view", width: 512, height: 512, hidden: true, "aria-label": "the avatar" });
   const turns = h("div", { class: "log", role: "log", "aria-label": "conversation", id: "assistant-turns", tabindex: 0 });
   main.append(
@@ -116,7 +117,7 @@ export async function showAssistant(main, { signal, notify }) {
     h("div", { class: "row" }, h("label", { for: "assistant-language" }, "Language"), language,
       withAvatar, h("label", { for: "assistant-avatar" }, "Avatar"), start, stop),
     h("div", { class: "figures" }, h("span", {}, "State ", state), h("span", {}, "Sentences played ", played),
-      h("span", {}, "Avatar frames drawn ", drawn)),
+      h("span", {}, "Replies interrupted ", interruptions), h("span", {}, "Avatar frames drawn ", drawn)),
     canvas,
     h("form", { class: "row", onsubmit: (event) => { event.preventDefault(); sendText(); } },
       h("label", { for: "assistant-text" }, "Message"), typed, h("button", { type: "submit" }, "Send")),
@@ -126,7 +127,8 @@ export async function showAssistant(main, { signal, notify }) {
   let audio = null;
   let playback = null;
   let microphone = null;
-  let reply = null;
+  let reply = null; // the reply's line while its text streams in
+  let lastReply = null; // the latest reply's line, whose audio may still be playing
   let avatar = null;
   let frameMessage = null; // the video_frame whose JPEG is the next binary message
   let sentences = 0; // sentence WAVs received: the next one's number
@@ -167,6 +169,15 @@ export async function showAssistant(main, { signal, notify }) {
     playback?.stop();
     avatar?.cut(sentences);
   };
+  const onInterrupted = () => {
+    // The worker heard speech over its reply: the rest of the reply is not played.
+    stopReply();
+    if (lastReply && !("interrupted" in lastReply.dataset)) {
+      lastReply.dataset.interrupted = "";
+      lastReply.append(" (interrupted)");
+    }
+    interruptions.textContent = String(Number(interruptions.textContent) + 1);
+  };
   const onBinary = (data) => {
     if (frameMessage) {
       const message = frameMessage;
@@ -182,12 +193,12 @@ export async function showAssistant(main, { signal, notify }) {
   const onMessage = (message) => {
     if (message.type === "ready") startMicrophone().catch((error) => { notify(`Microphone: ${error.message}`); close(); });
     else if (message.type === "speech_started") { stopReply(); state.textContent = "hearing you"; }
-    else if (message.type === "interrupted") stopReply();
+    else if (message.type === "interrupted") onInterrupted();
     else if (message.type === "video_frame") frameMessage = message;
     else if (message.type === "processing") state.textContent = message.stage || "thinking";
     else if (message.type === "transcription") { line("You", message.text).dataset.transcription = ""; reply = null; }
     else if (message.type === "response" && !message.final) {
-      reply = reply || line("Assistant", "");
+      if (!reply) reply = lastReply = line("Assistant", "");
       reply.append(message.delta || "");
     } else if (message.type === "complete") {
       line("Timings", timings(message.timings));
