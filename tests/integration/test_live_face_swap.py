@@ -185,8 +185,10 @@ def test_frames_over_max_fps_are_dropped_and_listed(
             stats = message if message["type"] == "stats" else None
         assert stats["dropped"] == len(frames) - 2
         assert set(stats) == {
-            "type", "fps_in", "fps_out", "latency_ms_p50", "latency_ms_p95", "dropped"
+            "type", "fps_in", "fps_out", "latency_ms_p50", "latency_ms_p95", "dropped",
+            "dropped_out",
         }  # fmt: skip
+        assert stats["dropped_out"] == 0  # nothing lost on the way back
         socket.send(json.dumps({"type": "ping"}))
         assert _next(socket) == {"type": "pong"}
         _end(socket)

@@ -184,6 +184,7 @@ def test_a_session_converts_chunks_in_order_toward_the_reference(
     stats = [r for r in replies if r["type"] == "stats"]
     assert stats and stats[-1]["chunks_in"] > len(chunks) // 2, replies
     assert {"chunks_out", "latency_ms_p50", "latency_ms_p95", "dropped"} <= set(stats[-1])
+    assert stats[-1]["dropped_out"] == 0  # nothing lost on the way back
     assert stats[-1]["latency_ms_p50"] > 0
     assert [r for r in replies if r["type"] not in ("stats", "session_ended")] == []
     assert abs(len(audio) - len(source)) <= 2 * CHUNK

@@ -135,7 +135,7 @@ async def _outbound(
         entries = await relay.pull(block_ms=PULL_BLOCK_MS)
         for entry in entries:
             kind = entry.payload().get("type") if entry.kind is EntryKind.MESSAGE else None
-            if kind == "complete":
+            if kind in ("complete", "stats"):  # what the output stream's cap lost, so far
                 await socket.send_json({**entry.payload(), "dropped_out": relay.dropped})
             else:
                 await socket.send(entry)

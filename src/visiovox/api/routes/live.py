@@ -325,7 +325,8 @@ async def live_voice(websocket: WebSocket, gateway: MediaSessionDep) -> None:
     ``sample_rate``; a worker (``voice-convert-live`` job) sends the converted
     PCM16 back in order, at the same rate and of the same total length, and
     ``stats`` (``chunks_in``, ``chunks_out``, ``latency_ms_p50``/``p95``,
-    ``dropped``) about once a second. RVC's shared models missing from the
+    ``dropped``, and ``dropped_out``: what the output stream's cap lost) about
+    once a second. RVC's shared models missing from the
     worker's cache close 4422 ``model_unavailable``.
     """
     await _relay_media_session(
