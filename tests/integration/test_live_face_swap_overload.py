@@ -6,8 +6,9 @@ the hosting worker is stopped (``SIGSTOP``) while the client streams, and the
 gateway's ``XADD MAXLEN ~`` trims what the worker had not read. Each frame
 carries its own seq as a white block in its top band (the astronaut's
 background), so an answer can be checked to be the picture of the seq it names.
-Last, a frame too large for the gateway (``live.max_message_bytes``) keeps its
-seq and is listed as dropped.
+A new source trimmed the same way is reported (``input_dropped``), not lost
+silently. Last, a frame too large for the gateway (``live.max_message_bytes``)
+keeps its seq and is listed as dropped.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from typing import Any
 
 import cv2
 import numpy as np
+import redis
 from websockets.sync.client import ClientConnection, connect
 
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, wait_until
+from visiovox.jobs.live_streams import LiveEntry
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BLOCK = 16  # px: frame N has a white block at x = BLOCK * N in its top rows
@@ -61,9 +64,12 @@ def _session(stack: Stack, **fields: Any) -> Iterator[ClientConnection]:
         yield socket
 
 
-def _account(socket: ClientConnection) -> tuple[list[int], list[int], dict[str, Any]]:
+def _account(
+    socket: ClientConnection, errors: list[dict[str, Any]] | None = None
+) -> tuple[list[int], list[int], dict[str, Any]]:
     """Messages until every one of the FRAMES seqs is answered or dropped: the answered
-    seqs (checked against their pictures), the dropped ones and the last ``stats``."""
+    seqs (checked against their pictures), the dropped ones and the last ``stats``; the
+    ``error`` messages go to ``errors`` (without it, one fails the test)."""
     answered: list[int] = []
     dropped: list[int] = []
     stats: dict[str, Any] = {}
@@ -81,9 +87,24 @@ def _account(socket: ClientConnection) -> tuple[list[int], list[int], dict[str, 
             dropped.extend(message["seqs"])
         elif message["type"] == "stats":
             stats = message
+        elif message["type"] == "error" and errors is not None:
+            errors.append(message)
         else:
             raise AssertionError(message)
     return answered, dropped, stats
+
+
+def _until_pushed(stack: Stack, *, last_frame: int) -> None:
+    """Wait until the gateway has added frame ``last_frame`` to the session's input stream."""
+    client = redis.Redis.from_url(stack.redis.url)
+    [stream] = client.scan_iter(match="*:live:*:in")
+
+    def pushed() -> bool:
+        newest = client.xrevrange(stream, count=1)
+        return bool(newest) and LiveEntry.from_fields(newest[0][1]).frames == last_frame
+
+    wait_until(pushed, timeout_s=30, what=f"frame {last_frame} in the input stream")
+    client.close()
 
 
 def _end(socket: ClientConnection, dropped: int) -> None:
@@ -118,16 +139,26 @@ def test_frames_faster_than_the_worker_answers_are_each_answered_or_dropped(
         assert dropped, "a burst of 30 frames was answered whole"
 
         # The worker stopped: the input stream keeps 10 entries, the rest are trimmed
-        # unread. The trimmed seqs are listed, the rest answered with their own pictures.
+        # unread. The trimmed seqs are listed, the rest answered with their own pictures;
+        # a new source sent among them is trimmed too, and the client is told to send it
+        # again. (The first entry still reaches the worker: Redis answers the read it was
+        # blocked in, into its socket, so the source goes after a few frames.)
         host = next(iter(stack.workers.values()))
         os.kill(host.pid, signal.SIGSTOP)
         try:
-            for data in frames:
+            for data in frames[:5]:
                 socket.send(data)
-            time.sleep(0.5)  # the gateway has pushed them all
+            socket.send(json.dumps({"type": "source"}))
+            socket.send((FIXTURES / "grace_hopper.jpg").read_bytes())
+            for data in frames[5:]:
+                socket.send(data)
+            _until_pushed(stack, last_frame=2 * FRAMES - 1)
         finally:
             os.kill(host.pid, signal.SIGCONT)
-        answered_after, dropped_after, _ = _account(socket)
+        errors: list[dict[str, Any]] = []
+        answered_after, dropped_after, _ = _account(socket, errors)
+        assert [error["code"] for error in errors] == ["input_dropped"], errors
+        assert errors[0]["message"].startswith("2 of your messages other than video frames")
         seqs = [seq - FRAMES for seq in answered_after + dropped_after]
         assert sorted(seqs) == list(range(FRAMES)), (answered_after, dropped_after)
         assert len(dropped_after) >= FRAMES - 12  # ~10 kept (MAXLEN ~), the rest trimmed

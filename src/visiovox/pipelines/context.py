@@ -34,6 +34,8 @@ class LiveInput:
     video: bool = False
     # Video frames the client sent before this message (a video frame's own 0-based seq).
     frames: int = 0
+    # Client messages the input stream's cap dropped just before this one.
+    lost: int = 0
 
 
 class LiveLink(Protocol):

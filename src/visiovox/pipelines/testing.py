@@ -63,9 +63,10 @@ class MemoryLiveLink:
     def put_audio(self, data: bytes, *, frames: int = 0) -> None:
         self._inputs.put(LiveInput(audio=data, frames=frames))
 
-    def put_frame(self, data: bytes, *, seq: int) -> None:
-        """A live face swap's video frame ``seq``, as the gateway numbers it."""
-        self._inputs.put(LiveInput(audio=data, video=True, frames=seq))
+    def put_frame(self, data: bytes, *, seq: int, lost: int = 0) -> None:
+        """A live face swap's video frame ``seq``, as the gateway numbers it, after ``lost``
+        messages the input stream's cap dropped."""
+        self._inputs.put(LiveInput(audio=data, video=True, frames=seq, lost=lost))
 
     def put_command(self, command: dict[str, Any], *, frames: int = 0) -> None:
         self._inputs.put(LiveInput(command=command, frames=frames))

@@ -66,14 +66,18 @@ class RedisLiveLink:
             for entry_id, fields in entries:
                 self._last_id = entry_id
                 entry = LiveEntry.from_fields(fields)
-                if entry.seq > self._last_seq + 1:
-                    self._dropped += entry.seq - self._last_seq - 1
+                lost = max(0, entry.seq - self._last_seq - 1)
+                self._dropped += lost
                 self._last_seq = max(self._last_seq, entry.seq)
                 if entry.kind is EntryKind.MESSAGE:
-                    inputs.append(LiveInput(command=entry.payload(), frames=entry.frames))
+                    inputs.append(
+                        LiveInput(command=entry.payload(), frames=entry.frames, lost=lost)
+                    )
                 else:
                     video = entry.kind is EntryKind.FRAME
-                    inputs.append(LiveInput(audio=entry.data, video=video, frames=entry.frames))
+                    inputs.append(
+                        LiveInput(audio=entry.data, video=video, frames=entry.frames, lost=lost)
+                    )
         return inputs
 
     def send(self, message: dict[str, Any]) -> None:

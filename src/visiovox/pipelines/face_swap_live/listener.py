@@ -8,7 +8,9 @@ video frame, numbered from 0 by the gateway (``jobs/live_streams.py``'s
 replaces before the loop took it is listed as dropped, so however slow the
 loop is, it always answers the latest picture. Frames the input stream's cap
 dropped before they were read (a gap in the gateway's numbers) are listed as
-dropped too, so every frame the client sent is answered or listed.
+dropped too, so every frame the client sent is answered or listed. When the cap
+dropped more messages than frames, a command or an image went with them: the
+loop is told (``Lost``), and tells the client to send it again.
 """
 
 from __future__ import annotations
@@ -43,7 +45,15 @@ class Frame:
     at: float
 
 
-Item = Upload | dict[str, Any]
+@dataclass(frozen=True)
+class Lost:
+    """Client messages other than video frames (commands, images) the input stream's cap
+    dropped."""
+
+    count: int
+
+
+Item = Upload | Lost | dict[str, Any]
 
 
 class Listener:
@@ -116,6 +126,9 @@ class Listener:
     def _hear(self, item: LiveInput) -> None:
         # Frames numbered before this message but never read: the stream's cap dropped them.
         self._dropped.extend(range(self.frames_in, item.frames))
+        lost_others = item.lost - max(0, item.frames - self.frames_in)
+        if lost_others > 0:
+            self._items.append(Lost(lost_others))
         self.frames_in = max(self.frames_in, item.frames)
         if item.command is not None:
             kind = item.command.get("type")

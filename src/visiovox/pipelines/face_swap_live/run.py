@@ -46,7 +46,7 @@ from visiovox.pipelines.context import LiveLink, RunContext
 from visiovox.pipelines.face_enhance.choices import ENHANCERS
 from visiovox.pipelines.face_enhance.live import require_live_device
 from visiovox.pipelines.face_swap.spec import EMBED, LANDMARKS, SWAP_ENGINES
-from visiovox.pipelines.face_swap_live.listener import POLL_S, Frame, Listener, Upload
+from visiovox.pipelines.face_swap_live.listener import POLL_S, Frame, Listener, Lost, Upload
 from visiovox.pipelines.face_swap_live.spec import LiveFaceSwapParams
 from visiovox.pipelines.face_swap_live.stats import SessionStats
 
@@ -133,6 +133,12 @@ class LiveSwap:
             for item in self._listener.items():
                 if isinstance(item, Upload):
                     self._upload(item)
+                elif isinstance(item, Lost):
+                    self._error(
+                        "input_dropped",
+                        f"{item.count} of your messages other than video frames (a command "
+                        "or an image) were lost to the input stream's cap; send them again",
+                    )
                 elif item.get("type") == "end_session":
                     return "end_session"
                 else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from visiovox.pipelines.face_swap_live.listener import Listener, Upload
+from visiovox.pipelines.face_swap_live.listener import Listener, Lost, Upload
 from visiovox.pipelines.testing import MemoryLiveLink
 
 
@@ -94,5 +94,26 @@ def test_frames_the_stream_cap_dropped_are_listed_by_the_gateways_numbers() -> N
         _settled(listener, link)
         assert listener.frame() == (None, [6, 7, 8])
         assert listener.frames_in == 9
+    finally:
+        listener.stop()
+
+
+def test_a_command_the_stream_cap_dropped_is_reported_as_lost() -> None:
+    link = MemoryLiveLink()
+    listener = Listener(link).start()
+    try:
+        link.put_audio(b"source")
+        link.put_frame(b"frame 0", seq=0)
+        _settled(listener, link)
+        listener.items()
+        # The cap dropped three messages: a reference command, its image and frame 1.
+        link.put_frame(b"frame 2", seq=2, lost=3)
+        _settled(listener, link)
+        assert listener.items() == [Lost(2)]
+        frame, dropped = listener.frame()
+        assert frame is not None and frame.seq == 2 and dropped == [0, 1]
+        link.put_frame(b"frame 5", seq=5, lost=2)  # frames 3 and 4 alone: nothing else lost
+        _settled(listener, link)
+        assert listener.items() == []
     finally:
         listener.stop()
