@@ -1,7 +1,8 @@
 """Live assistant turn latency: end of the user's speech to the first audio byte and ``complete``.
 
 A one-worker stack (embedded Redis, gateway, worker; engines loaded by a
-warm-up turn). The question, SPOKEN_QUESTION synthesised by Piper (~3 s),
+warm-up turn). The question, SPOKEN_QUESTION synthesised by Piper (~3 s, without its prosody
+noise: the same audio every run),
 is streamed over ``WS /v1/live/assistant`` in 20 ms PCM16 chunks **paced in
 real time** as a microphone would, followed by real-time silence until the
 turn completes. The end of speech is when the chunk holding the last voiced
@@ -38,10 +39,12 @@ from typing import Any
 import httpx
 import numpy as np
 from tests.integration.stack import Stack
+from tests.voices import fixed_speech, write_wav
 from tests.wer import SPOKEN_QUESTION
 from websockets.sync.client import ClientConnection, connect
 
 from bench.hogs import Hogs, fair_share_slowdown, load_average
+from visiovox.config import load_settings
 from visiovox.media.audio import decode_audio
 
 CHUNK_SAMPLES = 320  # 20 ms at 16 kHz
@@ -49,18 +52,18 @@ CHUNK_S = CHUNK_SAMPLES / 16_000
 SYSTEM = "You are a helpful voice assistant. Answer in one short sentence."
 
 
-def question(client: httpx.Client, folder: Path) -> tuple[bytes, bytes, int]:
-    """The question as WAV, as PCM16 16 kHz, and the index of its last voiced chunk."""
-    wav = client.post(
-        "/v1/audio/speech",
-        json={"model": "tts-1", "input": SPOKEN_QUESTION, "voice": "joe", "response_format": "wav"},
-    ).content
-    path = folder / "question.wav"
-    path.write_bytes(wav)
+def question(folder: Path) -> tuple[bytes, bytes, int]:
+    """The question as WAV, as PCM16 16 kHz, and the index of its last voiced chunk.
+
+    Piper joe without its prosody noise (``tests/voices.py``): the same samples in
+    every run, so the transcription, and with it the reply, do not vary between runs.
+    """
+    settings = load_settings(models={"cache_dir": folder / "models"})
+    path = write_wav(fixed_speech(settings, SPOKEN_QUESTION), folder / "question.wav")
     samples = decode_audio(path, sample_rate=16_000)
     last_voiced = int(np.flatnonzero(np.abs(samples) > 0.02)[-1])
     pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
-    return wav, pcm, last_voiced // CHUNK_SAMPLES
+    return path.read_bytes(), pcm, last_voiced // CHUNK_SAMPLES
 
 
 class Speaker(threading.Thread):
@@ -196,7 +199,7 @@ def main() -> None:
         stack = Stack(folder / "stack", settings=settings).start(workers=1)
         try:
             with httpx.Client(base_url=stack.base_url, timeout=120) as client:
-                wav, pcm, last_voiced = question(client, folder)
+                wav, pcm, last_voiced = question(folder)
                 session = client.post(
                     "/v1/assistant/sessions", json={"system_prompt": SYSTEM, "language": "en"}
                 ).json()["id"]

@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from tests.integration.stack import Stack
 from websockets.sync.client import ClientConnection, connect
 
@@ -250,8 +249,7 @@ def main() -> None:
         folder = Path(tmp)
         stack = Stack(folder / "stack").start(workers=1)
         try:
-            with httpx.Client(base_url=stack.base_url, timeout=120) as client:
-                audio = question(client, folder)
+            audio = question(folder)
             url = stack.base_url.replace("http", "ws", 1) + "/v1/live/assistant"
             phases = [measure(url, audio, args, hogs) for hogs in sorted({0, args.load})]
         finally:

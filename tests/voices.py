@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from visiovox.config import Settings
 from visiovox.engines.pool import EnginePool
 from visiovox.media.audio import encode_audio
 from visiovox.models.cache import prepare_model
@@ -35,9 +36,13 @@ def piper_speech(pool: EnginePool, text: str) -> npt.NDArray[np.float32]:
     differs from run to run (once, in CI, enough to land a converted pitch
     1.51 semitones off its reference); without that noise a test's input is fixed.
     """
+    return fixed_speech(pool.settings, text)
+
+
+def fixed_speech(settings: Settings, text: str) -> npt.NDArray[np.float32]:
+    """``piper_speech`` with the model cache of ``settings`` (no engine pool needed)."""
     from piper import PiperVoice, SynthesisConfig
 
-    settings = pool.settings
     model_id = get_manifest(settings).voices("tts.piper")[settings.tts.voice]
     model = next(prepare_model(settings, model_id).glob("*.onnx"))
     voice = PiperVoice.load(model)
