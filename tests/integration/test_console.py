@@ -83,6 +83,13 @@ TOO_WIDE = """return [...document.querySelectorAll('body *')]
     .map(e => e.tagName + '#' + e.id + '.' + e.className)"""
 
 
+def send_message(driver: Any, text: str) -> None:
+    """Type ``text`` into the live assistant's message field and send it."""
+    typed = driver.find_element("id", "assistant-text")
+    typed.send_keys(text)
+    typed.submit()
+
+
 def open_page(driver: Any, stack: Stack, page: str) -> None:
     driver.get(f"{stack.base_url}/#/{page}")
 
@@ -219,9 +226,7 @@ def test_speaking_over_a_reply_stops_it_in_the_browser(
             timeout_s=120,
             what="the session ready",
         )
-        typed = browser.find_element("id", "assistant-text")
-        typed.send_keys("Tell me a long story about the moon and the stars.")
-        typed.submit()
+        send_message(browser, "Tell me a long story about the moon and the stars.")
         wait_until(
             lambda: int(browser.find_element("id", "assistant-interrupted").text) > 0,
             timeout_s=120,
@@ -254,9 +259,7 @@ def test_the_live_assistant_avatar_draws_frames_during_a_reply(
         wait_until(  # the idle avatar, before any reply
             lambda: not is_blank(canvas.screenshot_as_png), timeout_s=30, what="an idle frame"
         )
-        typed = browser.find_element("id", "assistant-text")
-        typed.send_keys("Tell me about the moon.")
-        typed.submit()
+        send_message(browser, "Tell me about the moon.")
         wait_until(
             lambda: int(browser.find_element("id", "assistant-played").text) > 0,
             timeout_s=120,

@@ -76,13 +76,19 @@ def test_wait_returns_as_soon_as_a_frame_arrives_unless_frames_are_not_due() -> 
         listener.stop()
 
 
-def test_frames_the_stream_cap_dropped_are_listed_by_the_gateways_numbers() -> None:
+def _after_frame_0() -> tuple[MemoryLiveLink, Listener]:
+    """A listener that has read the source and frame 0."""
     link = MemoryLiveLink()
     listener = Listener(link).start()
+    link.put_audio(b"source")
+    link.put_frame(b"frame 0", seq=0)
+    _settled(listener, link)
+    return link, listener
+
+
+def test_frames_the_stream_cap_dropped_are_listed_by_the_gateways_numbers() -> None:
+    link, listener = _after_frame_0()
     try:
-        link.put_audio(b"source")
-        link.put_frame(b"frame 0", seq=0)
-        _settled(listener, link)
         assert listener.frame()[0] is not None
         link.put_frame(b"frame 4", seq=4)  # 1-3 never came: trimmed from the input stream
         link.put_frame(b"frame 5", seq=5)
@@ -99,12 +105,8 @@ def test_frames_the_stream_cap_dropped_are_listed_by_the_gateways_numbers() -> N
 
 
 def test_a_command_the_stream_cap_dropped_is_reported_as_lost() -> None:
-    link = MemoryLiveLink()
-    listener = Listener(link).start()
+    link, listener = _after_frame_0()
     try:
-        link.put_audio(b"source")
-        link.put_frame(b"frame 0", seq=0)
-        _settled(listener, link)
         listener.items()
         # The cap dropped three messages: a reference command, its image and frame 1.
         link.put_frame(b"frame 2", seq=2, lost=3)
