@@ -190,11 +190,12 @@ class VoiceRegistry:
     ) -> None:
         self._redis = client
         self._prefix = prefix
+        self._keys = RedisKeys(prefix)
         self._files = files
         self._reader = reader
 
     def _record(self, voice_id: str) -> str:
-        return RedisKeys(self._prefix).voice(voice_id)
+        return self._keys.voice(voice_id)
 
     def _index(self, owner: str) -> str:
         return f"{self._prefix}:voices:{owner}"

@@ -108,7 +108,7 @@ class WebhookClient:
             limits=httpx.Limits(max_connections=cap, max_keepalive_connections=cap),
         )
         self._tls = httpx.AsyncClient(
-            verify=trust or trust_for(settings) or True,
+            verify=(trust if trust is not None else trust_for(settings)) or True,
             trust_env=False,
             follow_redirects=False,
             timeout=timeout,
